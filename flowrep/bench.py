@@ -1,0 +1,101 @@
+"""The benchmark: a folder of labelled clips → per-clip counts and the summary figures.
+
+Owns reading labels.csv, running the live counter over every clip in one process, and the figures
+the issues are judged by: MAE (mean |pred − true| / true), OBO (share with |pred − true| ≤ 1),
+frames per second of wall time (decoding included) and peak resident memory.
+"""
+from __future__ import annotations
+
+import csv
+import resource
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+from .pipeline import Session, count_clip
+from .video import VideoError
+
+
+class LabelsError(Exception):
+    """labels.csv is missing or unusable; str() says why."""
+
+
+@dataclass
+class ClipScore:
+    file: str
+    true: int
+    pred: int
+    seconds: float
+    frames: int
+    error: str | None = None
+
+    def as_json(self) -> dict[str, object]:
+        row: dict[str, object] = {"file": self.file, "true": self.true, "pred": self.pred,
+                                  "seconds": round(self.seconds, 3), "frames": self.frames}
+        if self.error:
+            row["error"] = self.error
+        return row
+
+
+@dataclass
+class BenchReport:
+    clips: list[ClipScore] = field(default_factory=list)
+    wall_seconds: float = 0.0
+
+    @property
+    def mae(self) -> float:
+        return sum(abs(c.pred - c.true) / c.true for c in self.clips) / max(1, len(self.clips))
+
+    @property
+    def obo(self) -> float:
+        return sum(abs(c.pred - c.true) <= 1 for c in self.clips) / max(1, len(self.clips))
+
+    @property
+    def fps(self) -> float:
+        return sum(c.frames for c in self.clips) / self.wall_seconds if self.wall_seconds > 0 else 0.0
+
+    def as_json(self) -> dict[str, object]:
+        return {"clips": [c.as_json() for c in self.clips], "mae": round(self.mae, 4),
+                "obo": round(self.obo, 4), "fps": round(self.fps, 1), "peak_rss_mb": round(peak_rss_mb(), 1)}
+
+
+def peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux reports KiB
+
+
+def read_labels(folder: Path) -> list[tuple[str, int]]:
+    labels = folder / "labels.csv"
+    if not labels.is_file():
+        raise LabelsError(f"{labels}: no such file (a bench folder needs labels.csv with file,count)")
+    with labels.open(newline="") as handle:
+        reader = csv.DictReader(handle)
+        if not reader.fieldnames or not {"file", "count"} <= set(reader.fieldnames):
+            raise LabelsError(f"{labels}: needs the columns 'file' and 'count'")
+        rows = []
+        for line, row in enumerate(reader, start=2):
+            try:
+                count = int(row["count"])
+            except (TypeError, ValueError):
+                raise LabelsError(f"{labels}, line {line}: count {row['count']!r} is not a whole number") from None
+            if count <= 0:
+                raise LabelsError(f"{labels}, line {line}: count must be positive to score relative error")
+            rows.append((row["file"], count))
+    return rows
+
+
+def run_bench(folder: Path, session: Session, on_clip: Callable[[ClipScore], None] | None = None) -> BenchReport:
+    report = BenchReport()
+    started = time.perf_counter()
+    for name, true_count in read_labels(folder):
+        clip_started = time.perf_counter()
+        try:
+            result = count_clip(folder / name, session)
+            score = ClipScore(name, true_count, result.count, result.seconds, result.frames)
+        except VideoError as error:
+            score = ClipScore(name, true_count, 0, time.perf_counter() - clip_started, 0, str(error))
+        report.clips.append(score)
+        if on_clip is not None:
+            on_clip(score)
+    report.wall_seconds = time.perf_counter() - started
+    return report

@@ -1,0 +1,122 @@
+"""The `flowrep` command: count clips, benchmark a labelled folder, train the model.
+
+Owns argument parsing, printing, and exit codes (0 fine, 2 when any input could not be used).
+Errors are one line naming the file and the problem; the other clips are still counted.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from .bench import BenchReport, ClipScore, LabelsError, run_bench
+from .model import DEFAULT_WEIGHTS, WeightsError
+from .pipeline import Session, count_clip
+from .video import VideoError
+
+EXIT_BAD_INPUT = 2
+
+
+def _session(args: argparse.Namespace) -> Session:
+    signal = "mean-flow" if args.signal == "mean-flow" else "cnn"
+    if signal == "cnn":
+        from .signals import CnnSignal
+        return Session(CnnSignal(args.weights), flow_method=args.flow)
+    return Session(signal, flow_method=args.flow)
+
+
+def _count(args: argparse.Namespace) -> int:
+    session = _session(args)
+    status = 0
+    for clip in args.clips:
+        try:
+            result = count_clip(clip, session)
+        except VideoError as error:
+            print(f"flowrep: {error}", file=sys.stderr)
+            if args.json:
+                print(json.dumps({"file": clip, "error": error.problem}), flush=True)
+            status = EXIT_BAD_INPUT
+            continue
+        if args.json:
+            print(json.dumps(result.as_json()), flush=True)
+        else:
+            print(f"{clip}\t{result.count}", flush=True)
+    return status
+
+
+def _print_clip(score: ClipScore) -> None:
+    mark = f"  ERROR {score.error}" if score.error else ""
+    print(f"{score.file:40s} {score.true:6d} {score.pred:6d} {score.pred - score.true:+6d} "
+          f"{score.frames:7d} {score.frames / max(score.seconds, 1e-9):8.0f}{mark}", flush=True)
+
+
+def _bench(args: argparse.Namespace) -> int:
+    session = _session(args)
+    print(f"{'clip':40s} {'true':>6s} {'pred':>6s} {'diff':>6s} {'frames':>7s} {'fps':>8s}")
+    try:
+        report: BenchReport = run_bench(Path(args.folder), session, _print_clip)
+    except LabelsError as error:
+        print(f"flowrep: {error}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    summary = report.as_json()
+    print(f"\n{len(report.clips)} clips  MAE {summary['mae']:.3f}  OBO {summary['obo']:.2f}  "
+          f"{summary['fps']:.0f} frames/s  peak RSS {summary['peak_rss_mb']:.0f} MB  "
+          f"(signal {args.signal}, flow {args.flow})")
+    if args.json:
+        Path(args.json).write_text(json.dumps(summary, indent=2) + "\n")
+    return EXIT_BAD_INPUT if any(c.error for c in report.clips) else 0
+
+
+def _train(args: argparse.Namespace) -> int:
+    from .train import TrainConfig, train
+    config = TrainConfig.quick() if args.quick else TrainConfig()
+    if args.seed is not None:
+        config = TrainConfig(**{**config.__dict__, "seed": args.seed})
+    train(config, Path(args.out))
+    return 0
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="flowrep", description="Count exercise repetitions in video.")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    def engine_options(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--signal", choices=("cnn", "mean-flow"), default="cnn",
+                       help="what drives the counter: the CNN (default) or the hand-made mean-flow baseline")
+        p.add_argument("--flow", choices=("dis", "farneback"), default="dis", help="optical flow method")
+        p.add_argument("--weights", default=str(DEFAULT_WEIGHTS), help="model weights (.safetensors)")
+
+    count = commands.add_parser("count", help="print the number of reps in each clip")
+    count.add_argument("clips", nargs="+", metavar="CLIP")
+    count.add_argument("--json", action="store_true", help="one JSON object per clip, with the reps' times")
+    engine_options(count)
+    count.set_defaults(run=_count)
+
+    bench = commands.add_parser("bench", help="count every clip of DIR/labels.csv and score the counts")
+    bench.add_argument("folder", metavar="DIR")
+    bench.add_argument("--json", metavar="OUT", help="also write the figures to this JSON file")
+    engine_options(bench)
+    bench.set_defaults(run=_bench)
+
+    train = commands.add_parser("train", help="train the CNN on synthetic clips")
+    train.add_argument("--quick", action="store_true", help="a small run (about 2 minutes) for tests")
+    train.add_argument("--seed", type=int, default=None)
+    train.add_argument("--out", default=str(DEFAULT_WEIGHTS), help="where to write the weights")
+    train.set_defaults(run=_train)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        return args.run(args)
+    except WeightsError as error:
+        print(f"flowrep: {error}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

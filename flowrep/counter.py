@@ -1,0 +1,248 @@
+"""Turns a stream of P(down), P(still), P(up) into repetitions, live.
+
+Owns the counting rule. The signed signal s = P(down) − P(up), lightly smoothed, is integrated
+above a dead zone into a "displacement" x (seconds of confident motion along the axis). A swing is one monotonic run of x; its end is
+confirmed when x turns back by more than a threshold δ or when the motion stops. δ follows the
+size of recent swings in the same direction, so the same rule counts a 4-frame jump-rope turn and a slow squat while
+ignoring jitter that is small next to the exercise's own swings. Two opposite swings make one
+cycle, in either order (down-and-up, or up-and-down).
+
+Some exercises make two such cycles per repetition (a jumping jack's body hops out and back in; a
+burpee crouches, then jumps). When a frame's coarse motion field is given, each finished cycle
+asks how alike the recent motion is to itself one cycle back and two cycles back; while it is
+clearly more alike two cycles back, two cycles make one rep. The count never goes back.
+"""
+from __future__ import annotations
+
+import math
+from collections import deque
+from dataclasses import dataclass, field
+from statistics import median
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class Rep:
+    number: int
+    start_s: float
+    turn_s: float
+    end_s: float
+
+    @property
+    def duration_s(self) -> float:
+        return self.end_s - self.start_s
+
+
+@dataclass(frozen=True)
+class CounterSettings:
+    smoothing_s: float = 0.05  # time constant of the exponential smoothing of s
+    moving_level: float = 0.25  # |s| above this is motion …
+    still_level: float = 0.12  # … and below this, stillness
+    stop_s: float = 0.25  # stillness that long ends a swing
+    min_swing: float = 0.03  # smallest swing (seconds of confident motion) that counts
+    relative_swing: float = 0.3  # a turn must exceed this share of the recent median swing
+    memory: int = 6  # swings remembered for that median
+    reset_after_s: float = 4.0  # stillness that long starts a new set (either direction first)
+    alternation_margin: float = 0.25  # how much more alike motion must be two cycles back than one
+    alternation_votes: int = 3  # cycles of evidence kept for the cycles-per-rep decision
+
+
+@dataclass
+class _Swing:
+    sign: int
+    start_s: float
+    start_x: float
+    extreme_s: float
+    extreme_x: float
+    completed_rep: bool = False  # already closed a cycle as its return half
+
+    @property
+    def size(self) -> float:
+        return abs(self.extreme_x - self.start_x)
+
+
+@dataclass
+class RepCounter:
+    """Live counter: feed it every frame's probabilities in time order."""
+
+    settings: CounterSettings = field(default_factory=CounterSettings)
+    count: int = 0
+
+    def __post_init__(self) -> None:
+        self._smoothed = 0.0
+        self._x = 0.0
+        self._last_t: float | None = None
+        self._still_since: float | None = None
+        self._swing: _Swing | None = None  # the swing under way (it may be paused)
+        self._pending: _Swing | None = None  # a finished swing waiting for its return
+        # Swing sizes per direction: a slow descent and a quick rise each keep their own scale.
+        self._sizes: dict[int, deque[float]] = {1: deque(maxlen=self.settings.memory),
+                                                -1: deque(maxlen=self.settings.memory)}
+        self._fields: deque[tuple[float, np.ndarray]] = deque()  # recent (t, coarse motion field)
+        self._durations: deque[float] = deque(maxlen=self.settings.memory)
+        self._votes: deque[float] = deque(maxlen=self.settings.alternation_votes)
+        self.cycles_per_rep = 1
+        self._segment_base = 0  # count when the current run of same-kind cycles began
+        self._segment_cycles = 0
+        self._rep_start_s: float | None = None
+
+    def _decide_cycles_per_rep(self) -> None:
+        """2 once cycles clearly alternate in shape (two distinct halves per rep); back to 1 only
+        when recent cycles are clearly alike, so one odd cycle (a zoom, a stumble) changes nothing."""
+        if not self._votes:
+            return
+        mean_vote = sum(self._votes) / len(self._votes)
+        if mean_vote > self.settings.alternation_margin:
+            self.cycles_per_rep = 2
+        elif mean_vote < 0.0:
+            self.cycles_per_rep = 1
+
+    def threshold(self, sign: int) -> float:
+        """δ for swings in one direction: the smallest that counts, and the turn into that
+        direction that confirms the swing before it has ended."""
+        sizes = self._sizes[sign]
+        if not sizes:
+            return self.settings.min_swing
+        return max(self.settings.min_swing, self.settings.relative_swing * median(sizes))
+
+    def update(self, t: float, probabilities: np.ndarray, motion_field: np.ndarray | None = None) -> Rep | None:
+        """Feeds one frame's (down, still, up) probabilities, and optionally its coarse motion field
+        (any fixed-size array); returns the rep this frame completes, if any."""
+        cfg = self.settings
+        if motion_field is not None:
+            self._fields.append((t, motion_field.ravel()))
+            while self._fields and t - self._fields[0][0] > _FIELD_MEMORY_S:
+                self._fields.popleft()
+        dt = 0.0 if self._last_t is None else max(0.0, t - self._last_t)
+        self._last_t = t
+        signal = float(probabilities[0] - probabilities[2])
+        self._smoothed += min(1.0, dt / cfg.smoothing_s) * (signal - self._smoothed)
+        level = abs(self._smoothed)
+        # Only confident motion moves x: the noise of a still frame integrates to nothing.
+        self._x += math.copysign(max(0.0, level - cfg.still_level), self._smoothed) * dt
+        if level < cfg.still_level:
+            self._still_since = t if self._still_since is None else self._still_since
+        elif level >= cfg.moving_level:
+            self._still_since = None
+
+        rep = self._follow_swing(t, moving=level >= cfg.moving_level)
+        still_for = 0.0 if self._still_since is None else t - self._still_since
+        if still_for >= cfg.stop_s and self._swing is not None and rep is None:
+            rep = self._complete_rep(self._swing)
+        if still_for >= cfg.reset_after_s:
+            self._start_new_set()
+        return rep
+
+    def finish(self) -> Rep | None:
+        """The stream has ended: the swing under way ends too (as if the person had stopped)."""
+        if self._swing is None:
+            return None
+        return self._complete_rep(self._swing)
+
+    def _start_new_set(self) -> None:
+        self._swing = None
+        self._pending = None
+        for sizes in self._sizes.values():
+            sizes.clear()
+        self._durations.clear()
+        self._votes.clear()
+        self.cycles_per_rep = 1
+        self._segment_base, self._segment_cycles = self.count, 0
+        self._rep_start_s = None
+
+    def _follow_swing(self, t: float, moving: bool) -> Rep | None:
+        swing, x = self._swing, self._x
+        if swing is None:
+            if moving:
+                self._swing = _Swing(1 if self._smoothed > 0 else -1, t, x, t, x)
+            return None
+        if (x - swing.extreme_x) * swing.sign > 0:
+            swing.extreme_s, swing.extreme_x = t, x
+            return None
+        if x == swing.extreme_x:
+            return None
+        if abs(x - swing.extreme_x) <= self.threshold(-swing.sign):
+            return None
+        # Turned back far enough: the swing is over and a new one, the other way, has begun.
+        rep = self._close(swing)
+        self._swing = _Swing(-swing.sign, swing.extreme_s, swing.extreme_x, t, x)
+        return rep
+
+    def _close(self, swing: _Swing) -> Rep | None:
+        if swing.size < self.threshold(swing.sign):
+            return None  # jitter: neither half of a rep
+        self._sizes[swing.sign].append(swing.size)
+        if swing.completed_rep:
+            return None
+        rep = self._complete_rep(swing)
+        if not swing.completed_rep:  # it closed no cycle: it is the first half of the next one
+            self._pending = swing
+        return rep
+
+    def _complete_rep(self, swing: _Swing) -> Rep | None:
+        """Closes a cycle if this swing returns from the pending one (and was not used yet)."""
+        half = self._pending
+        if (swing.completed_rep or half is None or half.sign == swing.sign
+                or swing.size < self.threshold(swing.sign)):
+            return None
+        swing.completed_rep = True
+        self._pending = None
+        return self._on_cycle(half.start_s, half.extreme_s, swing.extreme_s)
+
+    def _on_cycle(self, start_s: float, turn_s: float, end_s: float) -> Rep | None:
+        was_doubled = self.cycles_per_rep == 2
+        self._record_shape(start_s, end_s)
+        self._decide_cycles_per_rep()
+        cycles_per_rep = self.cycles_per_rep
+        if was_doubled and cycles_per_rep == 1:  # halves stopped alternating: count afresh from here
+            self._segment_base, self._segment_cycles = self.count, 0
+        self._segment_cycles += 1
+        if self._rep_start_s is None:
+            self._rep_start_s = start_s
+        # Doubling is only recognised after a few cycles; it then applies to the whole segment,
+        # so the count holds still until the cycles catch up rather than going back.
+        target = self._segment_base + math.ceil(self._segment_cycles / cycles_per_rep)
+        if target <= self.count:
+            return None
+        self.count += 1
+        rep = Rep(self.count, self._rep_start_s, turn_s, end_s)
+        self._rep_start_s = None
+        return rep
+
+    def _record_shape(self, start_s: float, end_s: float) -> None:
+        self._durations.append(end_s - start_s)
+        period = median(self._durations)
+        like = self._self_likeness(period)
+        if like is not None:
+            one_back, two_back = like
+            self._votes.append(two_back - one_back)
+
+    def _self_likeness(self, period_s: float) -> tuple[float, float] | None:
+        """How alike the recent motion is to itself one and two cycles earlier (best lag near each)."""
+        if len(self._fields) < 8:
+            return None
+        times = np.fromiter((t for t, _ in self._fields), float, len(self._fields))
+        frame_s = float(np.median(np.diff(times)))
+        lag = period_s / max(frame_s, 1e-6)
+        window = int(round(1.5 * lag))
+        if window < 2 or len(self._fields) < window + int(2.4 * lag) + 1:
+            return None
+        fields = np.stack([f for _, f in self._fields])
+        recent = fields[-window:]
+        recent_energy = float((recent * recent).sum())
+
+        def likeness(lo: float, hi: float) -> float:
+            best = -1.0
+            for k in range(max(1, int(lo * lag)), int(np.ceil(hi * lag)) + 1):
+                earlier = fields[-window - k:-k]
+                denominator = np.sqrt(recent_energy * float((earlier * earlier).sum()))
+                if denominator > 0:
+                    best = max(best, float((recent * earlier).sum()) / denominator)
+            return best
+
+        return likeness(0.75, 1.25), likeness(1.6, 2.4)
+
+
+#: How long motion fields are kept: longer than any cycle worth grouping.
+_FIELD_MEMORY_S = 12.0

@@ -1,0 +1,158 @@
+"""The session: one stream's whole chain, frame in → everything a screen needs out.
+
+Owns the order of the steps (flow → colour coding → probabilities → counter) for one stream, and
+`count_clip`, the one way every caller (CLI, benchmark, upload page) counts a file. Nothing here
+keeps more than a few seconds of state, however long the stream runs.
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import cv2
+import numpy as np
+import torch
+
+from .counter import CounterSettings, Rep, RepCounter
+from .flow import DEFAULT_FLOW_SIZE, FlowEncoder, FlowMethod
+from .signals import ProbabilitySource, SignalName, make_signal
+from .video import ClipReader, VideoError
+
+STILL = np.array([0.0, 1.0, 0.0])
+
+
+class FrameError(ValueError):
+    """A frame the session cannot take (wrong type, wrong shape, or a new size mid-stream)."""
+
+
+@dataclass(frozen=True)
+class FrameResult:
+    time_s: float
+    flow_bgr: np.ndarray | None  # colour-coded flow, true directions; None for the first frame
+    probabilities: np.ndarray  # P(down), P(still), P(up)
+    count: int
+    rep: Rep | None  # the rep this frame completed, if any
+
+
+def _as_bgr(frame: np.ndarray) -> np.ndarray:
+    if not isinstance(frame, np.ndarray) or frame.size == 0:
+        raise FrameError("a frame must be a non-empty image array")
+    if frame.dtype != np.uint8:
+        raise FrameError(f"frames must be 8-bit images, not {frame.dtype}")
+    if frame.ndim == 2:
+        return cv2.cvtColor(frame, cv2.COLOR_GRAY2BGR)
+    if frame.ndim == 3 and frame.shape[2] == 4:
+        return cv2.cvtColor(frame, cv2.COLOR_BGRA2BGR)
+    if frame.ndim == 3 and frame.shape[2] == 3:
+        return frame
+    raise FrameError(f"frames must be H×W, H×W×3 or H×W×4 images, not {frame.shape}")
+
+
+class Session:
+    """Counts one stream of frames (a webcam set, or a clip)."""
+
+    def __init__(self, signal: SignalName | ProbabilitySource = "cnn", flow_method: FlowMethod = "dis",
+                 flow_size: int = DEFAULT_FLOW_SIZE, counter_settings: CounterSettings | None = None) -> None:
+        torch.set_num_threads(1)  # one small frame at a time: threads cost more than they give
+        self._signal = make_signal(signal) if isinstance(signal, str) else signal
+        self._encoder = FlowEncoder(flow_method, flow_size)
+        self._counter_settings = counter_settings or CounterSettings()
+        self.reset()
+
+    def reset(self) -> None:
+        """Starts a new set: count 0, no memory of earlier frames."""
+        self._encoder.reset()
+        self.counter = RepCounter(self._counter_settings)
+        self.reps: list[Rep] = []
+        self._size: tuple[int, int] | None = None
+        self._last_time: float | None = None
+
+    @property
+    def count(self) -> int:
+        return self.counter.count
+
+    def process(self, frame: np.ndarray, time_s: float) -> FrameResult:
+        """Takes the next frame (BGR, or grey) and its timestamp in seconds."""
+        image = _as_bgr(frame)
+        size = (image.shape[1], image.shape[0])
+        if self._size is None:
+            self._size = size
+        elif size != self._size:
+            raise FrameError(f"frame size changed from {self._size[0]}×{self._size[1]} to {size[0]}×{size[1]}")
+        dt = 0.0 if self._last_time is None else time_s - self._last_time
+        if self._last_time is not None and dt <= 0:
+            raise FrameError(f"timestamps must increase ({time_s:.3f} s after {self._last_time:.3f} s)")
+        self._last_time = time_s
+        encoded = self._encoder(image, dt)
+        if encoded is None:
+            rep = self.counter.update(time_s, STILL)
+            return self._result(time_s, None, STILL, rep)
+        probabilities = self._signal(encoded)
+        rep = self.counter.update(time_s, probabilities, encoded.coarse_field)
+        return self._result(time_s, encoded.display_bgr, probabilities, rep)
+
+    def finish(self) -> Rep | None:
+        """The stream has ended; returns the rep its last frames completed, if any."""
+        return self._record(self.counter.finish())
+
+    def _result(self, time_s: float, flow_bgr: np.ndarray | None, probabilities: np.ndarray,
+                rep: Rep | None) -> FrameResult:
+        return FrameResult(time_s, flow_bgr, probabilities, self.counter.count, self._record(rep))
+
+    def _record(self, rep: Rep | None) -> Rep | None:
+        if rep is not None:
+            self.reps.append(rep)
+        return rep
+
+
+@dataclass
+class ClipResult:
+    file: str
+    count: int
+    reps: list[Rep]
+    frames: int
+    seconds: float  # wall time spent, decoding included
+    fps: float  # the clip's own frame rate
+    error: str | None = None
+
+    @property
+    def fps_processed(self) -> float:
+        return self.frames / self.seconds if self.seconds > 0 else 0.0
+
+    def as_json(self) -> dict[str, object]:
+        return {
+            "file": self.file,
+            "count": self.count,
+            "reps": [{"start_s": round(r.start_s, 3), "end_s": round(r.end_s, 3)} for r in self.reps],
+            "frames": self.frames,
+            "fps_processed": round(self.fps_processed, 1),
+        }
+
+
+FrameCallback = Callable[[int, int, FrameResult, np.ndarray], None]
+
+
+def count_clip(path: str | Path, session: Session | None = None,
+               on_frame: FrameCallback | None = None) -> ClipResult:
+    """Counts a clip frame by frame. on_frame(index, total_frames, result, frame) sees every frame.
+
+    Raises VideoError (with the file and the problem) if the clip cannot be read to its end.
+    """
+    started = time.perf_counter()
+    reader = ClipReader(path)
+    session = session or Session()
+    session.reset()
+    frames = 0
+    for frame in reader:
+        try:
+            result = session.process(frame.image, frame.time_s)
+        except FrameError as error:
+            raise VideoError(path, f"{error} at frame {frame.index}") from error
+        frames += 1
+        if on_frame is not None:
+            on_frame(frame.index, reader.info.frame_count, result, frame.image)
+    session.finish()
+    return ClipResult(str(path), session.count, list(session.reps), frames,
+                      time.perf_counter() - started, reader.info.fps)

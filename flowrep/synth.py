@@ -1,0 +1,283 @@
+"""Synthetic training clips: articulated figures exercising, with labels from their known motion.
+
+Owns the scene generator used for training (and for the demo's example clips): a stick figure with a
+textured body performs one of several exercises at a random tempo, with pauses, seen from a random
+camera roll and distance, over a textured background, with camera shake, lighting drift, sensor
+noise, JPEG artefacts and an unrelated moving object. Each frame's label is the direction its
+"label point" (hands for arm exercises, hips or head for body ones) moves in on screen.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Callable, Iterator
+
+import cv2
+import numpy as np
+
+# A pose is joint name → (x, y) in body units (1 = standing height), y pointing down, origin at the hips.
+Pose = dict[str, np.ndarray]
+LIMBS = (
+    ("hip", "shoulder", 0.13), ("shoulder", "head", 0.05), ("shoulder", "l_elbow", 0.05),
+    ("l_elbow", "l_hand", 0.045), ("shoulder", "r_elbow", 0.05), ("r_elbow", "r_hand", 0.045),
+    ("hip", "l_knee", 0.07), ("l_knee", "l_foot", 0.06), ("hip", "r_knee", 0.07), ("r_knee", "r_foot", 0.06),
+)
+
+
+def _polar(angle_deg: float, length: float) -> np.ndarray:
+    """Vector at angle (0 = right, 90 = down, image convention) of a given length."""
+    a = math.radians(angle_deg)
+    return np.array([math.cos(a), math.sin(a)]) * length
+
+
+def _standing(hip_drop: float = 0.0, arm: tuple[float, float] = (100, 80), elbow_bend: float = 0.0,
+              leg_spread: float = 8.0, knee_bend: float = 0.0, torso: float = -90.0) -> Pose:
+    """Front-view figure. arm = (left, right) upper-arm angles; torso = angle of hip→shoulder."""
+    hip = np.array([0.0, hip_drop])
+    shoulder = hip + _polar(torso, 0.30)
+    pose: Pose = {"hip": hip, "shoulder": shoulder, "head": shoulder + _polar(torso, 0.12)}
+    for side, arm_angle, sign in (("l", arm[0], 1), ("r", arm[1], -1)):
+        elbow = shoulder + _polar(arm_angle, 0.17)
+        pose[f"{side}_elbow"] = elbow
+        pose[f"{side}_hand"] = elbow + _polar(arm_angle - sign * elbow_bend, 0.16)
+        leg_angle = 90 + sign * leg_spread
+        knee = hip + _polar(leg_angle - sign * knee_bend, 0.24 - 0.04 * knee_bend / 90)
+        pose[f"{side}_knee"] = knee
+        pose[f"{side}_foot"] = np.array([hip[0] + sign * math.sin(math.radians(leg_spread)) * 0.5, 0.5])
+    return pose
+
+
+def _smooth(p: float) -> float:
+    """0 → 1 → 0 over one cycle, eased at the turns."""
+    return 0.5 - 0.5 * math.cos(2 * math.pi * p)
+
+
+# Each exercise maps a cycle phase p ∈ [0, 1) to a pose and names the joint whose motion is labelled.
+def _squat(p: float) -> Pose:
+    d = _smooth(p)
+    return _standing(hip_drop=0.22 * d, knee_bend=55 * d, leg_spread=10 + 6 * d, arm=(100 - 90 * d, 80 + 90 * d))
+
+
+def _jumping_jack(p: float) -> Pose:
+    d = _smooth(p)
+    bounce = -0.04 * abs(math.sin(2 * math.pi * p))  # the body leaves the ground twice per rep
+    pose = _standing(arm=(100 + 150 * d, 80 - 150 * d), leg_spread=6 + 22 * d)
+    for name in ("hip", "shoulder", "head", "l_elbow", "r_elbow", "l_hand", "r_hand", "l_knee", "r_knee"):
+        pose[name] = pose[name] + np.array([0.0, bounce])
+    pose["l_foot"] = pose["l_foot"] + np.array([0.0, bounce])
+    pose["r_foot"] = pose["r_foot"] + np.array([0.0, bounce])
+    return pose
+
+
+def _curl(p: float) -> Pose:
+    d = _smooth(p)
+    return _standing(arm=(95, 85), elbow_bend=140 * d)
+
+
+def _press(p: float) -> Pose:
+    d = _smooth(p)
+    return _standing(arm=(160 + 90 * d, 20 - 90 * d), elbow_bend=-(90 - 80 * d))
+
+
+def _pull_up(p: float) -> Pose:
+    d = _smooth(p)
+    pose = _standing(hip_drop=-0.25 * d, arm=(-70 - 20 * d, -110 + 20 * d), elbow_bend=-70 * d, leg_spread=4)
+    return pose
+
+
+def _push_up(p: float) -> Pose:  # side view: a plank pivoting on the feet
+    d = _smooth(p)
+    tilt = -22 + 16 * d
+    feet = np.array([0.45, 0.2])
+    along = _polar(180 + tilt, 1.0)
+    pose: Pose = {"l_foot": feet, "r_foot": feet + [0.01, 0]}
+    pose["l_knee"] = pose["r_knee"] = feet + along * 0.25
+    pose["hip"] = feet + along * 0.5
+    pose["shoulder"] = feet + along * 0.8
+    pose["head"] = feet + along * 0.93
+    hands = np.array([pose["shoulder"][0], 0.2])
+    pose["l_hand"] = pose["r_hand"] = hands
+    pose["l_elbow"] = pose["r_elbow"] = (pose["shoulder"] + hands) / 2 + [0.05 * d, 0]
+    return pose
+
+
+def _sit_up(p: float) -> Pose:  # side view: the torso rises from the floor
+    d = _smooth(p)
+    hip = np.array([0.0, 0.2])
+    torso = 180 + 65 * d
+    shoulder = hip + _polar(torso, 0.3)
+    pose: Pose = {"hip": hip, "shoulder": shoulder, "head": shoulder + _polar(torso, 0.12)}
+    pose["l_knee"] = pose["r_knee"] = hip + _polar(-45, 0.25)
+    pose["l_foot"] = pose["r_foot"] = hip + np.array([0.35, 0.0])
+    pose["l_elbow"] = pose["r_elbow"] = shoulder + _polar(torso + 140, 0.12)
+    pose["l_hand"] = pose["r_hand"] = pose["head"]
+    return pose
+
+
+def _lunge(p: float) -> Pose:
+    d = _smooth(p)
+    pose = _standing(hip_drop=0.2 * d, arm=(95, 85))
+    pose["l_knee"] = pose["hip"] + _polar(70 - 30 * d, 0.24)
+    pose["l_foot"] = np.array([0.15 + 0.1 * d, 0.5])
+    pose["r_knee"] = pose["hip"] + _polar(110 + 10 * d, 0.24)
+    pose["r_foot"] = np.array([-0.2 - 0.1 * d, 0.5])
+    return pose
+
+
+def _jump_rope(p: float) -> Pose:
+    d = _smooth(p)
+    pose = _standing(hip_drop=-0.06 * (1 - d), arm=(110, 70), elbow_bend=40, leg_spread=4, knee_bend=10 * d)
+    lift = np.array([0.0, -0.06 * (1 - d)])
+    pose["l_foot"] = pose["l_foot"] + lift
+    pose["r_foot"] = pose["r_foot"] + lift
+    return pose
+
+
+def _burpee(p: float) -> Pose:
+    """Down into a crouch, out to a plank and back, up and a jump: one rep, two vertical cycles."""
+    if p < 0.5:
+        d = _smooth(p)  # crouch down and back up
+        pose = _standing(hip_drop=0.28 * d, knee_bend=70 * d, arm=(100 - 20 * d, 80 + 20 * d), torso=-90 + 40 * d)
+    else:
+        d = _smooth(p)  # jump
+        pose = _standing(hip_drop=-0.1 * d, arm=(100 + 140 * d, 80 - 140 * d))
+        for name in pose:
+            if name.endswith("foot"):
+                pose[name] = pose[name] + np.array([0.0, -0.1 * d])
+    return pose
+
+
+@dataclass(frozen=True)
+class Exercise:
+    name: str
+    pose: Callable[[float], Pose]
+    label_joints: tuple[str, ...]
+    period_s: tuple[float, float]
+
+
+EXERCISES = (
+    Exercise("squat", _squat, ("hip", "head"), (1.2, 4.0)),
+    Exercise("jumping_jack", _jumping_jack, ("l_hand", "r_hand"), (0.7, 1.6)),
+    Exercise("curl", _curl, ("l_hand", "r_hand"), (1.2, 3.5)),
+    Exercise("press", _press, ("l_hand", "r_hand"), (1.2, 3.5)),
+    Exercise("pull_up", _pull_up, ("head", "hip"), (1.5, 4.0)),
+    Exercise("push_up", _push_up, ("head", "shoulder"), (1.0, 3.5)),
+    Exercise("sit_up", _sit_up, ("head",), (1.2, 3.5)),
+    Exercise("lunge", _lunge, ("hip", "head"), (1.5, 4.0)),
+    Exercise("jump_rope", _jump_rope, ("hip",), (0.14, 0.5)),
+    Exercise("burpee", _burpee, ("hip", "head"), (2.5, 5.0)),
+)
+
+
+@dataclass(frozen=True)
+class SyntheticClip:
+    exercise: str
+    fps: float
+    reps: int
+    frames: list[np.ndarray]  # BGR uint8
+    label_velocity: np.ndarray  # per frame: on-screen velocity (diagonals/s) of the label point, N×2
+
+
+def _background(rng: np.random.Generator, width: int, height: int) -> np.ndarray:
+    coarse = rng.integers(0, 256, (rng.integers(2, 7), rng.integers(2, 7), 3)).astype(np.uint8)
+    image = cv2.resize(coarse, (width, height), interpolation=cv2.INTER_CUBIC)
+    for _ in range(rng.integers(3, 15)):  # furniture, posters, floor lines
+        x0, y0 = int(rng.integers(0, width)), int(rng.integers(0, height))
+        x1, y1 = x0 + int(rng.integers(5, width // 2)), y0 + int(rng.integers(5, height // 2))
+        cv2.rectangle(image, (x0, y0), (x1, y1), tuple(int(c) for c in rng.integers(0, 256, 3)), -1)
+    grain = rng.normal(0, rng.uniform(2, 14), (height, width, 1))
+    return np.clip(image + grain, 0, 255).astype(np.uint8)
+
+
+def _phase_track(rng: np.random.Generator, n_frames: int, fps: float, period_s: float,
+                 pause_s: float) -> tuple[np.ndarray, int]:
+    """Cycle phase per frame, with tempo drift and optional pauses at the start and the turn."""
+    phases, phase, t_pause = [], 0.0, 0.0
+    lead_in = rng.uniform(0, 1.5) if rng.random() < 0.5 else 0.0
+    for i in range(n_frames):
+        t = i / fps
+        if t < lead_in:
+            phases.append(0.0)
+            continue
+        if t_pause > 0:
+            t_pause -= 1 / fps
+        else:
+            step = (1 / fps) / (period_s * rng.uniform(0.9, 1.1))
+            before = phase
+            phase += step
+            crossed_turn = math.floor(before * 2) != math.floor(phase * 2)
+            if crossed_turn and pause_s > 0 and rng.random() < 0.5:
+                phase = math.floor(phase * 2) / 2
+                t_pause = rng.uniform(0.2, 1.0) * pause_s
+        phases.append(phase)
+    return np.array(phases), int(math.floor(phases[-1] + 1e-9))
+
+
+def render_clip(rng: np.random.Generator, exercise: Exercise | None = None, seconds: float | None = None,
+                long_side: int = 192, still: bool = False) -> SyntheticClip:
+    """One randomised clip. `still` makes the figure stand (or walk across) without exercising."""
+    exercise = exercise or EXERCISES[rng.integers(len(EXERCISES))]
+    fps = float(rng.choice([15.0, 24.0, 25.0, 30.0, 30.0]))
+    seconds = seconds or float(rng.uniform(3.0, 7.0))
+    n_frames = int(seconds * fps)
+    aspect = float(rng.choice([16 / 9, 4 / 3, 1.0, 9 / 16, 3 / 4]))
+    width, height = (long_side, round(long_side / aspect)) if aspect >= 1 else (round(long_side * aspect), long_side)
+    period = rng.uniform(*exercise.period_s)
+    pause = 0.0 if exercise.name == "jump_rope" else float(rng.choice([0.0, 0.5, 1.5]))
+    phases, reps = _phase_track(rng, n_frames, fps, period, pause)
+    if still:
+        phases[:] = 0.0
+        reps = 0
+    walk = rng.uniform(-0.25, 0.25) if (still and rng.random() < 0.5) else 0.0
+
+    background = _background(rng, width, height)
+    body_px = min(width, height) * rng.uniform(0.35, 0.95)
+    roll = rng.normal(0, 12) + (90 * rng.choice([-1, 1]) if rng.random() < 0.1 else 0)
+    centre = np.array([width * rng.uniform(0.3, 0.7), height * rng.uniform(0.4, 0.6)])
+    colours = [tuple(int(c) for c in rng.integers(0, 256, 3)) for _ in range(3)]
+    thickness = rng.uniform(0.7, 1.5)
+    shake = rng.choice([0.0, 0.0, 0.5, 1.5])
+    light_drift = rng.uniform(-0.15, 0.15)
+    noise = rng.uniform(0, 6)
+    jpeg_quality = int(rng.integers(25, 95))
+    distractor = rng.random() < 0.4
+    d_pos = np.array([rng.uniform(0, width), rng.uniform(0, height)])
+    d_vel = rng.normal(0, 0.4, 2) * min(width, height) / fps
+    d_radius = rng.uniform(0.03, 0.1) * min(width, height)
+    cos_r, sin_r = math.cos(math.radians(roll)), math.sin(math.radians(roll))
+    rotation = np.array([[cos_r, -sin_r], [sin_r, cos_r]])
+
+    frames, label_y = [], []
+    camera = np.zeros(2)
+    for i, phase in enumerate(phases):
+        pose = exercise.pose(float(phase % 1.0))
+        offset = centre + np.array([walk * width * i / max(1, n_frames), 0.0])
+        screen = {k: offset + rotation @ (v * body_px) for k, v in pose.items()}
+        label_y.append(np.mean([screen[j] for j in exercise.label_joints], axis=0))
+        frame = background.copy()
+        for k, (a, b, w) in enumerate(LIMBS):
+            pa, pb = screen[a].astype(int), screen[b].astype(int)
+            cv2.line(frame, tuple(pa), tuple(pb), colours[k % 3], max(1, int(w * body_px * thickness)), cv2.LINE_AA)
+        cv2.circle(frame, tuple(screen["head"].astype(int)), max(2, int(0.06 * body_px)), colours[0], -1, cv2.LINE_AA)
+        if distractor:
+            d_pos = d_pos + d_vel
+            d_vel = np.where((d_pos < 0) | (d_pos > [width, height]), -d_vel, d_vel)
+            cv2.circle(frame, tuple(d_pos.astype(int)), int(d_radius), colours[2][::-1], -1)
+        camera = 0.8 * camera + rng.normal(0, shake, 2)
+        warp = np.array([[1, 0, camera[0]], [0, 1, camera[1]]], np.float32)
+        frame = cv2.warpAffine(frame, warp, (width, height), borderMode=cv2.BORDER_REFLECT)
+        gain = 1.0 + light_drift * i / max(1, n_frames)
+        frame = np.clip(frame * gain + rng.normal(0, noise, frame.shape), 0, 255).astype(np.uint8)
+        ok, encoded = cv2.imencode(".jpg", frame, [cv2.IMWRITE_JPEG_QUALITY, jpeg_quality])
+        frames.append(cv2.imdecode(encoded, cv2.IMREAD_COLOR))
+    points = np.array(label_y)
+    diagonal = math.hypot(width, height)
+    # Backward differences: flow at frame i is the motion from frame i-1 to frame i.
+    velocity = np.diff(points, axis=0, prepend=points[:1]) * fps / diagonal
+    return SyntheticClip(exercise.name, fps, reps, frames, velocity)
+
+
+def iter_clips(seed: int, count: int, still_share: float = 0.12) -> Iterator[SyntheticClip]:
+    rng = np.random.default_rng(seed)
+    for _ in range(count):
+        yield render_clip(rng, still=bool(rng.random() < still_share))

@@ -1,0 +1,174 @@
+"""Video input: opening and validating clips, and streaming their frames with timestamps.
+
+Owns every decision about what counts as a usable clip (readable, enough frames, not too large, one
+frame size) and the one-line messages users see when it is not. Frames are read on a background
+thread into a small bounded queue, so decoding overlaps processing and memory stays flat.
+"""
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", "-8")  # ffmpeg's per-packet warnings are noise to users
+os.environ.setdefault("OPENCV_LOG_LEVEL", "ERROR")
+
+import queue
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterator
+
+import cv2
+import numpy as np
+
+#: Largest frame accepted, as (long side, short side): full HD in either orientation.
+MAX_FRAME_SIDES = (1920, 1080)
+#: Frame rate assumed when a container does not say (or says something absurd).
+FALLBACK_FPS = 30.0
+_PREFETCH_FRAMES = 8
+
+
+class VideoError(Exception):
+    """A clip that cannot be counted; str() is the one-line message for the user."""
+
+    def __init__(self, path: str | os.PathLike, problem: str) -> None:
+        self.path = str(path)
+        self.problem = problem
+        super().__init__(f"{self.path}: {problem}")
+
+
+@dataclass(frozen=True)
+class ClipInfo:
+    path: str
+    width: int
+    height: int
+    fps: float
+    frame_count: int  # as the container claims; 0 when it does not say
+
+
+@dataclass(frozen=True)
+class Frame:
+    index: int
+    time_s: float
+    image: np.ndarray  # BGR uint8, H×W×3
+
+
+def check_frame_size(path: str | os.PathLike, width: int, height: int) -> None:
+    long_limit, short_limit = MAX_FRAME_SIDES
+    if max(width, height) > long_limit or min(width, height) > short_limit:
+        raise VideoError(
+            path, f"frames are {width}×{height}, larger than the {long_limit}×{short_limit} limit; "
+            "downscale the clip first"
+        )
+
+
+def _open(path: str | os.PathLike) -> cv2.VideoCapture:
+    file = Path(path)
+    if not file.exists():
+        raise VideoError(path, "no such file")
+    if not file.is_file():
+        raise VideoError(path, "not a file")
+    if file.stat().st_size == 0:
+        raise VideoError(path, "the file is empty")
+    capture = cv2.VideoCapture(str(file))
+    if not capture.isOpened():
+        raise VideoError(path, "not a readable video (unknown format, or a damaged or truncated file)")
+    return capture
+
+
+def _info(path: str | os.PathLike, capture: cv2.VideoCapture) -> ClipInfo:
+    fps = capture.get(cv2.CAP_PROP_FPS)
+    if not (1.0 <= fps <= 240.0):
+        fps = FALLBACK_FPS
+    return ClipInfo(
+        path=str(path),
+        width=int(capture.get(cv2.CAP_PROP_FRAME_WIDTH)),
+        height=int(capture.get(cv2.CAP_PROP_FRAME_HEIGHT)),
+        fps=float(fps),
+        frame_count=max(0, int(capture.get(cv2.CAP_PROP_FRAME_COUNT))),
+    )
+
+
+def probe(path: str | os.PathLike) -> ClipInfo:
+    """Reads a clip's header; raises VideoError if it cannot be counted."""
+    capture = _open(path)
+    try:
+        info = _info(path, capture)
+    finally:
+        capture.release()
+    if info.width <= 0 or info.height <= 0:
+        raise VideoError(path, "not a readable video (no video stream)")
+    check_frame_size(path, info.width, info.height)
+    return info
+
+
+class ClipReader:
+    """Iterates a clip's frames once, decoded ahead on a background thread.
+
+    Raises VideoError from the iteration if the clip has fewer than two frames, changes frame size,
+    or stops decoding well before the frame count its container claims (a truncated file).
+    """
+
+    def __init__(self, path: str | os.PathLike) -> None:
+        self.info = probe(path)
+        self._frames: queue.Queue[Frame | VideoError | None] = queue.Queue(_PREFETCH_FRAMES)
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def __iter__(self) -> Iterator[Frame]:
+        self._thread = threading.Thread(target=self._decode, daemon=True)
+        self._thread.start()
+        try:
+            while (item := self._frames.get()) is not None:
+                if isinstance(item, VideoError):
+                    raise item
+                yield item
+        finally:
+            self.close()
+
+    def close(self) -> None:
+        self._stop.set()
+        while self._thread is not None and self._thread.is_alive():
+            try:
+                self._frames.get_nowait()
+            except queue.Empty:
+                self._thread.join(0.05)
+
+    def _put(self, item: Frame | VideoError | None) -> bool:
+        while not self._stop.is_set():
+            try:
+                self._frames.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def _decode(self) -> None:
+        info = self.info
+        capture = _open(info.path)
+        decoded = 0
+        try:
+            while not self._stop.is_set():
+                ok, image = capture.read()
+                if not ok or image is None:
+                    break
+                if image.shape[1] != info.width or image.shape[0] != info.height:
+                    raise VideoError(
+                        info.path, f"frame size changes from {info.width}×{info.height} to "
+                        f"{image.shape[1]}×{image.shape[0]} at frame {decoded}"
+                    )
+                if not self._put(Frame(decoded, decoded / info.fps, image)):
+                    return
+                decoded += 1
+            if decoded < 2:
+                raise VideoError(info.path, f"has {decoded} readable frame{'s' * (decoded != 1)}; "
+                                 "at least 2 are needed to see motion")
+            if info.frame_count and decoded < 0.9 * info.frame_count - 2:
+                raise VideoError(info.path, f"decoding stopped after {decoded} of {info.frame_count} "
+                                 "frames (the file looks truncated or damaged)")
+            self._put(None)
+        except VideoError as error:
+            self._put(error)
+        except cv2.error as error:  # a decoder failure deep in a damaged file
+            self._put(VideoError(info.path, f"decoding failed: {str(error).strip().splitlines()[-1]}"))
+        finally:
+            capture.release()

@@ -1,0 +1,150 @@
+"""The counter on synthetic probability streams: what a person exercising would see on screen."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from flowrep.counter import RepCounter
+
+DOWN, STILL, UP = np.eye(3)
+FPS = 30.0
+
+
+def stream(phases: list[tuple[np.ndarray, float]], fps: float = FPS) -> list[tuple[float, np.ndarray]]:
+    """Frames (time, probabilities) for a list of (class, seconds) phases."""
+    frames, t = [], 0.0
+    for probabilities, seconds in phases:
+        for _ in range(max(1, round(seconds * fps))):
+            frames.append((t, probabilities))
+            t += 1 / fps
+    return frames
+
+
+def run(frames, counter: RepCounter | None = None, fields=None) -> RepCounter:
+    counter = counter or RepCounter()
+    for i, (t, p) in enumerate(frames):
+        counter.update(t, p, None if fields is None else fields[i])
+    counter.finish()
+    return counter
+
+
+def reps(n: int, down_s: float, up_s: float, pause_bottom: float = 0.0, pause_top: float = 0.0,
+         first=DOWN, second=UP) -> list[tuple[np.ndarray, float]]:
+    phases = [(STILL, 1.0)]
+    for _ in range(n):
+        phases += [(first, down_s), (STILL, pause_bottom), (second, up_s), (STILL, pause_top)]
+    return [p for p in phases if p[1] > 0] + [(STILL, 1.0)]
+
+
+@pytest.mark.parametrize("n", [1, 2, 5, 12])
+def test_counts_steady_reps(n: int) -> None:
+    assert run(stream(reps(n, 0.8, 0.8))).count == n
+
+
+def test_pauses_at_top_and_bottom_add_nothing() -> None:
+    assert run(stream(reps(6, 1.0, 0.7, pause_bottom=1.5, pause_top=2.0))).count == 6
+
+
+def test_a_pause_midway_through_a_movement_adds_nothing() -> None:
+    phases = [(STILL, 1.0)]
+    for _ in range(4):
+        phases += [(DOWN, 0.6), (STILL, 0.8), (DOWN, 0.6), (UP, 1.0), (STILL, 0.5)]
+    assert run(stream(phases)).count == 4
+
+
+def test_slow_eccentric_and_fast_concentric() -> None:
+    assert run(stream(reps(5, 3.5, 0.6))).count == 5
+
+
+def test_up_first_exercises_count_the_same() -> None:  # pull-ups: up, then down
+    assert run(stream(reps(7, 0.9, 1.1, first=UP, second=DOWN))).count == 7
+
+
+def test_jump_rope_speed_four_to_six_frames_a_rep() -> None:
+    phases = [(STILL, 1.0)]
+    rng = np.random.default_rng(0)
+    for _ in range(60):
+        frames_per_rep = int(rng.integers(4, 7))
+        half = frames_per_rep // 2
+        phases += [(DOWN, half / FPS), (UP, (frames_per_rep - half) / FPS)]
+    assert run(stream(phases + [(STILL, 1.0)])).count == 60
+
+
+def test_jitter_while_moving_adds_nothing() -> None:
+    frames = stream(reps(8, 1.0, 1.0))
+    rng = np.random.default_rng(1)
+    noisy = []
+    for t, p in frames:
+        if rng.random() < 0.06:  # an occasional single frame classified the wrong way
+            p = UP if p is DOWN else DOWN if p is UP else p
+        noisy.append((t, p))
+    assert run(noisy).count == 8
+
+
+def test_standing_still_with_noise_counts_nothing() -> None:
+    rng = np.random.default_rng(2)
+    frames = []
+    for i in range(int(60 * FPS)):
+        p = rng.dirichlet([1, 8, 1])  # mostly "still", small random down/up evidence
+        frames.append((i / FPS, p))
+    assert run(frames).count == 0
+
+
+def test_walking_in_then_exercising_counts_only_the_reps() -> None:
+    phases = [(STILL, 0.5), (DOWN, 2.5), (STILL, 5.0)] + reps(4, 1.0, 1.0)
+    assert run(stream(phases)).count == 4
+
+
+def test_count_rises_within_half_a_second_of_the_rep_ending() -> None:
+    counter = RepCounter()
+    t = 0.0
+    rep_ends, count_times = [], []
+    for _ in range(5):
+        for probabilities, seconds in [(DOWN, 1.0), (UP, 1.0), (STILL, 1.5)]:
+            for _ in range(int(seconds * FPS)):
+                if counter.update(t, probabilities) is not None:
+                    count_times.append(t)
+                t += 1 / FPS
+            if probabilities is UP:
+                rep_ends.append(t)
+    assert len(count_times) == 5
+    assert all(0 <= c - e <= 0.5 for c, e in zip(count_times, rep_ends))
+
+
+def test_reps_report_their_start_turn_and_end() -> None:
+    counter = run(stream([(STILL, 1.0), (DOWN, 1.0), (UP, 1.0), (STILL, 1.0)]))
+    counter_reps = []
+    c = RepCounter()
+    for t, p in stream([(STILL, 1.0), (DOWN, 1.0), (UP, 1.0), (STILL, 1.0)]):
+        if (rep := c.update(t, p)) is not None:
+            counter_reps.append(rep)
+    assert counter.count == 1 and len(counter_reps) == 1
+    rep = counter_reps[0]
+    assert rep.start_s == pytest.approx(1.0, abs=0.15)
+    assert rep.turn_s == pytest.approx(2.0, abs=0.15)
+    assert rep.end_s == pytest.approx(3.0, abs=0.15)
+
+
+def _two_halves_fields(frames, period_frames: int, alternate: bool) -> list[np.ndarray]:
+    """Coarse motion fields: the body bobs once per cycle; when `alternate`, the arms also swing
+    up through one cycle and down through the next (a jumping jack)."""
+    fields = []
+    for i, (_, p) in enumerate(frames):
+        field = np.zeros((6, 6, 2), np.float32)
+        field[:, :, 1] = 0.05 * float(p[0] - p[2])
+        if alternate:
+            field[:2, :, 1] += 0.2 * np.sin(np.pi * i / period_frames)
+        fields.append(field)
+    return fields
+
+
+def test_two_distinct_cycles_per_rep_count_once() -> None:  # a jumping jack's hop out and hop in
+    frames = stream([(STILL, 0.5)] + [(DOWN, 0.25), (UP, 0.25)] * 20 + [(STILL, 1.0)])
+    lead = round(0.5 * FPS)
+    fields = [np.zeros((6, 6, 2), np.float32)] * lead + _two_halves_fields(frames[lead:], 15, True)
+    assert run(frames, fields=fields).count == 10
+
+
+def test_alike_cycles_each_count() -> None:
+    frames = stream([(STILL, 0.5)] + [(DOWN, 0.25), (UP, 0.25)] * 20 + [(STILL, 1.0)])
+    assert run(frames, fields=_two_halves_fields(frames, 15, False)).count == 20
