@@ -2,7 +2,8 @@
 
 Owns reading labels.csv, running the live counter over every clip in one process, and the figures
 the issues are judged by: MAE (mean |pred − true| / true), OBO (share with |pred − true| ≤ 1),
-frames per second of wall time (decoding included) and peak resident memory.
+frames per second of wall time (decoding included), peak resident memory, and the time per frame
+spent in the probability source (the CNN's forward pass, on the one thread a session uses).
 """
 from __future__ import annotations
 
@@ -13,7 +14,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
+from .flow import EncodedFlow
 from .pipeline import Session, count_clip
+from .signals import ProbabilitySource
 from .video import VideoError
 
 
@@ -29,6 +32,7 @@ class ClipScore:
     seconds: float
     frames: int
     error: str | None = None
+    latencies_s: list[float] = field(default_factory=list)  # count time − annotated rep end
 
     def as_json(self) -> dict[str, object]:
         row: dict[str, object] = {"file": self.file, "true": self.true, "pred": self.pred,
@@ -38,10 +42,31 @@ class ClipScore:
         return row
 
 
+class TimedSignal:
+    """Wraps a probability source and adds up the time spent in it (the CNN's forward pass)."""
+
+    def __init__(self, signal: ProbabilitySource) -> None:
+        self.signal = signal
+        self.seconds = 0.0
+        self.calls = 0
+
+    def __call__(self, encoded: EncodedFlow):
+        started = time.perf_counter()
+        probabilities = self.signal(encoded)
+        self.seconds += time.perf_counter() - started
+        self.calls += 1
+        return probabilities
+
+    @property
+    def ms_per_frame(self) -> float:
+        return 1000 * self.seconds / max(1, self.calls)
+
+
 @dataclass
 class BenchReport:
     clips: list[ClipScore] = field(default_factory=list)
     wall_seconds: float = 0.0
+    signal_ms_per_frame: float = 0.0
 
     @property
     def mae(self) -> float:
@@ -52,19 +77,37 @@ class BenchReport:
         return sum(abs(c.pred - c.true) <= 1 for c in self.clips) / max(1, len(self.clips))
 
     @property
+    def latency_s(self) -> dict[str, float] | None:
+        """Median and 90th percentile of (count shown − annotated rep end), over the clips whose
+        labels give cycle_end_frames and whose count is exact (so rep i matches end i)."""
+        latencies = sorted(x for c in self.clips for x in c.latencies_s)
+        if not latencies:
+            return None
+        return {"median": round(latencies[len(latencies) // 2], 3),
+                "p90": round(latencies[int(0.9 * (len(latencies) - 1))], 3), "reps": len(latencies)}
+
+    @property
     def fps(self) -> float:
         return sum(c.frames for c in self.clips) / self.wall_seconds if self.wall_seconds > 0 else 0.0
 
     def as_json(self) -> dict[str, object]:
         return {"clips": [c.as_json() for c in self.clips], "mae": round(self.mae, 4),
-                "obo": round(self.obo, 4), "fps": round(self.fps, 1), "peak_rss_mb": round(peak_rss_mb(), 1)}
+                "obo": round(self.obo, 4), "fps": round(self.fps, 1), "peak_rss_mb": round(peak_rss_mb(), 1),
+                "signal_ms_per_frame": round(self.signal_ms_per_frame, 3), "latency_s": self.latency_s}
 
 
 def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux reports KiB
 
 
-def read_labels(folder: Path) -> list[tuple[str, int]]:
+@dataclass(frozen=True)
+class Label:
+    file: str
+    count: int
+    cycle_end_frames: tuple[int, ...] = ()
+
+
+def read_labels(folder: Path) -> list[Label]:
     labels = folder / "labels.csv"
     if not labels.is_file():
         raise LabelsError(f"{labels}: no such file (a bench folder needs labels.csv with file,count)")
@@ -80,22 +123,31 @@ def read_labels(folder: Path) -> list[tuple[str, int]]:
                 raise LabelsError(f"{labels}, line {line}: count {row['count']!r} is not a whole number") from None
             if count <= 0:
                 raise LabelsError(f"{labels}, line {line}: count must be positive to score relative error")
-            rows.append((row["file"], count))
+            ends = tuple(int(x) for x in (row.get("cycle_end_frames") or "").split())
+            rows.append(Label(row["file"], count, ends))
     return rows
 
 
-def run_bench(folder: Path, session: Session, on_clip: Callable[[ClipScore], None] | None = None) -> BenchReport:
+def run_bench(folder: Path, signal: ProbabilitySource, flow_method: str = "dis",
+              on_clip: Callable[[ClipScore], None] | None = None) -> BenchReport:
+    """Counts every clip of folder/labels.csv with the live counter, in this process."""
+    timed = TimedSignal(signal)
+    session = Session(timed, flow_method=flow_method)
     report = BenchReport()
     started = time.perf_counter()
-    for name, true_count in read_labels(folder):
+    for label in read_labels(folder):
         clip_started = time.perf_counter()
         try:
-            result = count_clip(folder / name, session)
-            score = ClipScore(name, true_count, result.count, result.seconds, result.frames)
+            result = count_clip(folder / label.file, session)
+            score = ClipScore(label.file, label.count, result.count, result.seconds, result.frames)
+            if label.cycle_end_frames and result.count == len(label.cycle_end_frames):
+                score.latencies_s = [rep.counted_s - end / result.fps
+                                     for rep, end in zip(result.reps, label.cycle_end_frames)]
         except VideoError as error:
-            score = ClipScore(name, true_count, 0, time.perf_counter() - clip_started, 0, str(error))
+            score = ClipScore(label.file, label.count, 0, time.perf_counter() - clip_started, 0, str(error))
         report.clips.append(score)
         if on_clip is not None:
             on_clip(score)
     report.wall_seconds = time.perf_counter() - started
+    report.signal_ms_per_frame = timed.ms_per_frame
     return report

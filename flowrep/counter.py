@@ -1,16 +1,19 @@
 """Turns a stream of P(down), P(still), P(up) into repetitions, live.
 
 Owns the counting rule. The signed signal s = P(down) − P(up), lightly smoothed, is integrated
-above a dead zone into a "displacement" x (seconds of confident motion along the axis). A swing is one monotonic run of x; its end is
-confirmed when x turns back by more than a threshold δ or when the motion stops. δ follows the
-size of recent swings in the same direction, so the same rule counts a 4-frame jump-rope turn and a slow squat while
-ignoring jitter that is small next to the exercise's own swings. Two opposite swings make one
-cycle, in either order (down-and-up, or up-and-down).
+above a dead zone into a "displacement" x (seconds of confident motion along the axis). A swing
+is one monotonic run of x; its end is confirmed when x turns back by more than a threshold δ, or
+when the motion stops. δ follows the size of recent swings in the same direction, so one rule
+counts a 4-frame jump-rope turn and a slow squat, and ignores jitter that is small next to the
+exercise's own swings. Two opposite swings make one cycle, in either order (down-and-up, or
+up-and-down).
 
-Some exercises make two such cycles per repetition (a jumping jack's body hops out and back in; a
-burpee crouches, then jumps). When a frame's coarse motion field is given, each finished cycle
+Some exercises make two such cycles per repetition (a jumping jack's body hops out and back in;
+a burpee crouches, then jumps). When a frame's coarse motion field is given, each finished cycle
 asks how alike the recent motion is to itself one cycle back and two cycles back; while it is
-clearly more alike two cycles back, two cycles make one rep. The count never goes back.
+clearly more alike two cycles back, two cycles make one rep. The field is compared on its
+left-right symmetric part, so that alternating sides (alternating curls or lunges) do not read
+as two halves of one rep. The count never goes back.
 """
 from __future__ import annotations
 
@@ -28,6 +31,7 @@ class Rep:
     start_s: float
     turn_s: float
     end_s: float
+    counted_s: float  # when the counter announced it (at or after end_s)
 
     @property
     def duration_s(self) -> float:
@@ -36,6 +40,7 @@ class Rep:
 
 @dataclass(frozen=True)
 class CounterSettings:
+    median_frames: int = 3  # running median of s over this many frames (odd; look-ahead = half)
     smoothing_s: float = 0.05  # time constant of the exponential smoothing of s
     moving_level: float = 0.25  # |s| above this is motion …
     still_level: float = 0.12  # … and below this, stillness
@@ -70,6 +75,7 @@ class RepCounter:
     count: int = 0
 
     def __post_init__(self) -> None:
+        self._recent: deque[tuple[float, float]] = deque(maxlen=self.settings.median_frames)
         self._smoothed = 0.0
         self._x = 0.0
         self._last_t: float | None = None
@@ -108,15 +114,21 @@ class RepCounter:
 
     def update(self, t: float, probabilities: np.ndarray, motion_field: np.ndarray | None = None) -> Rep | None:
         """Feeds one frame's (down, still, up) probabilities, and optionally its coarse motion field
-        (any fixed-size array); returns the rep this frame completes, if any."""
+        (rows × columns × (dx, dy), image coordinates); returns the rep this frame completes, if any."""
         cfg = self.settings
         if motion_field is not None:
-            self._fields.append((t, motion_field.ravel()))
+            self._fields.append((t, _left_right_symmetric(motion_field).ravel()))
             while self._fields and t - self._fields[0][0] > _FIELD_MEMORY_S:
                 self._fields.popleft()
+        # A running median of three frames (one frame of look-ahead) drops single-frame flips
+        # as judder and duplicated frames make, yet keeps a jump rope's two-frame half-turns.
+        self._recent.append((t, float(probabilities[0] - probabilities[2])))
+        if len(self._recent) < self._recent.maxlen:
+            return None
+        t = self._recent[len(self._recent) // 2][0]
+        signal = sorted(s for _, s in self._recent)[len(self._recent) // 2]
         dt = 0.0 if self._last_t is None else max(0.0, t - self._last_t)
         self._last_t = t
-        signal = float(probabilities[0] - probabilities[2])
         self._smoothed += min(1.0, dt / cfg.smoothing_s) * (signal - self._smoothed)
         level = abs(self._smoothed)
         # Only confident motion moves x: the noise of a still frame integrates to nothing.
@@ -191,6 +203,7 @@ class RepCounter:
         return self._on_cycle(half.start_s, half.extreme_s, swing.extreme_s)
 
     def _on_cycle(self, start_s: float, turn_s: float, end_s: float) -> Rep | None:
+        now = self._last_t if self._last_t is not None else end_s
         was_doubled = self.cycles_per_rep == 2
         self._record_shape(start_s, end_s)
         self._decide_cycles_per_rep()
@@ -206,7 +219,7 @@ class RepCounter:
         if target <= self.count:
             return None
         self.count += 1
-        rep = Rep(self.count, self._rep_start_s, turn_s, end_s)
+        rep = Rep(self.count, self._rep_start_s, turn_s, end_s, max(now, end_s))
         self._rep_start_s = None
         return rep
 
@@ -242,6 +255,15 @@ class RepCounter:
             return best
 
         return likeness(0.75, 1.25), likeness(1.6, 2.4)
+
+
+def _left_right_symmetric(field: np.ndarray) -> np.ndarray:
+    """The part of a motion field that its mirror image shares. Alternating sides (left foot,
+    right foot; one arm, then the other) are one rep each, not two halves of one: comparing
+    cycles on this part keeps them alike, while arms-up and arms-down still differ."""
+    mirrored = field[:, ::-1].copy()
+    mirrored[..., 0] *= -1
+    return 0.5 * (field + mirrored)
 
 
 #: How long motion fields are kept: longer than any cycle worth grouping.

@@ -6,6 +6,7 @@ saving/loading weights as safetensors (never pickle), with clear errors for miss
 from __future__ import annotations
 
 import json
+import warnings
 from pathlib import Path
 
 import cv2
@@ -95,7 +96,10 @@ class Classifier:
     def __init__(self, path: Path | str = DEFAULT_WEIGHTS) -> None:
         model = load_model(path)
         example = torch.zeros(1, 3, INPUT_SIZE, INPUT_SIZE)
-        with torch.inference_mode():
+        # TorchScript is deprecated in favour of torch.compile, which needs a compiler at run time;
+        # with torch pinned to 2.13 the traced graph stays the fastest plain-CPU option.
+        with torch.inference_mode(), warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)
             self._forward = torch.jit.freeze(torch.jit.trace(model, example))
 
     @torch.inference_mode()

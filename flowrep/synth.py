@@ -3,8 +3,10 @@
 Owns the scene generator used for training (and for the demo's example clips): a stick figure with a
 textured body performs one of several exercises at a random tempo, with pauses, seen from a random
 camera roll and distance, over a textured background, with camera shake, lighting drift, sensor
-noise, JPEG artefacts and an unrelated moving object. Each frame's label is the direction its
-"label point" (hands for arm exercises, hips or head for body ones) moves in on screen.
+noise, JPEG artefacts and an unrelated moving object. Textured blobs moved to and fro or in circles
+stand for everything else people repeat (painting, stirring, sawing). Each frame's label is the
+velocity of the figure's moving mass (parts weighted by area × speed), so the CNN learns the
+direction of what moves most, not of the camera, the noise or the ball rolling past.
 """
 from __future__ import annotations
 
@@ -125,12 +127,25 @@ def _lunge(p: float) -> Pose:
 
 
 def _jump_rope(p: float) -> Pose:
-    d = _smooth(p)
-    pose = _standing(hip_drop=-0.06 * (1 - d), arm=(110, 70), elbow_bend=40, leg_spread=4, knee_bend=10 * d)
-    lift = np.array([0.0, -0.06 * (1 - d)])
-    pose["l_foot"] = pose["l_foot"] + lift
-    pose["r_foot"] = pose["r_foot"] + lift
+    """A speed-rope runner's step: one cycle is two reps, the left foot lifts, then the right."""
+    d = abs(math.sin(2 * math.pi * p))  # each foot's lift, and the hips' bob, once per rep
+    pose = _standing(hip_drop=-0.03 * d, arm=(110, 70), elbow_bend=40, leg_spread=4)
+    lifted = "l" if p < 0.5 else "r"
+    pose[f"{lifted}_foot"] = pose[f"{lifted}_foot"] + np.array([0.0, -0.12 * d])
+    pose[f"{lifted}_knee"] = pose[f"{lifted}_knee"] + np.array([0.03 * d, -0.08 * d])
+    for name in ("hip", "shoulder", "head", "l_elbow", "r_elbow", "l_hand", "r_hand"):
+        pose[name] = pose[name] + np.array([0.0, -0.03 * d])
     return pose
+
+
+def _patch_back_and_forth(p: float) -> Pose:
+    """Any object moved to and fro (a brush, a saw, a shaker): drawn as a textured blob."""
+    return {"patch": np.array([0.0, 0.35 * (_smooth(p) - 0.5)])}
+
+
+def _patch_circling(p: float) -> Pose:
+    """Stirring, pedalling, a hula hoop: a blob going round."""
+    return {"patch": _polar(360 * p, 0.18)}
 
 
 def _burpee(p: float) -> Pose:
@@ -151,21 +166,23 @@ def _burpee(p: float) -> Pose:
 class Exercise:
     name: str
     pose: Callable[[float], Pose]
-    label_joints: tuple[str, ...]
-    period_s: tuple[float, float]
+    period_s: tuple[float, float]  # one cycle of pose(); range drawn from
+    reps_per_cycle: int = 1
 
 
 EXERCISES = (
-    Exercise("squat", _squat, ("hip", "head"), (1.2, 4.0)),
-    Exercise("jumping_jack", _jumping_jack, ("l_hand", "r_hand"), (0.7, 1.6)),
-    Exercise("curl", _curl, ("l_hand", "r_hand"), (1.2, 3.5)),
-    Exercise("press", _press, ("l_hand", "r_hand"), (1.2, 3.5)),
-    Exercise("pull_up", _pull_up, ("head", "hip"), (1.5, 4.0)),
-    Exercise("push_up", _push_up, ("head", "shoulder"), (1.0, 3.5)),
-    Exercise("sit_up", _sit_up, ("head",), (1.2, 3.5)),
-    Exercise("lunge", _lunge, ("hip", "head"), (1.5, 4.0)),
-    Exercise("jump_rope", _jump_rope, ("hip",), (0.14, 0.5)),
-    Exercise("burpee", _burpee, ("hip", "head"), (2.5, 5.0)),
+    Exercise("squat", _squat, (1.2, 4.0)),
+    Exercise("jumping_jack", _jumping_jack, (0.7, 1.6)),
+    Exercise("curl", _curl, (1.2, 3.5)),
+    Exercise("press", _press, (1.2, 3.5)),
+    Exercise("pull_up", _pull_up, (1.5, 4.0)),
+    Exercise("push_up", _push_up, (1.0, 3.5)),
+    Exercise("sit_up", _sit_up, (1.2, 3.5)),
+    Exercise("lunge", _lunge, (1.5, 4.0)),
+    Exercise("jump_rope", _jump_rope, (0.28, 1.0), reps_per_cycle=2),
+    Exercise("burpee", _burpee, (2.5, 5.0)),
+    Exercise("back_and_forth", _patch_back_and_forth, (0.3, 3.0)),
+    Exercise("circling", _patch_circling, (0.5, 3.0)),
 )
 
 
@@ -175,7 +192,7 @@ class SyntheticClip:
     fps: float
     reps: int
     frames: list[np.ndarray]  # BGR uint8
-    label_velocity: np.ndarray  # per frame: on-screen velocity (diagonals/s) of the label point, N×2
+    label_velocity: np.ndarray  # per frame: velocity (diagonals/s) of the figure's moving mass, N×2
 
 
 def _background(rng: np.random.Generator, width: int, height: int) -> np.ndarray:
@@ -213,6 +230,38 @@ def _phase_track(rng: np.random.Generator, n_frames: int, fps: float, period_s: 
     return np.array(phases), int(math.floor(phases[-1] + 1e-9))
 
 
+def _parts(screen: dict[str, np.ndarray], body_px: float, thickness: float) -> list[tuple[np.ndarray, np.ndarray, float]]:
+    """The figure as (end, end, width in px) segments: what is drawn, and what the label weighs."""
+    if "patch" in screen:
+        centre = screen["patch"]
+        half = np.array([0.12 * body_px, 0.0])
+        return [(centre - half, centre + half, 0.16 * body_px * thickness)]
+    parts = [(screen[a], screen[b], max(1.0, w * body_px * thickness)) for a, b, w in LIMBS]
+    head = screen["head"]
+    return parts + [(head, head, 0.12 * body_px)]
+
+
+def _draw(frame: np.ndarray, parts: list[tuple[np.ndarray, np.ndarray, float]],
+          colours: list[tuple[int, int, int]]) -> None:
+    for k, (a, b, width) in enumerate(parts):
+        cv2.line(frame, tuple(a.astype(int)), tuple(b.astype(int)), colours[k % 3], max(1, int(width)), cv2.LINE_AA)
+        if k % 4 == 0:  # a stripe of another colour gives the flow some texture to follow
+            cv2.line(frame, tuple(a.astype(int)), tuple(b.astype(int)), colours[(k + 1) % 3],
+                     max(1, int(width / 3)), cv2.LINE_AA)
+
+
+def _moving_mass_velocity(middles: np.ndarray, areas: np.ndarray) -> np.ndarray:
+    """Per frame, the mean velocity of the figure's parts weighted by area × speed: the direction
+    of what moves most. Parts that keep still do not dilute it (a curl moves only a forearm).
+
+    middles: frames × parts × 2 positions; areas: parts. Backward differences, because flow at
+    frame i is the motion from frame i-1 to frame i."""
+    velocities = np.diff(middles, axis=0, prepend=middles[:1])
+    weights = areas[None, :] * np.linalg.norm(velocities, axis=2)
+    total = np.maximum(weights.sum(axis=1, keepdims=True), 1e-9)
+    return (weights[..., None] * velocities).sum(axis=1) / total
+
+
 def render_clip(rng: np.random.Generator, exercise: Exercise | None = None, seconds: float | None = None,
                 long_side: int = 192, still: bool = False) -> SyntheticClip:
     """One randomised clip. `still` makes the figure stand (or walk across) without exercising."""
@@ -222,9 +271,11 @@ def render_clip(rng: np.random.Generator, exercise: Exercise | None = None, seco
     n_frames = int(seconds * fps)
     aspect = float(rng.choice([16 / 9, 4 / 3, 1.0, 9 / 16, 3 / 4]))
     width, height = (long_side, round(long_side / aspect)) if aspect >= 1 else (round(long_side * aspect), long_side)
-    period = rng.uniform(*exercise.period_s)
+    # Never faster than 4 frames a rep: beyond that no camera can show the motion.
+    period = max(rng.uniform(*exercise.period_s), 4 * exercise.reps_per_cycle / fps)
     pause = 0.0 if exercise.name == "jump_rope" else float(rng.choice([0.0, 0.5, 1.5]))
-    phases, reps = _phase_track(rng, n_frames, fps, period, pause)
+    phases, cycles = _phase_track(rng, n_frames, fps, period, pause)
+    reps = cycles * exercise.reps_per_cycle
     if still:
         phases[:] = 0.0
         reps = 0
@@ -232,7 +283,10 @@ def render_clip(rng: np.random.Generator, exercise: Exercise | None = None, seco
 
     background = _background(rng, width, height)
     body_px = min(width, height) * rng.uniform(0.35, 0.95)
-    roll = rng.normal(0, 12) + (90 * rng.choice([-1, 1]) if rng.random() < 0.1 else 0)
+    if "patch" in exercise.pose(0.0):
+        roll = rng.uniform(0, 180)
+    else:
+        roll = rng.normal(0, 12) + (90 * rng.choice([-1, 1]) if rng.random() < 0.1 else 0)
     centre = np.array([width * rng.uniform(0.3, 0.7), height * rng.uniform(0.4, 0.6)])
     colours = [tuple(int(c) for c in rng.integers(0, 256, 3)) for _ in range(3)]
     thickness = rng.uniform(0.7, 1.5)
@@ -243,22 +297,20 @@ def render_clip(rng: np.random.Generator, exercise: Exercise | None = None, seco
     distractor = rng.random() < 0.4
     d_pos = np.array([rng.uniform(0, width), rng.uniform(0, height)])
     d_vel = rng.normal(0, 0.4, 2) * min(width, height) / fps
-    d_radius = rng.uniform(0.03, 0.1) * min(width, height)
+    d_radius = rng.uniform(0.03, 0.08) * min(width, height)
     cos_r, sin_r = math.cos(math.radians(roll)), math.sin(math.radians(roll))
     rotation = np.array([[cos_r, -sin_r], [sin_r, cos_r]])
 
-    frames, label_y = [], []
+    frames, middles = [], []
     camera = np.zeros(2)
     for i, phase in enumerate(phases):
         pose = exercise.pose(float(phase % 1.0))
         offset = centre + np.array([walk * width * i / max(1, n_frames), 0.0])
         screen = {k: offset + rotation @ (v * body_px) for k, v in pose.items()}
-        label_y.append(np.mean([screen[j] for j in exercise.label_joints], axis=0))
+        parts = _parts(screen, body_px, thickness)
+        middles.append([(a + b) / 2 for a, b, _ in parts])
         frame = background.copy()
-        for k, (a, b, w) in enumerate(LIMBS):
-            pa, pb = screen[a].astype(int), screen[b].astype(int)
-            cv2.line(frame, tuple(pa), tuple(pb), colours[k % 3], max(1, int(w * body_px * thickness)), cv2.LINE_AA)
-        cv2.circle(frame, tuple(screen["head"].astype(int)), max(2, int(0.06 * body_px)), colours[0], -1, cv2.LINE_AA)
+        _draw(frame, parts, colours)
         if distractor:
             d_pos = d_pos + d_vel
             d_vel = np.where((d_pos < 0) | (d_pos > [width, height]), -d_vel, d_vel)
@@ -270,10 +322,8 @@ def render_clip(rng: np.random.Generator, exercise: Exercise | None = None, seco
         frame = np.clip(frame * gain + rng.normal(0, noise, frame.shape), 0, 255).astype(np.uint8)
         ok, encoded = cv2.imencode(".jpg", frame, [cv2.IMWRITE_JPEG_QUALITY, jpeg_quality])
         frames.append(cv2.imdecode(encoded, cv2.IMREAD_COLOR))
-    points = np.array(label_y)
-    diagonal = math.hypot(width, height)
-    # Backward differences: flow at frame i is the motion from frame i-1 to frame i.
-    velocity = np.diff(points, axis=0, prepend=points[:1]) * fps / diagonal
+    areas = np.array([(np.linalg.norm(b - a) + w) * w for a, b, w in parts])
+    velocity = _moving_mass_velocity(np.array(middles), areas) * fps / math.hypot(width, height)
     return SyntheticClip(exercise.name, fps, reps, frames, velocity)
 
 

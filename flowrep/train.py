@@ -29,7 +29,7 @@ STILL_SHARE_OF_PEAK = 0.15
 @dataclass(frozen=True)
 class TrainConfig:
     seed: int = 7
-    clips: int = 700
+    clips: int = 800
     epochs: int = 8
     batch_size: int = 256
     learning_rate: float = 3e-3

@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# Installs everything the tests need (Python packages, Debian's Chromium) and runs the suite.
+# This is the README's test command; .ci/run calls it too.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if [ ! -x /usr/bin/chromium ]; then
+  sudo=""
+  [ "$(id -u)" -ne 0 ] && sudo="sudo"
+  $sudo apt-get update -qq
+  $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+fi
+python3 -m pip install -q --disable-pip-version-check -r requirements-dev.txt -e .
+python3 -m pytest -q "$@"

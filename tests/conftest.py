@@ -1,0 +1,69 @@
+"""Shared fixtures: small clips made on the fly (one good, the rest each broken in one way), and
+the real clips in ../shared/data (tests that need them skip when the folder is absent).
+
+The demo page's fixtures (a running app.py, headless Chromium with a fake camera) are in
+app_support.py, imported by test_app.py.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+SHARED_DATA = ROOT.parent / "shared" / "data"
+
+
+def _write(path: Path, frames: list[np.ndarray], fps: float) -> Path:
+    height, width = frames[0].shape[:2]
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"mp4v"), fps, (width, height))
+    for frame in frames:
+        writer.write(frame)
+    writer.release()
+    return path
+
+
+def bobbing_square(reps: int = 4, fps: float = 25.0, size: tuple[int, int] = (160, 120)) -> list[np.ndarray]:
+    """A textured square moving down and back up `reps` times over a textured background: 152 frames."""
+    rng = np.random.default_rng(0)
+    width, height = size
+    background = cv2.resize(rng.integers(0, 256, (12, 16, 3)).astype(np.uint8), size, interpolation=cv2.INTER_NEAREST)
+    square = cv2.resize(rng.integers(0, 256, (4, 4, 3)).astype(np.uint8), (40, 40), interpolation=cv2.INTER_NEAREST)
+    still, cycle = 1.0, 1.2
+    offsets = [0.0] * int(still * fps)
+    for _ in range(reps):
+        n = int(cycle * fps)
+        offsets += [0.5 - 0.5 * np.cos(2 * np.pi * k / n) for k in range(n)]
+    offsets += [0.0] * (152 - len(offsets))
+    frames = []
+    for offset in offsets:
+        frame = background.copy()
+        top = 10 + int(round(offset * (height - 60)))
+        frame[top:top + 40, width // 2 - 20:width // 2 + 20] = square
+        frames.append(frame)
+    return frames
+
+
+@pytest.fixture(scope="session")
+def clips(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    folder = tmp_path_factory.mktemp("clips")
+    good = _write(folder / "good.mp4", bobbing_square(), 25.0)
+    text = folder / "text.mp4"
+    text.write_text("not a video\n")
+    empty = folder / "empty.mp4"
+    empty.write_bytes(b"")
+    truncated = folder / "truncated.mp4"
+    truncated.write_bytes(good.read_bytes()[: good.stat().st_size // 2])
+    one_frame = _write(folder / "one_frame.mp4", bobbing_square()[:1], 25.0)
+    uhd = _write(folder / "uhd.mp4", [np.zeros((2160, 3840, 3), np.uint8)] * 2, 25.0)
+    return {"good": good, "missing": folder / "missing.mp4", "text": text, "empty": empty,
+            "truncated": truncated, "one_frame": one_frame, "uhd": uhd}
+
+
+@pytest.fixture(scope="session")
+def shared_data() -> Path:
+    if not SHARED_DATA.is_dir():
+        pytest.skip(f"the real clips are not here ({SHARED_DATA} is absent)")
+    return SHARED_DATA

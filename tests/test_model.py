@@ -1,0 +1,51 @@
+"""The CNN's weights: shipped, loaded without pickle, and refused clearly when broken."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from safetensors.torch import save_file
+
+from flowrep.model import DEFAULT_WEIGHTS, Classifier, FlowNet, WeightsError, load_model
+
+
+def test_shipped_weights_are_small_safetensors_and_classify() -> None:
+    assert DEFAULT_WEIGHTS.is_file(), "weights/ must ship the trained model"
+    assert DEFAULT_WEIGHTS.stat().st_size < 2 * 1024 * 1024
+    classifier = Classifier(DEFAULT_WEIGHTS)
+    probabilities = classifier(np.zeros((72, 128, 3), np.uint8))
+    assert probabilities.shape == (3,) and probabilities.sum() == pytest.approx(1.0, abs=1e-5)
+    assert probabilities.argmax() == 1, "a black (motionless) flow image must read as still"
+
+
+def test_missing_weights_say_how_to_make_them(tmp_path: Path) -> None:
+    with pytest.raises(WeightsError, match="not found.*flowrep train"):
+        load_model(tmp_path / "absent.safetensors")
+
+
+def test_corrupt_weights_are_refused(tmp_path: Path) -> None:
+    corrupt = tmp_path / "corrupt.safetensors"
+    corrupt.write_bytes(DEFAULT_WEIGHTS.read_bytes()[:5000])
+    with pytest.raises(WeightsError, match="corrupt"):
+        load_model(corrupt)
+    garbage = tmp_path / "garbage.safetensors"
+    garbage.write_bytes(b"\x80\x04\x95 a pickle is not welcome here")
+    with pytest.raises(WeightsError, match="corrupt"):
+        load_model(garbage)
+
+
+def test_weights_of_another_network_are_refused(tmp_path: Path) -> None:
+    other = tmp_path / "other.safetensors"
+    state = {k: v.contiguous() for k, v in FlowNet(width=8).state_dict().items()}
+    save_file(state, str(other))
+    with pytest.raises(WeightsError, match="do not fit"):
+        load_model(other)
+
+
+def test_forward_pass_is_deterministic() -> None:
+    classifier = Classifier()
+    image = np.random.default_rng(0).integers(0, 255, (64, 64, 3), dtype=np.uint8)
+    assert np.array_equal(classifier(image), classifier(image))
+    assert torch.get_num_threads() >= 1

@@ -1,0 +1,37 @@
+"""Counts on real people (../shared/data): the product's reason to exist."""
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import pytest
+
+from flowrep.pipeline import Session, count_clip
+
+# A spread of exercises, camera angles and tempos; each must be counted exactly.
+CLIPS = [
+    ("exercise", "pushup_sumukh_2.mp4"),
+    ("exercise", "situp_sumukh_1.mp4"),
+    ("exercise", "lunge_nowva_2.mp4"),
+    ("exercise", "jumpingjack_mpjj_4.mp4"),
+    ("exercise", "shoulderpress_sumukh_1.mp4"),
+    ("quva", "060_jumping_rope.mp4"),
+]
+
+
+def true_count(folder: Path, name: str) -> int:
+    with (folder / "labels.csv").open(newline="") as handle:
+        return next(int(row["count"]) for row in csv.DictReader(handle) if row["file"] == name)
+
+
+@pytest.fixture(scope="module")
+def session() -> Session:
+    return Session()
+
+
+@pytest.mark.parametrize("folder,name", CLIPS)
+def test_real_clip_is_counted_exactly(shared_data: Path, session: Session, folder: str, name: str) -> None:
+    result = count_clip(shared_data / folder / name, session)
+    assert result.count == true_count(shared_data / folder, name)
+    assert len(result.reps) == result.count
+    assert all(a.end_s <= b.end_s for a, b in zip(result.reps, result.reps[1:]))
