@@ -13,17 +13,33 @@ from pathlib import Path
 from .bench import BenchReport, ClipScore, LabelsError, run_bench
 from .model import DEFAULT_WEIGHTS, WeightsError
 from .pipeline import Session, count_clip
+from .signals import ProbabilitySource, make_signal
 from .video import VideoError
 
 EXIT_BAD_INPUT = 2
 
 
+def _signal(args: argparse.Namespace) -> ProbabilitySource:
+    return make_signal(args.signal, args.weights)
+
+
 def _session(args: argparse.Namespace) -> Session:
-    signal = "mean-flow" if args.signal == "mean-flow" else "cnn"
-    if signal == "cnn":
-        from .signals import CnnSignal
-        return Session(CnnSignal(args.weights), flow_method=args.flow)
-    return Session(signal, flow_method=args.flow)
+    return Session(_signal(args), flow_method=args.flow)
+
+
+def _count_one(clip: str, session: Session, out_dir: str | None) -> dict[str, object]:
+    """Counts one clip (and writes its exports to out_dir, if given); returns its JSON line."""
+    if out_dir is None:
+        return count_clip(clip, session).as_json()
+    from .viz import ClipExports
+    exports = ClipExports(clip, out_dir)
+    try:
+        result = count_clip(clip, session, exports.on_frame)
+    except BaseException:
+        exports.abort()
+        raise
+    video, reps_csv = exports.finish(result)
+    return {**result.as_json(), "annotated_video": str(video), "reps_csv": str(reps_csv)}
 
 
 def _count(args: argparse.Namespace) -> int:
@@ -31,7 +47,7 @@ def _count(args: argparse.Namespace) -> int:
     status = 0
     for clip in args.clips:
         try:
-            result = count_clip(clip, session)
+            line = _count_one(clip, session, args.out_dir)
         except VideoError as error:
             print(f"flowrep: {error}", file=sys.stderr)
             if args.json:
@@ -39,9 +55,9 @@ def _count(args: argparse.Namespace) -> int:
             status = EXIT_BAD_INPUT
             continue
         if args.json:
-            print(json.dumps(result.as_json()), flush=True)
+            print(json.dumps(line), flush=True)
         else:
-            print(f"{clip}\t{result.count}", flush=True)
+            print(f"{clip}\t{line['count']}", flush=True)
     return status
 
 
@@ -52,17 +68,20 @@ def _print_clip(score: ClipScore) -> None:
 
 
 def _bench(args: argparse.Namespace) -> int:
-    session = _session(args)
     print(f"{'clip':40s} {'true':>6s} {'pred':>6s} {'diff':>6s} {'frames':>7s} {'fps':>8s}")
     try:
-        report: BenchReport = run_bench(Path(args.folder), session, _print_clip)
+        report: BenchReport = run_bench(Path(args.folder), _signal(args), args.flow, _print_clip)
     except LabelsError as error:
         print(f"flowrep: {error}", file=sys.stderr)
         return EXIT_BAD_INPUT
     summary = report.as_json()
     print(f"\n{len(report.clips)} clips  MAE {summary['mae']:.3f}  OBO {summary['obo']:.2f}  "
           f"{summary['fps']:.0f} frames/s  peak RSS {summary['peak_rss_mb']:.0f} MB  "
-          f"(signal {args.signal}, flow {args.flow})")
+          f"{args.signal} {summary['signal_ms_per_frame']:.2f} ms/frame  (flow {args.flow})")
+    if summary["latency_s"]:
+        latency = summary["latency_s"]
+        print(f"count shown {latency['median']:.2f} s after the annotated rep end (median; p90 "
+              f"{latency['p90']:.2f} s; {latency['reps']} reps of exactly counted clips)")
     if args.json:
         Path(args.json).write_text(json.dumps(summary, indent=2) + "\n")
     return EXIT_BAD_INPUT if any(c.error for c in report.clips) else 0
@@ -90,6 +109,9 @@ def _parser() -> argparse.ArgumentParser:
     count = commands.add_parser("count", help="print the number of reps in each clip")
     count.add_argument("clips", nargs="+", metavar="CLIP")
     count.add_argument("--json", action="store_true", help="one JSON object per clip, with the reps' times")
+    count.add_argument("--out-dir", metavar="DIR", default=None,
+                       help="also write <stem>.annotated.mp4 (original | flow, with the count) and "
+                       "<stem>.reps.csv for each clip into DIR")
     engine_options(count)
     count.set_defaults(run=_count)
 

@@ -29,7 +29,8 @@ def bobbing_square(reps: int = 4, fps: float = 25.0, size: tuple[int, int] = (16
     """A textured square moving down and back up `reps` times over a textured background: 152 frames."""
     rng = np.random.default_rng(0)
     width, height = size
-    background = cv2.resize(rng.integers(0, 256, (12, 16, 3)).astype(np.uint8), size, interpolation=cv2.INTER_NEAREST)
+    coarse = rng.integers(0, 256, (12, 16, 3)).astype(np.uint8)
+    background = cv2.resize(coarse, size, interpolation=cv2.INTER_NEAREST)
     square = cv2.resize(rng.integers(0, 256, (4, 4, 3)).astype(np.uint8), (40, 40), interpolation=cv2.INTER_NEAREST)
     still, cycle = 1.0, 1.2
     offsets = [0.0] * int(still * fps)

@@ -1,0 +1,201 @@
+"""Drawing and exports: everything a screen or a file shows about a counted stream.
+
+Owns the side-by-side frame (original | colour-coded flow, with the live count drawn on it), the
+Plotly chart of P(down), P(still), P(up) over time, the annotated-video writer (H.264 mp4 that
+browsers play), the reps CSV, and `ClipExports`, which the CLI (`flowrep count --out-dir`) and the
+demo page both use so that their files are the same. Nothing here counts.
+"""
+from __future__ import annotations
+
+import csv
+import queue
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+
+import cv2
+import imageio_ffmpeg
+import numpy as np
+import plotly.graph_objects as go
+
+from .counter import Rep
+from .pipeline import ClipResult, FrameResult
+from .video import probe
+
+#: Height of the side-by-side frame on screens and in annotated videos (keeps files and CPU small).
+VIEW_HEIGHT = 360
+SERIES = (("P(down)", "#1f77b4"), ("P(still)", "#9a9a9a"), ("P(up)", "#ff7f0e"))
+CSV_HEADER = ("number", "start_s", "turn_s", "end_s", "duration_s")
+#: Most points per series sent to a chart; longer histories are thinned evenly.
+MAX_CHART_POINTS = 1500
+
+
+def _even(n: int) -> int:
+    return max(2, n - n % 2)  # yuv420p needs even sides
+
+
+def _fit_height(image: np.ndarray, height: int) -> np.ndarray:
+    width = _even(round(image.shape[1] * height / image.shape[0]))
+    interpolation = cv2.INTER_AREA if image.shape[0] > height else cv2.INTER_LINEAR
+    return cv2.resize(image, (width, height), interpolation=interpolation)
+
+
+def _draw_label(image: np.ndarray, text: str, origin: tuple[int, int], scale: float) -> None:
+    thickness = max(1, round(2 * scale))
+    cv2.putText(image, text, origin, cv2.FONT_HERSHEY_DUPLEX, scale, (0, 0, 0), thickness + 3, cv2.LINE_AA)
+    cv2.putText(image, text, origin, cv2.FONT_HERSHEY_DUPLEX, scale, (255, 255, 255), thickness, cv2.LINE_AA)
+
+
+def side_by_side(frame_bgr: np.ndarray, flow_bgr: np.ndarray | None, count: int,
+                 height: int = VIEW_HEIGHT) -> np.ndarray:
+    """Original | flow (black before the first flow), both `height` tall, the count on the left."""
+    height = _even(height)
+    left = _fit_height(frame_bgr, height)
+    if flow_bgr is None:
+        right = np.zeros_like(left)
+    else:
+        right = cv2.resize(flow_bgr, (left.shape[1], height), interpolation=cv2.INTER_LINEAR)
+    scale = height / 240
+    _draw_label(left, f"reps {count}", (round(10 * scale), round(40 * scale)), 1.1 * scale)
+    _draw_label(right, "flow", (round(10 * scale), round(22 * scale)), 0.6 * scale)
+    return np.hstack([left, right])
+
+
+def _thin(times: np.ndarray, probabilities: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    if len(times) <= MAX_CHART_POINTS:
+        return times, probabilities
+    keep = np.linspace(0, len(times) - 1, MAX_CHART_POINTS).round().astype(int)
+    return times[keep], probabilities[keep]
+
+
+def probability_figure(times: Sequence[float], probabilities: Sequence[Sequence[float]],
+                       window_s: float | None = 8.0, rep_ends: Sequence[float] = ()) -> go.Figure:
+    """Lines of P(down), P(still), P(up) against time (s). With window_s, only the last window_s
+    seconds are shown; rep_ends adds a dotted line where each rep ended."""
+    t = np.asarray(times, float)
+    p = np.asarray(probabilities, float).reshape(-1, 3)
+    end = float(t[-1]) if len(t) else 0.0
+    start = max(0.0, end - window_s) if window_s else 0.0
+    if window_s and len(t):
+        inside = t >= start
+        t, p = t[inside], p[inside]
+    t, p = _thin(t, p)
+    x = np.round(t, 3).tolist()  # plain lists: small JSON, and readable in the page's Plotly data
+    figure = go.Figure([go.Scatter(x=x, y=np.round(p[:, k], 3).tolist(), name=name, mode="lines",
+                                   line={"color": colour, "width": 2}) for k, (name, colour) in enumerate(SERIES)])
+    for rep_end in rep_ends:
+        if start <= rep_end <= end:
+            figure.add_vline(x=rep_end, line={"dash": "dot", "width": 1, "color": "#2ca02c"})
+    figure.update_layout(
+        height=260, margin={"l": 40, "r": 10, "t": 10, "b": 35}, uirevision="flowrep",
+        legend={"orientation": "h", "y": 1.12, "x": 0}, xaxis_title="seconds",
+        yaxis={"range": [0, 1.02], "title": "probability"},
+        xaxis={"range": [start, max(end, start + (window_s or 1.0))]},
+    )
+    return figure
+
+
+def reps_rows(reps: Sequence[Rep]) -> list[list[float | int]]:
+    """Rows of (number, start, end, duration) in seconds, rounded for display."""
+    return [[r.number, round(r.start_s, 2), round(r.end_s, 2), round(r.duration_s, 2)] for r in reps]
+
+
+def write_reps_csv(reps: Sequence[Rep], path: Path) -> Path:
+    with open(path, "w", newline="") as out:
+        writer = csv.writer(out)
+        writer.writerow(CSV_HEADER)
+        for r in reps:
+            times = (r.start_s, r.turn_s, r.end_s, r.duration_s)
+            writer.writerow([r.number, *(f"{t:.3f}" for t in times)])
+    return path
+
+
+class AnnotatedVideoWriter:
+    """Writes side-by-side frames as H.264 mp4 (yuv420p, faststart) with imageio-ffmpeg's own ffmpeg.
+
+    Drawing and encoding run on a thread of their own, so a caller that is counting frames does not
+    wait for the encoder; `close` waits for the last frame and raises what went wrong there, if anything.
+    """
+
+    def __init__(self, path: Path, fps: float, height: int = VIEW_HEIGHT) -> None:
+        self.path = path
+        self.fps = fps
+        self.height = height
+        self._frames: queue.Queue[tuple[np.ndarray, np.ndarray | None, int] | None] = queue.Queue(maxsize=16)
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._encode, daemon=True)
+        self._thread.start()
+
+    def write(self, frame_bgr: np.ndarray, flow_bgr: np.ndarray | None, count: int) -> None:
+        if self._error is not None:
+            raise RuntimeError(f"writing {self.path} failed: {self._error}") from self._error
+        self._frames.put((frame_bgr, flow_bgr, count))
+
+    def close(self) -> None:
+        if self._thread.is_alive():
+            self._frames.put(None)
+            self._thread.join()
+        if self._error is not None:
+            raise RuntimeError(f"writing {self.path} failed: {self._error}") from self._error
+
+    def abort(self) -> None:
+        try:
+            self.close()
+        except RuntimeError:
+            pass
+        self.path.unlink(missing_ok=True)
+
+    def _encode(self) -> None:
+        writer = None
+        try:
+            while (item := self._frames.get()) is not None:
+                image = side_by_side(*item, height=self.height)
+                if writer is None:  # started on the first frame, when the size is known
+                    writer = imageio_ffmpeg.write_frames(
+                        str(self.path), (image.shape[1], image.shape[0]), pix_fmt_in="bgr24", fps=self.fps,
+                        codec="libx264", macro_block_size=2, ffmpeg_log_level="error",
+                        output_params=["-preset", "veryfast", "-crf", "27", "-movflags", "+faststart"])
+                    writer.send(None)
+                writer.send(image)
+        except BaseException as error:  # kept for close(); the queue is drained so write() never blocks
+            self._error = error
+            while self._frames.get() is not None:
+                pass
+        finally:
+            if writer is not None:
+                writer.close()
+
+
+class ClipExports:
+    """The files one counted clip produces: `<stem>.annotated.mp4` and `<stem>.reps.csv`.
+
+    Pass `on_frame` to `count_clip`, then call `finish` with its result (or `abort` on an error).
+    """
+
+    def __init__(self, clip: str | Path, out_dir: str | Path, height: int = VIEW_HEIGHT) -> None:
+        out = Path(out_dir)
+        out.mkdir(parents=True, exist_ok=True)
+        stem = Path(clip).stem
+        self.video_path = out / f"{stem}.annotated.mp4"
+        self.csv_path = out / f"{stem}.reps.csv"
+        self.fps = probe(clip).fps
+        self._video = AnnotatedVideoWriter(self.video_path, self.fps, height)
+        self._last: tuple[np.ndarray, np.ndarray | None, int] | None = None
+
+    def on_frame(self, index: int, total: int, result: FrameResult, frame_bgr: np.ndarray) -> None:
+        self._video.write(frame_bgr, result.flow_bgr, result.count)
+        self._last = (frame_bgr, result.flow_bgr, result.count)
+
+    def finish(self, result: ClipResult) -> tuple[Path, Path]:
+        if self._last is not None and self._last[2] != result.count:
+            # The end of the stream completed a rep: hold the last frame half a second with the final count.
+            frame, flow, _ = self._last
+            for _ in range(max(1, round(self.fps / 2))):
+                self._video.write(frame, flow, result.count)
+        self._video.close()
+        write_reps_csv(result.reps, self.csv_path)
+        return self.video_path, self.csv_path
+
+    def abort(self) -> None:
+        self._video.abort()
+        self.csv_path.unlink(missing_ok=True)

@@ -1,0 +1,154 @@
+"""The demo page's figures, measured on a real server and a real (headless) browser.
+
+    python scripts/measure_app.py [--webcam-seconds 30] [--upload-seconds 60] [--json out.json]
+
+1. Webcam: Chromium's fake camera plays a scripted 640×480 clip of slow squats into the page for
+   --webcam-seconds; from the server's frame log (FLOWREP_FRAME_LOG): server-side milliseconds per
+   frame (decode to the returned view, Gradio's own overhead excluded) p50/p95, and frames/s.
+2. Rep end → page count: for each rep, the time from its end to the page's count changing. "End"
+   is taken two ways: the engine's Rep.end_s (the return swing's extreme; split into the counter's
+   confirmation wait and the delivery from the counting frame's arrival to the page), and the
+   clip's own schedule (when the figure is back up, timed from when the page's <video> started,
+   an upper bound: Chromium may start the file a little before the element plays).
+3. Upload: a --upload-seconds 1280×720 30 fps H.264 clip sent to the page's /analyze endpoint
+   (previews, chart, annotated video and CSV, as a visitor gets them) and to /count (JSON only):
+   frames per second of wall time, upload included.
+
+Needs Debian's Chromium at /usr/bin/chromium for part 1 and 2. Uses the engine app.py would
+(FLOWREP_SIGNAL, default cnn).
+"""
+from __future__ import annotations
+
+import argparse
+import itertools
+import json
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path[:0] = [str(Path(__file__).resolve().parent.parent), str(Path(__file__).resolve().parent)]
+
+import democlips  # noqa: E402
+from apprunner import CHROMIUM, CHROMIUM_ARGS, Server, running_app, start_webcam  # noqa: E402
+
+PERIOD_S, LEAD_IN_S, TAIL_S = 2.5, 3.0, 4.0
+# Records, in the page, when the count text changes and when the camera's video first plays.
+PROBE_JS = """
+window.__counts = []; window.__videoStart = null;
+setInterval(() => {
+  const v = document.querySelector('#cam video');
+  if (v && window.__videoStart === null && v.readyState >= 2 && v.currentTime > 0)
+    window.__videoStart = Date.now() - 1000 * v.currentTime;
+  const el = document.querySelector('#live_count');
+  const m = el && el.innerText.match(/(\\d+)\\s*reps/);
+  const n = m ? parseInt(m[1]) : null;
+  const last = window.__counts.length ? window.__counts[window.__counts.length - 1][1] : 0;
+  if (n !== null && n !== last) window.__counts.push([Date.now(), n]);
+}, 10);
+"""
+
+
+def percentiles(values: list[float]) -> dict[str, float]:
+    if not values:
+        return {}
+    return {"p50": round(float(np.percentile(values, 50)), 1), "p95": round(float(np.percentile(values, 95)), 1),
+            "n": len(values)}
+
+
+def measure_webcam(server: Server, y4m: Path, seconds: float, reps: int) -> dict[str, object]:
+    from playwright.sync_api import sync_playwright
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True,
+                                             args=[*CHROMIUM_ARGS, f"--use-file-for-fake-video-capture={y4m}"])
+        page = browser.new_page(viewport={"width": 1280, "height": 1200})
+        page.add_init_script(PROBE_JS)
+        start_webcam(page, server.url)
+        time.sleep(seconds)
+        counts, video_start = page.evaluate("[window.__counts, window.__videoStart]")
+        browser.close()
+    frames = [f for f in server.frames() if f["flow"]]
+    span = frames[-1]["wall"] - frames[0]["wall"] if len(frames) > 1 else 0.0
+    rep_frames = [f for f in server.frames() if "rep_end_wall" in f]
+    changes = [t / 1000 for t, _ in counts]
+    engine_latency = [1000 * (shown - f["rep_end_wall"]) for shown, f in zip(changes, rep_frames)]
+    confirm_latency = [1000 * (f["wall"] - f["rep_end_wall"]) for f in rep_frames]
+    delivery_latency = [1000 * (shown - f["wall"]) for shown, f in zip(changes, rep_frames)]
+    # The schedule: rep k (from 1) ends LEAD_IN_S + k·PERIOD_S into each pass of the looping file.
+    schedule_latency = []
+    if video_start is not None:
+        loop_s = LEAD_IN_S + reps * PERIOD_S + TAIL_S
+        ends = [video_start / 1000 + loop * loop_s + LEAD_IN_S + k * PERIOD_S
+                for loop in range(int(seconds // loop_s) + 2) for k in range(1, reps + 1)]
+        for shown in changes:
+            before = [e for e in ends if e <= shown]
+            if before:
+                schedule_latency.append(1000 * (shown - before[-1]))
+    return {
+        "frame_size": f"{frames[0]['w']}x{frames[0]['h']}" if frames else None,
+        "server_ms_per_frame": percentiles([f["ms"] for f in frames]),
+        "frames_per_s": round(len(frames) / span, 1) if span else 0.0,
+        "rep_end_to_page_ms_engine_end": percentiles(engine_latency),
+        "of_which_rep_end_to_counting_frame_ms": percentiles(confirm_latency),
+        "of_which_counting_frame_arrival_to_page_ms": percentiles(delivery_latency),
+        "rep_end_to_page_ms_clip_schedule": percentiles(schedule_latency),
+        "page_counts": [n for _, n in counts],
+    }
+
+
+def measure_upload(server: Server, clip: Path, frames: int) -> dict[str, object]:
+    from gradio_client import Client, handle_file
+    client = Client(server.url, verbose=False)
+    started = time.perf_counter()
+    job = client.submit(handle_file(str(clip)), api_name="/analyze")
+    updates = sum(1 for _ in job)
+    page_result = job.result()
+    analyze_s = time.perf_counter() - started
+    started = time.perf_counter()
+    api_result = client.predict(handle_file(str(clip)), api_name="/count")
+    count_s = time.perf_counter() - started
+    return {
+        "frames": frames,
+        "analyze_frames_per_s": round(frames / analyze_s, 1), "analyze_seconds": round(analyze_s, 1),
+        "analyze_updates": updates, "analyze_count": page_result[-1]["count"],
+        "count_api_frames_per_s": round(frames / count_s, 1), "count_api_count": api_result["count"],
+    }
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--webcam-seconds", type=float, default=30.0)
+    parser.add_argument("--upload-seconds", type=float, default=60.0)
+    parser.add_argument("--skip-webcam", action="store_true")
+    parser.add_argument("--skip-upload", action="store_true")
+    parser.add_argument("--json", help="also write the figures to this file")
+    args = parser.parse_args()
+    work = Path(tempfile.mkdtemp(prefix="measure-app-"))
+    figures: dict[str, object] = {}
+    with running_app(work / "app") as server:
+        if not args.skip_webcam:
+            reps = 4
+            clip = democlips.iter_scripted_clip("squat", reps=reps, period_s=PERIOD_S, lead_in_s=LEAD_IN_S,
+                                                tail_s=TAIL_S, fps=30.0, size=(640, 480), noise=1.0)
+            y4m = democlips.write_y4m(clip, 30.0, work / "webcam.y4m")
+            figures["webcam"] = measure_webcam(server, y4m, args.webcam_seconds, reps)
+            y4m.unlink()
+        if not args.skip_upload:
+            n = int(args.upload_seconds * 30)
+            reps = max(1, int((args.upload_seconds - 2.0) // PERIOD_S))
+            clip = democlips.iter_scripted_clip("squat", reps=reps, period_s=PERIOD_S, lead_in_s=1.0,
+                                                tail_s=args.upload_seconds - 1.0 - reps * PERIOD_S, fps=30.0,
+                                                size=(1280, 720), noise=0.0)
+            mp4 = democlips.write_mp4(itertools.islice(clip, n), 30.0, work / "upload_720p.mp4")
+            figures["upload_720p"] = {"true_reps": reps, **measure_upload(server, mp4, n)}
+    text = json.dumps(figures, indent=2)
+    print(text)
+    if args.json:
+        Path(args.json).write_text(text + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

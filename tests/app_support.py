@@ -1,0 +1,158 @@
+"""Fixtures and helpers for the demo page's tests: test clips, a running app.py, headless Chromium.
+
+The browser is Debian's /usr/bin/chromium driven by Playwright (never `playwright install`), with a
+fake camera that loops a scripted clip. Tests that need it skip when Chromium is absent.
+Imported by test_app.py (fixtures defined here are registered by that import).
+"""
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path[:0] = [str(ROOT), str(ROOT / "scripts")]
+
+import apprunner  # noqa: E402
+import democlips  # noqa: E402
+from apprunner import CHROMIUM, CHROMIUM_ARGS, Server, start_webcam  # noqa: E402,F401
+from flowrep.model import DEFAULT_WEIGHTS  # noqa: E402
+
+#: The engine the tests run: the product's CNN when its weights are there, else the hand-made signal.
+SIGNAL = os.environ.get("FLOWREP_TEST_SIGNAL") or ("cnn" if DEFAULT_WEIGHTS.is_file() else "mean-flow")
+#: The fake camera's clip: still, WEBCAM_REPS slow squats, then still long enough to see no extra
+#: count before Chromium loops the file.
+WEBCAM_REPS = 3
+WEBCAM_CLIP = dict(exercise="squat", reps=WEBCAM_REPS, period_s=2.2, lead_in_s=3.0, tail_s=6.0, fps=15.0)
+#: Test-only limits (FLOWREP_MAX_CLIP_S, FLOWREP_MAX_UPLOAD_MB), so that clips over them are cheap to make.
+TEST_MAX_CLIP_S = 30.0
+TEST_MAX_UPLOAD_MB = 1
+
+needs_chromium = pytest.mark.skipif(not Path(CHROMIUM).exists(),
+                                    reason=f"needs Debian's Chromium at {CHROMIUM} (apt-get install chromium)")
+
+@dataclass(frozen=True)
+class AppClips:
+    webcam_y4m: Path  # the fake camera's file
+    webcam_mp4: Path  # the same frames as H.264, for `flowrep count`
+    upload_webm: Path  # browser-playable VP8, for the upload tab
+    portrait_mov: Path  # a phone-style clip: landscape pixels, a rotation tag that makes it portrait
+    too_long_mp4: Path  # longer than TEST_MAX_CLIP_S
+    too_big_mp4: Path  # larger than TEST_MAX_UPLOAD_MB
+    not_video: Path  # a text file named .mp4
+    truncated: Path  # the first third of an mp4
+
+
+@pytest.fixture(scope="session")
+def app_clips(tmp_path_factory: pytest.TempPathFactory) -> AppClips:
+    out = tmp_path_factory.mktemp("app_clips")
+    frames = democlips.scripted_clip(**WEBCAM_CLIP, size=(320, 240), noise=0.0)
+    fps = WEBCAM_CLIP["fps"]
+    webcam_mp4 = democlips.write_mp4(frames, fps, out / "webcam_squats.mp4")
+    upload = democlips.scripted_clip("squat", reps=2, period_s=1.6, lead_in_s=0.5, tail_s=1.0, fps=15.0,
+                                     size=(320, 240), seed=1, noise=0.0)
+    landscape = democlips.scripted_clip("squat", reps=2, period_s=1.6, lead_in_s=0.5, tail_s=1.0, fps=15.0,
+                                        size=(320, 240), seed=2, noise=0.0)
+    not_video = out / "notes.mp4"
+    not_video.write_text("these are my workout notes, not a video\n")
+    truncated = out / "truncated.mp4"
+    truncated.write_bytes(webcam_mp4.read_bytes()[: webcam_mp4.stat().st_size // 3])
+    too_big = out / "too_big.mp4"
+    too_big.write_bytes(webcam_mp4.read_bytes() + bytes(int(1.2e6 * TEST_MAX_UPLOAD_MB)))
+    landscape_mp4 = democlips.write_mp4(landscape, 15.0, out / "landscape.mp4")
+    return AppClips(
+        webcam_y4m=democlips.write_y4m(frames, fps, out / "webcam_squats.y4m"),
+        webcam_mp4=webcam_mp4,
+        upload_webm=democlips.write_opencv(upload, 15.0, out / "two_squats.webm", "VP80"),
+        portrait_mov=democlips.transcode(landscape_mp4, out / "phone_portrait.mov", ["-c", "copy"],
+                                         ["-display_rotation", "90"]),
+        too_long_mp4=democlips.write_mp4([frames[0]] * int((TEST_MAX_CLIP_S + 5) * 5), 5.0, out / "too_long.mp4"),
+        too_big_mp4=too_big,
+        not_video=not_video,
+        truncated=truncated,
+    )
+
+
+def cli_count(clip: Path) -> dict:
+    """What `flowrep count CLIP --json` prints, with the tests' signal."""
+    done = subprocess.run([sys.executable, "-m", "flowrep.cli", "count", str(clip), "--json", "--signal", SIGNAL],
+                          cwd=ROOT, capture_output=True, text=True, timeout=120)
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def running_app(work: Path, **env: str):
+    """app.py with the tests' engine and small upload limits (see apprunner.running_app)."""
+    limits = {"FLOWREP_MAX_CLIP_S": str(TEST_MAX_CLIP_S), "FLOWREP_MAX_UPLOAD_MB": str(TEST_MAX_UPLOAD_MB)}
+    return apprunner.running_app(work, **{"FLOWREP_SIGNAL": SIGNAL, **limits, **env})
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    with running_app(tmp_path_factory.mktemp("app")) as srv:
+        yield srv
+
+
+@pytest.fixture(scope="session")
+def shots(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Where browser tests save screenshots (under pytest's tmp dir; printed with -s)."""
+    path = tmp_path_factory.mktemp("screenshots")
+    print(f"\nscreenshots: {path}")
+    return path
+
+
+@pytest.fixture(scope="session")
+def browser(app_clips: AppClips):
+    if not Path(CHROMIUM).exists():
+        pytest.skip(f"needs Debian's Chromium at {CHROMIUM} (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(
+            executable_path=CHROMIUM, headless=True,
+            args=[*CHROMIUM_ARGS, f"--use-file-for-fake-video-capture={app_clips.webcam_y4m}"])
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture()
+def context(browser):
+    context = browser.new_context(viewport={"width": 1280, "height": 1300}, permissions=["camera"],
+                                  accept_downloads=True)
+    yield context
+    context.close()
+
+
+# ---------------------------------------------------------------- page helpers
+
+def count_on(page, elem_id: str) -> int:
+    """The number in a count box; its text also holds a status timer while streaming, hence the regex."""
+    match = re.search(r"(\d+)\s*reps", page.locator(f"#{elem_id}").inner_text())
+    assert match, page.locator(f"#{elem_id}").inner_text()
+    return int(match.group(1))
+
+
+def plot_series(page, elem_id: str) -> dict[str, int]:
+    """{series name: number of points} of a gr.Plot's Plotly chart ({} before it has drawn)."""
+    return page.evaluate(
+        "(id) => { const p = document.querySelector(`#${id} .js-plotly-plot`);"
+        " return p && p.data ? Object.fromEntries(p.data.map(d => [d.name, (d.x || []).length])) : {}; }",
+        elem_id)
+
+
+def wait_for_count(page, elem_id: str, at_least: int, timeout_s: float) -> tuple[int, float]:
+    """Polls a count until it reaches at_least; returns (the highest count seen, seconds waited)."""
+    started = time.monotonic()
+    highest = 0
+    while time.monotonic() - started < timeout_s:
+        highest = max(highest, count_on(page, elem_id))
+        if highest >= at_least:
+            break
+        time.sleep(0.1)
+    return highest, time.monotonic() - started

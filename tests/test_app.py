@@ -1,0 +1,318 @@
+"""The demo page (app.py), as a visitor and an API client use it: a real server, a real browser.
+
+The browser tests drive Debian's Chromium with a fake camera that loops a scripted clip (still,
+three slow squats, still), and upload clips through the page; they skip without Chromium.
+"""
+from __future__ import annotations
+
+import csv
+import subprocess
+import time
+from pathlib import Path
+from urllib.parse import urlparse
+
+import cv2
+import imageio_ffmpeg
+import numpy as np
+import pytest
+
+from app_support import (ROOT, SIGNAL, TEST_MAX_UPLOAD_MB, WEBCAM_REPS, AppClips, Server, app_clips,  # noqa: F401
+                         browser, cli_count, context, count_on, needs_chromium, plot_series, running_app, server,
+                         shots, start_webcam, wait_for_count)
+from flowrep import viz
+from flowrep.counter import Rep
+
+SERIES = ["P(down)", "P(still)", "P(up)"]
+
+
+def video_codec(path: Path) -> str:
+    """The first video stream's codec name, as ffmpeg reports it."""
+    probe = subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), "-hide_banner", "-i", str(path)],
+                           capture_output=True, text=True)
+    line = next(line for line in probe.stderr.splitlines() if "Video:" in line)
+    return line.split("Video:")[1].split()[0]
+
+
+def is_local(url: str) -> bool:
+    return urlparse(url).hostname in ("127.0.0.1", "localhost", None) or url.startswith(("data:", "blob:"))
+
+
+def frame_count(path: Path) -> int:
+    capture = cv2.VideoCapture(str(path))
+    n = 0
+    while capture.read()[0]:
+        n += 1
+    return n
+
+
+# ---------------------------------------------------------------- viz and the CLI's exports
+
+
+def test_side_by_side_is_original_then_flow_at_one_even_height() -> None:
+    frame = np.full((480, 270, 3), 90, np.uint8)  # portrait
+    flow = np.full((128, 72, 3), 200, np.uint8)
+    view = viz.side_by_side(frame, flow, 7, height=360)
+    assert view.shape[0] == 360 and view.shape[1] % 2 == 0 and view.shape[1] == 2 * round(270 * 360 / 480)
+    left, right = view[:, : view.shape[1] // 2], view[:, view.shape[1] // 2:]
+    assert np.median(left) == 90 and np.median(right) == 200
+    assert viz.side_by_side(frame, None, 0)[:, 300:].max() < 255  # no flow yet: a dark right half
+
+
+def test_probability_figure_shows_the_last_seconds_of_three_series() -> None:
+    times = np.arange(0, 20, 0.1)
+    probabilities = np.tile([0.2, 0.5, 0.3], (len(times), 1))
+    figure = viz.probability_figure(times, probabilities, window_s=8.0)
+    assert [trace.name for trace in figure.data] == SERIES
+    assert min(figure.data[0].x) >= 11.9 and max(figure.data[0].x) == pytest.approx(19.9)
+    whole = viz.probability_figure(times, probabilities, None, rep_ends=[5.0, 10.0])
+    assert len(whole.data[0].x) == len(times) and len(whole.layout.shapes) == 2
+
+
+def test_reps_csv_has_one_row_per_rep(tmp_path: Path) -> None:
+    reps = [Rep(number=1, start_s=0.5, turn_s=1.0, end_s=1.6, counted_s=1.8),
+            Rep(number=2, start_s=1.6, turn_s=2.2, end_s=2.9, counted_s=3.1)]
+    with open(viz.write_reps_csv(reps, tmp_path / "r.csv")) as handle:
+        rows = list(csv.DictReader(handle))
+    assert [r["number"] for r in rows] == ["1", "2"] and rows[1]["duration_s"] == "1.300"
+
+
+def test_cli_out_dir_writes_a_browser_playable_video_and_the_reps_csv(app_clips: AppClips, tmp_path: Path) -> None:
+    run = subprocess.run(["python", "-m", "flowrep.cli", "count", str(app_clips.webcam_mp4), "--signal", SIGNAL,
+                          "--out-dir", str(tmp_path)], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stderr
+    count = int(run.stdout.split("\t")[1])
+    assert count == WEBCAM_REPS
+    video, reps_csv = tmp_path / "webcam_squats.annotated.mp4", tmp_path / "webcam_squats.reps.csv"
+    assert video_codec(video) == "h264"
+    assert frame_count(video) >= frame_count(app_clips.webcam_mp4)
+    with open(reps_csv) as handle:
+        assert len(list(csv.DictReader(handle))) == count
+
+
+# ---------------------------------------------------------------- the webcam handler, in process
+
+
+@pytest.fixture(scope="module")
+def page_app(tmp_path_factory: pytest.TempPathFactory):
+    import app
+    engine = app.Engine(SIGNAL, app.DEFAULT_WEIGHTS)
+    return app, app.FlowRepApp(engine, app.FrameLog(None), tmp_path_factory.mktemp("runs"))
+
+
+def test_webcam_handler_says_when_the_camera_sends_black_frames(page_app, monkeypatch) -> None:
+    app, handlers = page_app
+    monkeypatch.setattr(app, "BLANK_AFTER_S", 0.0)
+    view, _, _, status, live = handlers.webcam_frame(np.zeros((240, 320, 3), np.uint8), None)
+    assert "black" in status and view.shape == (360, 960, 3)
+    picture = np.broadcast_to(np.arange(320, dtype=np.uint8)[None, :, None], (240, 320, 3)).copy()
+    _, _, _, status, live = handlers.webcam_frame(picture, live)
+    assert status == ""  # a real picture clears the message
+
+
+def test_webcam_handler_survives_a_resolution_change_and_resets_on_request(page_app) -> None:
+    _, handlers = page_app
+    frames = [np.random.default_rng(k).integers(0, 255, (240, 320, 3), np.uint8) for k in range(3)]
+    live = None
+    for frame in frames:
+        *_, live = handlers.webcam_frame(frame, live)
+    times = list(live.times)
+    assert all(b > a for a, b in zip(times, times[1:]))
+    _, _, _, status, live = handlers.webcam_frame(np.zeros((480, 640, 3), np.uint8) + 90, live)
+    assert "new set" in status
+    count_md, _, _, live = handlers.reset(live)
+    assert count_md.startswith("# 0") and live.reset_requested
+    _, count_md, _, _, live = handlers.webcam_frame(frames[0][:, :, ::-1].copy(), live)
+    assert not live.reset_requested and len(live.times) == 1
+
+
+# ---------------------------------------------------------------- the API (gradio_client)
+
+
+def test_api_count_matches_the_cli(server: Server, app_clips: AppClips) -> None:
+    from gradio_client import Client, handle_file
+    client = Client(server.url, verbose=False)
+    for clip in (app_clips.webcam_mp4, app_clips.portrait_mov):
+        result = client.predict(handle_file(str(clip)), api_name="/count")
+        expected = cli_count(clip)
+        assert result["count"] == expected["count"] and result["reps"] == expected["reps"], clip.name
+        assert result["file"] == clip.name
+    assert client.predict(handle_file(str(app_clips.webcam_mp4)), api_name="/count")["count"] == WEBCAM_REPS
+
+
+def test_api_refuses_bad_clips_with_a_message(server: Server, app_clips: AppClips) -> None:
+    from gradio_client import Client, handle_file
+    client = Client(server.url, verbose=False)
+    cases = {app_clips.not_video: "not a readable video", app_clips.too_long_mp4: "limit",
+             app_clips.truncated: "truncated"}
+    for clip, words in cases.items():
+        with pytest.raises(Exception) as error:
+            client.predict(handle_file(str(clip)), api_name="/count")
+        assert clip.name in str(error.value) and words in str(error.value)
+    with pytest.raises(ValueError, match="exceeds the maximum file size"):  # gradio_client checks the limit
+        client.predict(handle_file(str(app_clips.too_big_mp4)), api_name="/count")
+
+
+def test_analyze_streams_progress_then_the_exports(server: Server, app_clips: AppClips) -> None:
+    from gradio_client import Client, handle_file
+    job = Client(server.url, verbose=False).submit(handle_file(str(app_clips.webcam_mp4)), api_name="/analyze")
+    updates = list(job)
+    view, count_md, _, status, table, video, files, summary = job.result()
+    assert len(updates) >= 2  # progress yields, then the final one
+    assert summary["count"] == WEBCAM_REPS and "Done" in status and f"# {WEBCAM_REPS}" in count_md
+    assert len(table["data"]) == WEBCAM_REPS
+    assert sorted(Path(f).name for f in files) == ["webcam_squats.annotated.mp4", "webcam_squats.reps.csv"]
+
+
+# ---------------------------------------------------------------- the page in a browser
+
+
+@needs_chromium
+def test_webcam_counts_each_rep_once_and_shows_flow_and_chart(server: Server, context, shots: Path) -> None:
+    page = context.new_page()
+    elsewhere: list[str] = []
+    page.on("request", lambda request: elsewhere.append(request.url) if not is_local(request.url) else None)
+    start_webcam(page, server.url)
+    wait_for_count(page, "live_count", 1, timeout_s=30)
+    page.screenshot(path=str(shots / "webcam_moving.png"), full_page=True)  # mid-set: flow on screen
+    highest, waited = wait_for_count(page, "live_count", WEBCAM_REPS, timeout_s=30)
+    page.screenshot(path=str(shots / "webcam_counted.png"), full_page=True)
+    assert highest == WEBCAM_REPS, f"count reached {highest} after {waited:.0f} s"
+    # The clip is still for 6 s after its last rep before Chromium loops it: no count may be added.
+    for _ in range(25):
+        assert count_on(page, "live_count") == WEBCAM_REPS
+        time.sleep(0.1)
+    view = page.evaluate("() => { const i = document.querySelector('#live_view img');"
+                         " return i ? [i.naturalWidth, i.naturalHeight] : null; }")
+    assert view is not None and view[0] == 2 * round(view[1] * 4 / 3), view  # 4:3 camera | 4:3 flow
+    series = plot_series(page, "live_plot")
+    assert list(series) == SERIES and min(series.values()) >= 10, series
+    frames = server.frames()
+    assert sum(f["flow"] for f in frames) >= 40 and max(f["count"] for f in frames) == WEBCAM_REPS
+    assert all(b["t"] > a["t"] for a, b in zip(frames, frames[1:]))
+    # A camera that stops delivering pictures gets a message (the page's own watchdog).
+    page.evaluate("() => document.querySelector('#cam video').pause()")
+    page.wait_for_function("() => document.querySelector('#cam_watchdog').textContent.includes('no picture')",
+                           timeout=8000)
+    page.screenshot(path=str(shots / "webcam_stalled.png"), full_page=True)
+    assert elsewhere == [], f"the page requested other hosts: {elsewhere[:5]}"
+
+
+@needs_chromium
+def test_two_browser_sessions_keep_separate_counts(server: Server, browser, shots: Path) -> None:
+    pages = []
+    for _ in range(2):
+        ctx = browser.new_context(viewport={"width": 1280, "height": 1300}, permissions=["camera"])
+        pages.append(ctx.new_page())
+    first, second = pages
+    try:
+        start_webcam(first, server.url)
+        assert wait_for_count(first, "live_count", 1, timeout_s=30)[0] >= 1
+        start_webcam(second, server.url)
+        assert count_on(second, "live_count") == 0
+        assert wait_for_count(second, "live_count", 1, timeout_s=30)[0] >= 1
+        first.locator("#reset_btn").click()
+        first.wait_for_function("() => /\\b0\\s*reps/.test(document.querySelector('#live_count').innerText)",
+                                timeout=3000)
+        second_count = count_on(second, "live_count")
+        time.sleep(1.0)
+        assert count_on(second, "live_count") >= second_count >= 1  # the other session's reset left it alone
+        first.screenshot(path=str(shots / "two_sessions_first.png"))
+        second.screenshot(path=str(shots / "two_sessions_second.png"))
+    finally:
+        for page in pages:
+            page.context.close()
+
+
+def upload(page, clip: Path) -> None:
+    """Puts a clip in the upload box (clearing the last one first), which starts the count."""
+    file_input = page.locator("#vid_in input[type=file]")
+    if not file_input.count():  # the box shows the last clip
+        page.locator("#vid_in button[aria-label='Clear']").first.click()
+    file_input.set_input_files(str(clip))
+
+
+def wait_for_status(page, name: str, timeout_s: float = 60) -> str:
+    """Waits until the upload status says the clip `name` is done or could not be counted."""
+    page.wait_for_function(
+        "(name) => { const t = document.querySelector('#up_status').innerText;"
+        " return t.includes(name) && (t.includes('Done') || t.includes('Could not') || t.includes('weights')); }",
+        arg=name, timeout=timeout_s * 1000)
+    return page.locator("#up_status").inner_text()
+
+
+@needs_chromium
+def test_upload_in_the_browser_counts_like_the_cli_and_downloads(server: Server, context, app_clips: AppClips,
+                                                                 shots: Path, tmp_path: Path) -> None:
+    expected = cli_count(app_clips.upload_webm)["count"]
+    page = context.new_page()
+    page.goto(server.url)
+    page.get_by_role("tab", name="Upload a clip").click()
+    upload(page, app_clips.upload_webm)
+    status = wait_for_status(page, app_clips.upload_webm.name)
+    assert "Done" in status, status
+    assert count_on(page, "up_count") == expected
+    assert int(page.locator("#up_table [role=grid]").get_attribute("aria-rowcount")) == 1 + expected  # + header
+    assert min(plot_series(page, "up_plot").values()) > 30
+    page.wait_for_function("() => { const v = document.querySelector('#up_video video');"
+                           " return v && v.readyState >= 1 && v.duration > 1; }", timeout=15000)
+    page.screenshot(path=str(shots / "upload_done.png"), full_page=True)
+    saved = {}
+    links = page.locator("#up_files a[download]")
+    assert links.count() == 2
+    for k in range(2):
+        with page.expect_download() as download:
+            links.nth(k).click()
+        path = tmp_path / download.value.suggested_filename
+        download.value.save_as(path)
+        saved[path.suffix] = path
+    assert video_codec(saved[".mp4"]) == "h264" and frame_count(saved[".mp4"]) > 30
+    with open(saved[".csv"]) as handle:
+        assert len(list(csv.DictReader(handle))) == expected
+
+
+@needs_chromium
+def test_bad_files_show_a_message_and_the_page_keeps_working(server: Server, context, app_clips: AppClips,
+                                                             shots: Path) -> None:
+    page = context.new_page()
+    page.goto(server.url)
+    page.get_by_role("tab", name="Upload a clip").click()
+    assert f"{TEST_MAX_UPLOAD_MB} MB" in page.locator("#limits").inner_text()
+    for clip, words in ((app_clips.not_video, "not a readable video"), (app_clips.truncated, "truncated")):
+        upload(page, clip)
+        status = wait_for_status(page, clip.name)
+        assert "Could not" in status and words in status, status
+        page.screenshot(path=str(shots / f"bad_{clip.stem}.png"), full_page=True)
+    upload(page, app_clips.too_big_mp4)  # refused by Gradio in the browser, before any upload
+    page.locator(".toast-body").get_by_text("exceed the maximum allowed size").wait_for(timeout=5000)
+    upload(page, app_clips.upload_webm)
+    assert "Done" in wait_for_status(page, app_clips.upload_webm.name)
+
+
+@needs_chromium
+def test_missing_weights_are_shown_on_the_page(browser, tmp_path: Path, app_clips: AppClips, shots: Path) -> None:
+    absent = tmp_path / "absent.safetensors"
+    with running_app(tmp_path / "app", FLOWREP_SIGNAL="cnn", FLOWREP_WEIGHTS=str(absent)) as broken:
+        page = browser.new_page()
+        page.goto(broken.url)
+        banner = page.locator("#banner")
+        banner.get_by_text("weights not found").wait_for(timeout=10000)
+        assert str(absent) in banner.inner_text()
+        page.get_by_role("tab", name="Upload a clip").click()
+        upload(page, app_clips.upload_webm)
+        assert "weights not found" in wait_for_status(page, app_clips.upload_webm.name)
+        page.screenshot(path=str(shots / "missing_weights.png"), full_page=True)
+        page.close()
+
+
+@needs_chromium
+def test_an_example_clip_is_counted_when_clicked(server: Server, context, shots: Path) -> None:
+    examples = sorted((ROOT / "examples").glob("*.mp4"))
+    assert examples, "examples/ ships no clips: run scripts/make_examples.py"
+    page = context.new_page()
+    page.goto(server.url)
+    page.get_by_role("tab", name="Upload a clip").click()
+    true_count = int(examples[0].stem.split("_")[-1].removesuffix("reps"))
+    page.locator("#examples").get_by_text(f"({true_count} reps)").first.click()
+    status = wait_for_status(page, examples[0].name)
+    page.screenshot(path=str(shots / "example.png"), full_page=True)
+    assert "Done" in status and count_on(page, "up_count") == true_count, status
