@@ -21,6 +21,9 @@ from .signals import ProbabilitySource, SignalName, make_signal
 from .video import ClipReader, VideoError
 
 STILL = np.array([0.0, 1.0, 0.0])
+#: A pause in a live stream longer than this (the camera stopped, then started again) starts the
+#: flow afresh from the next frame instead of comparing it with a stale one; the count is kept.
+STREAM_GAP_S = 1.0
 
 
 class FrameError(ValueError):
@@ -85,6 +88,8 @@ class Session:
         if self._last_time is not None and dt <= 0:
             raise FrameError(f"timestamps must increase ({time_s:.3f} s after {self._last_time:.3f} s)")
         self._last_time = time_s
+        if dt > STREAM_GAP_S:
+            self._encoder.estimator.reset()
         encoded = self._encoder(image, dt)
         if encoded is None:
             rep = self.counter.update(time_s, STILL)

@@ -1,0 +1,101 @@
+"""The `flowrep` command as a user runs it: counts, JSON, one-line errors, exit codes."""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from flowrep.pipeline import FrameError, Session
+
+
+def flowrep(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "flowrep.cli", *args], capture_output=True, text=True, timeout=300)
+
+
+def test_count_prints_each_clip_and_json_gives_the_reps(clips: dict[str, Path]) -> None:
+    plain = flowrep("count", str(clips["good"]))
+    assert plain.returncode == 0, plain.stderr
+    assert plain.stdout.strip() == f"{clips['good']}\t4"
+    result = json.loads(flowrep("count", "--json", str(clips["good"])).stdout)
+    assert set(result) == {"file", "count", "reps", "frames", "fps_processed"}
+    assert result["count"] == 4 and len(result["reps"]) == 4 and result["frames"] == 152
+    assert all(0 <= r["start_s"] < r["end_s"] for r in result["reps"])
+
+
+BAD = {
+    "missing": "no such file",
+    "text": "not a readable video",
+    "empty": "empty",
+    "truncated": "not a readable video",
+    "one_frame": "1 readable frame; at least 2",
+    "uhd": "3840×2160, larger than the 1920×1080 limit",
+}
+
+
+def test_bad_inputs_get_one_line_each_and_the_good_clip_is_still_counted(clips: dict[str, Path]) -> None:
+    names = ["missing", "text", "good", "empty", "truncated", "one_frame", "uhd"]
+    run = flowrep("count", *(str(clips[n]) for n in names))
+    assert run.returncode == 2
+    assert "Traceback" not in run.stderr
+    errors = run.stderr.strip().splitlines()
+    assert len(errors) == len(BAD)
+    for name, problem in BAD.items():
+        line = next(line for line in errors if str(clips[name]) in line)
+        assert problem in line, line
+    assert run.stdout.strip() == f"{clips['good']}\t4"
+
+
+def test_json_mode_reports_errors_per_clip(clips: dict[str, Path]) -> None:
+    run = flowrep("count", "--json", str(clips["text"]), str(clips["good"]))
+    rows = [json.loads(line) for line in run.stdout.splitlines()]
+    assert run.returncode == 2
+    assert rows[0] == {"file": str(clips["text"]), "error": rows[0]["error"]} and "readable" in rows[0]["error"]
+    assert rows[1]["count"] == 4
+
+
+def test_missing_weights_is_a_clear_error(clips: dict[str, Path], tmp_path: Path) -> None:
+    run = flowrep("count", "--weights", str(tmp_path / "none.safetensors"), str(clips["good"]))
+    assert run.returncode == 2 and "Traceback" not in run.stderr
+    assert "weights not found" in run.stderr
+
+
+def test_frames_that_change_size_mid_stream_are_refused() -> None:
+    # Files decoded by OpenCV are rescaled to their first frame's size; a live source is not.
+    session = Session("mean-flow")
+    session.process(np.zeros((120, 160, 3), np.uint8), 0.0)
+    with pytest.raises(FrameError, match="frame size changed from 160×120 to 320×240"):
+        session.process(np.zeros((240, 320, 3), np.uint8), 0.04)
+
+
+def test_a_gap_in_a_live_stream_keeps_the_count_and_adds_no_motion() -> None:
+    session = Session("mean-flow")
+    still = np.zeros((120, 160, 3), np.uint8)
+    moved = still.copy()
+    moved[20:80, 40:100] = 255  # compared with a stale frame this would be a huge motion
+    session.process(still, 0.0)
+    session.process(still, 0.04)
+    after_gap = session.process(moved, 5.0)
+    assert after_gap.flow_bgr is None and after_gap.probabilities.argmax() == 1
+    assert session.process(moved, 5.04).flow_bgr.max() == 0
+
+
+def test_bench_scores_a_labelled_folder(clips: dict[str, Path], tmp_path: Path) -> None:
+    folder = clips["good"].parent
+    (folder / "labels.csv").write_text("file,count,notes\ngood.mp4,4,a square bobbing\n")
+    out = tmp_path / "bench.json"
+    run = flowrep("bench", str(folder), "--json", str(out))
+    assert run.returncode == 0, run.stderr
+    figures = json.loads(out.read_text())
+    assert figures["clips"] == [{"file": "good.mp4", "true": 4, "pred": 4,
+                                 "seconds": figures["clips"][0]["seconds"], "frames": 152}]
+    assert figures["mae"] == 0 and figures["obo"] == 1 and figures["fps"] > 0 and figures["peak_rss_mb"] > 0
+    assert "MAE 0.000" in run.stdout
+
+
+def test_bench_without_labels_is_a_clear_error(tmp_path: Path) -> None:
+    run = flowrep("bench", str(tmp_path))
+    assert run.returncode == 2 and "labels.csv" in run.stderr and "Traceback" not in run.stderr
