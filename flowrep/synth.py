@@ -3,7 +3,7 @@
 Owns the scene generator used for training (and for the demo's example clips): a stick figure with a
 textured body performs one of several exercises at a random tempo, with pauses, seen from a random
 camera roll and distance, over a textured background, with camera shake, lighting drift, sensor
-noise, JPEG artefacts and an unrelated moving object. Textured blobs moved to and fro or in circles
+noise, JPEG artefacts, a swaying hand-held camera and an unrelated moving object. Textured blobs moved to and fro or in circles
 stand for everything else people repeat (painting, stirring, sawing). Each frame's label is the
 velocity of the figure's moving mass (parts weighted by area × speed), so the CNN learns the
 direction of what moves most, not of the camera, the noise or the ball rolling past.
@@ -140,7 +140,7 @@ def _jump_rope(p: float) -> Pose:
 
 def _patch_back_and_forth(p: float) -> Pose:
     """Any object moved to and fro (a brush, a saw, a shaker): drawn as a textured blob."""
-    return {"patch": np.array([0.0, 0.35 * (_smooth(p) - 0.5)])}
+    return {"patch": np.array([0.0, 0.45 * (_smooth(p) - 0.5)])}
 
 
 def _patch_circling(p: float) -> Pose:
@@ -234,8 +234,8 @@ def _parts(screen: dict[str, np.ndarray], body_px: float, thickness: float) -> l
     """The figure as (end, end, width in px) segments: what is drawn, and what the label weighs."""
     if "patch" in screen:
         centre = screen["patch"]
-        half = np.array([0.12 * body_px, 0.0])
-        return [(centre - half, centre + half, 0.16 * body_px * thickness)]
+        half = np.array([0.15 * body_px * thickness, 0.0])
+        return [(centre - half, centre + half, 0.2 * body_px * thickness)]
     parts = [(screen[a], screen[b], max(1.0, w * body_px * thickness)) for a, b, w in LIMBS]
     head = screen["head"]
     return parts + [(head, head, 0.12 * body_px)]
@@ -282,7 +282,7 @@ def render_clip(rng: np.random.Generator, exercise: Exercise | None = None, seco
     walk = rng.uniform(-0.25, 0.25) if (still and rng.random() < 0.5) else 0.0
 
     background = _background(rng, width, height)
-    body_px = min(width, height) * rng.uniform(0.35, 0.95)
+    body_px = min(width, height) * rng.uniform(0.35, 1.3)  # up to a close-up that leaves the frame
     if "patch" in exercise.pose(0.0):
         roll = rng.uniform(0, 180)
     else:
@@ -291,6 +291,11 @@ def render_clip(rng: np.random.Generator, exercise: Exercise | None = None, seco
     colours = [tuple(int(c) for c in rng.integers(0, 256, 3)) for _ in range(3)]
     thickness = rng.uniform(0.7, 1.5)
     shake = rng.choice([0.0, 0.0, 0.5, 1.5])
+    # A hand-held camera sways slowly: the labels stay in the world's frame, so the CNN learns
+    # that the whole picture moving is not the exercise.
+    sway = rng.uniform(0, 0.08) * min(width, height) if rng.random() < 0.35 else 0.0
+    sway_period = rng.uniform(1.5, 6.0)
+    sway_direction = _polar(rng.uniform(0, 360), 1.0)
     light_drift = rng.uniform(-0.15, 0.15)
     noise = rng.uniform(0, 6)
     jpeg_quality = int(rng.integers(25, 95))
@@ -316,7 +321,8 @@ def render_clip(rng: np.random.Generator, exercise: Exercise | None = None, seco
             d_vel = np.where((d_pos < 0) | (d_pos > [width, height]), -d_vel, d_vel)
             cv2.circle(frame, tuple(d_pos.astype(int)), int(d_radius), colours[2][::-1], -1)
         camera = 0.8 * camera + rng.normal(0, shake, 2)
-        warp = np.array([[1, 0, camera[0]], [0, 1, camera[1]]], np.float32)
+        offset_px = camera + sway_direction * sway * math.sin(2 * math.pi * i / fps / sway_period)
+        warp = np.array([[1, 0, offset_px[0]], [0, 1, offset_px[1]]], np.float32)
         frame = cv2.warpAffine(frame, warp, (width, height), borderMode=cv2.BORDER_REFLECT)
         gain = 1.0 + light_drift * i / max(1, n_frames)
         frame = np.clip(frame * gain + rng.normal(0, noise, frame.shape), 0, 255).astype(np.uint8)
