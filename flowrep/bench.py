@@ -2,8 +2,9 @@
 
 Owns reading labels.csv, running the live counter over every clip in one process, and the figures
 the issues are judged by: MAE (mean |pred − true| / true), OBO (share with |pred − true| ≤ 1),
-frames per second of wall time (decoding included), peak resident memory, and the time per frame
-spent in the probability source (the CNN's forward pass, on the one thread a session uses).
+frames per second of wall time (decoding included), peak resident memory, the time per frame
+spent in the probability source (the CNN's forward pass, on the one thread a session uses), and how
+long after a rep's motion ends its count is shown.
 """
 from __future__ import annotations
 
@@ -32,7 +33,7 @@ class ClipScore:
     seconds: float
     frames: int
     error: str | None = None
-    latencies_s: list[float] = field(default_factory=list)  # count time − annotated rep end
+    delays_s: list[float] = field(default_factory=list)  # per rep: count shown − end of its motion
 
     def as_json(self) -> dict[str, object]:
         row: dict[str, object] = {"file": self.file, "true": self.true, "pred": self.pred,
@@ -77,14 +78,13 @@ class BenchReport:
         return sum(abs(c.pred - c.true) <= 1 for c in self.clips) / max(1, len(self.clips))
 
     @property
-    def latency_s(self) -> dict[str, float] | None:
-        """Median and 90th percentile of (count shown − annotated rep end), over the clips whose
-        labels give cycle_end_frames and whose count is exact (so rep i matches end i)."""
-        latencies = sorted(x for c in self.clips for x in c.latencies_s)
-        if not latencies:
+    def count_delay_s(self) -> dict[str, float] | None:
+        """How long after a rep's motion ended the count changed: median and 90th percentile."""
+        delays = sorted(x for c in self.clips for x in c.delays_s)
+        if not delays:
             return None
-        return {"median": round(latencies[len(latencies) // 2], 3),
-                "p90": round(latencies[int(0.9 * (len(latencies) - 1))], 3), "reps": len(latencies)}
+        return {"median": round(delays[len(delays) // 2], 3),
+                "p90": round(delays[int(0.9 * (len(delays) - 1))], 3), "reps": len(delays)}
 
     @property
     def fps(self) -> float:
@@ -93,21 +93,14 @@ class BenchReport:
     def as_json(self) -> dict[str, object]:
         return {"clips": [c.as_json() for c in self.clips], "mae": round(self.mae, 4),
                 "obo": round(self.obo, 4), "fps": round(self.fps, 1), "peak_rss_mb": round(peak_rss_mb(), 1),
-                "signal_ms_per_frame": round(self.signal_ms_per_frame, 3), "latency_s": self.latency_s}
+                "signal_ms_per_frame": round(self.signal_ms_per_frame, 3), "count_delay_s": self.count_delay_s}
 
 
 def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux reports KiB
 
 
-@dataclass(frozen=True)
-class Label:
-    file: str
-    count: int
-    cycle_end_frames: tuple[int, ...] = ()
-
-
-def read_labels(folder: Path) -> list[Label]:
+def read_labels(folder: Path) -> list[tuple[str, int]]:
     labels = folder / "labels.csv"
     if not labels.is_file():
         raise LabelsError(f"{labels}: no such file (a bench folder needs labels.csv with file,count)")
@@ -123,8 +116,7 @@ def read_labels(folder: Path) -> list[Label]:
                 raise LabelsError(f"{labels}, line {line}: count {row['count']!r} is not a whole number") from None
             if count <= 0:
                 raise LabelsError(f"{labels}, line {line}: count must be positive to score relative error")
-            ends = tuple(int(x) for x in (row.get("cycle_end_frames") or "").split())
-            rows.append(Label(row["file"], count, ends))
+            rows.append((row["file"], count))
     return rows
 
 
@@ -135,16 +127,14 @@ def run_bench(folder: Path, signal: ProbabilitySource, flow_method: str = "dis",
     session = Session(timed, flow_method=flow_method)
     report = BenchReport()
     started = time.perf_counter()
-    for label in read_labels(folder):
+    for name, true_count in read_labels(folder):
         clip_started = time.perf_counter()
         try:
-            result = count_clip(folder / label.file, session)
-            score = ClipScore(label.file, label.count, result.count, result.seconds, result.frames)
-            if label.cycle_end_frames and result.count == len(label.cycle_end_frames):
-                score.latencies_s = [rep.counted_s - end / result.fps
-                                     for rep, end in zip(result.reps, label.cycle_end_frames)]
+            result = count_clip(folder / name, session)
+            score = ClipScore(name, true_count, result.count, result.seconds, result.frames,
+                              delays_s=[rep.counted_s - rep.end_s for rep in result.reps])
         except VideoError as error:
-            score = ClipScore(label.file, label.count, 0, time.perf_counter() - clip_started, 0, str(error))
+            score = ClipScore(name, true_count, 0, time.perf_counter() - clip_started, 0, str(error))
         report.clips.append(score)
         if on_clip is not None:
             on_clip(score)

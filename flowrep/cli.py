@@ -78,10 +78,10 @@ def _bench(args: argparse.Namespace) -> int:
     print(f"\n{len(report.clips)} clips  MAE {summary['mae']:.3f}  OBO {summary['obo']:.2f}  "
           f"{summary['fps']:.0f} frames/s  peak RSS {summary['peak_rss_mb']:.0f} MB  "
           f"{args.signal} {summary['signal_ms_per_frame']:.2f} ms/frame  (flow {args.flow})")
-    if summary["latency_s"]:
-        latency = summary["latency_s"]
-        print(f"count shown {latency['median']:.2f} s after the annotated rep end (median; p90 "
-              f"{latency['p90']:.2f} s; {latency['reps']} reps of exactly counted clips)")
+    if summary["count_delay_s"]:
+        delay = summary["count_delay_s"]
+        print(f"count shown {delay['median']:.2f} s after a rep's motion ends (median; p90 "
+              f"{delay['p90']:.2f} s; {delay['reps']} reps)")
     if args.json:
         Path(args.json).write_text(json.dumps(summary, indent=2) + "\n")
     return EXIT_BAD_INPUT if any(c.error for c in report.clips) else 0

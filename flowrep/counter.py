@@ -40,7 +40,6 @@ class Rep:
 
 @dataclass(frozen=True)
 class CounterSettings:
-    median_frames: int = 3  # running median of s over this many frames (odd; look-ahead = half)
     smoothing_s: float = 0.05  # time constant of the exponential smoothing of s
     moving_level: float = 0.25  # |s| above this is motion …
     still_level: float = 0.12  # … and below this, stillness
@@ -75,7 +74,6 @@ class RepCounter:
     count: int = 0
 
     def __post_init__(self) -> None:
-        self._recent: deque[tuple[float, float]] = deque(maxlen=self.settings.median_frames)
         self._smoothed = 0.0
         self._x = 0.0
         self._last_t: float | None = None
@@ -120,13 +118,7 @@ class RepCounter:
             self._fields.append((t, _left_right_symmetric(motion_field).ravel()))
             while self._fields and t - self._fields[0][0] > _FIELD_MEMORY_S:
                 self._fields.popleft()
-        # A running median of three frames (one frame of look-ahead) drops single-frame flips
-        # as judder and duplicated frames make, yet keeps a jump rope's two-frame half-turns.
-        self._recent.append((t, float(probabilities[0] - probabilities[2])))
-        if len(self._recent) < self._recent.maxlen:
-            return None
-        t = self._recent[len(self._recent) // 2][0]
-        signal = sorted(s for _, s in self._recent)[len(self._recent) // 2]
+        signal = float(probabilities[0] - probabilities[2])
         dt = 0.0 if self._last_t is None else max(0.0, t - self._last_t)
         self._last_t = t
         self._smoothed += min(1.0, dt / cfg.smoothing_s) * (signal - self._smoothed)
