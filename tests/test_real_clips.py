@@ -8,7 +8,8 @@ import pytest
 
 from flowrep.pipeline import Session, count_clip
 
-# A spread of exercises, camera angles and tempos; each must be counted exactly.
+# A spread of exercises, camera angles and tempos; each must be counted exactly, or within one rep
+# where its label says the clip cuts a rep at its start or end (confidence "+-1").
 CLIPS = [
     ("exercise", "pushup_sumukh_2.mp4"),
     ("exercise", "situp_sumukh_1.mp4"),
@@ -19,9 +20,11 @@ CLIPS = [
 ]
 
 
-def true_count(folder: Path, name: str) -> int:
+def true_count(folder: Path, name: str) -> tuple[int, int]:
+    """The labelled count and the tolerance its label gives."""
     with (folder / "labels.csv").open(newline="") as handle:
-        return next(int(row["count"]) for row in csv.DictReader(handle) if row["file"] == name)
+        row = next(row for row in csv.DictReader(handle) if row["file"] == name)
+    return int(row["count"]), 1 if row.get("confidence") == "+-1" else 0
 
 
 @pytest.fixture(scope="module")
@@ -30,8 +33,9 @@ def session() -> Session:
 
 
 @pytest.mark.parametrize("folder,name", CLIPS)
-def test_real_clip_is_counted_exactly(shared_data: Path, session: Session, folder: str, name: str) -> None:
+def test_real_clip_is_counted(shared_data: Path, session: Session, folder: str, name: str) -> None:
     result = count_clip(shared_data / folder / name, session)
-    assert result.count == true_count(shared_data / folder, name)
+    count, tolerance = true_count(shared_data / folder, name)
+    assert abs(result.count - count) <= tolerance, f"counted {result.count}, labelled {count}"
     assert len(result.reps) == result.count
     assert all(a.end_s <= b.end_s for a, b in zip(result.reps, result.reps[1:]))
