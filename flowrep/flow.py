@@ -156,5 +156,10 @@ class FlowEncoder:
         )
 
     def reset(self) -> None:
+        """A new stream: no previous frame, and the motion axis back to vertical."""
         self.estimator.reset()
         self.axis = MotionAxis()
+
+    def restart_flow(self) -> None:
+        """The same stream after a gap: the next frame starts the flow afresh, the axis is kept."""
+        self.estimator.reset()

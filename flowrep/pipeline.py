@@ -89,7 +89,7 @@ class Session:
             raise FrameError(f"timestamps must increase ({time_s:.3f} s after {self._last_time:.3f} s)")
         self._last_time = time_s
         if dt > STREAM_GAP_S:
-            self._encoder.estimator.reset()
+            self._encoder.restart_flow()
         encoded = self._encoder(image, dt)
         if encoded is None:
             rep = self.counter.update(time_s, STILL)
