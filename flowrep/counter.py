@@ -133,7 +133,7 @@ class RepCounter:
         rep = self._follow_swing(t, moving=level >= cfg.moving_level)
         still_for = 0.0 if self._still_since is None else t - self._still_since
         if still_for >= cfg.stop_s and self._swing is not None and rep is None:
-            rep = self._complete_rep(self._swing)
+            rep = self._complete_cycle(self._swing)
         if still_for >= cfg.reset_after_s:
             self._start_new_set()
         return rep
@@ -142,7 +142,7 @@ class RepCounter:
         """The stream has ended: the swing under way ends too (as if the person had stopped)."""
         if self._swing is None:
             return None
-        return self._complete_rep(self._swing)
+        return self._complete_cycle(self._swing)
 
     def _start_new_set(self) -> None:
         self._swing = None
@@ -179,12 +179,12 @@ class RepCounter:
         self._sizes[swing.sign].append(swing.size)
         if swing.completed_rep:
             return None
-        rep = self._complete_rep(swing)
+        rep = self._complete_cycle(swing)
         if not swing.completed_rep:  # it closed no cycle: it is the first half of the next one
             self._pending = swing
         return rep
 
-    def _complete_rep(self, swing: _Swing) -> Rep | None:
+    def _complete_cycle(self, swing: _Swing) -> Rep | None:
         """Closes a cycle if this swing returns from the pending one (and was not used yet)."""
         half = self._pending
         if (swing.completed_rep or half is None or half.sign == swing.sign
@@ -197,7 +197,7 @@ class RepCounter:
     def _on_cycle(self, start_s: float, turn_s: float, end_s: float) -> Rep | None:
         now = self._last_t if self._last_t is not None else end_s
         was_doubled = self.cycles_per_rep == 2
-        self._record_shape(start_s, end_s)
+        self._record_cycle(start_s, end_s)
         self._decide_cycles_per_rep()
         cycles_per_rep = self.cycles_per_rep
         if was_doubled and cycles_per_rep == 1:  # halves stopped alternating: count afresh from here
@@ -215,7 +215,7 @@ class RepCounter:
         self._rep_start_s = None
         return rep
 
-    def _record_shape(self, start_s: float, end_s: float) -> None:
+    def _record_cycle(self, start_s: float, end_s: float) -> None:
         self._durations.append(end_s - start_s)
         period = median(self._durations)
         like = self._self_likeness(period)
