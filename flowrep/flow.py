@@ -21,6 +21,12 @@ COARSE_GRID = 6
 #: Speed (in frame diagonals per second) shown at full brightness. Fixed, never per frame, so
 #: that sensor noise on a still frame stays dark.
 FULL_BRIGHTNESS_SPEED = 0.6
+#: Mean absolute grey difference (0–255) below which a frame repeats the one before it. Frame-rate
+#: conversion and phone encoders repeat frames (up to a third of them in some clips); a repeat is no
+#: evidence of stillness, and reading it as "still" breaks up fast movements.
+REPEAT_LEVEL = 0.3
+#: Consecutive repeats skipped at most: after that a motionless scene is stillness, and is fed as such.
+MAX_SKIPPED_REPEATS = 2
 
 
 def flow_shape(width: int, height: int, long_side: int = DEFAULT_FLOW_SIZE) -> tuple[int, int]:
@@ -35,9 +41,14 @@ def to_small_grey(frame_bgr: np.ndarray, size: tuple[int, int]) -> np.ndarray:
 
 
 class FlowEstimator:
-    """Computes flow from the previous frame to the current one, one frame at a time."""
+    """Computes flow from the previous frame to the current one, one frame at a time.
 
-    def __init__(self, method: FlowMethod = "dis", long_side: int = DEFAULT_FLOW_SIZE) -> None:
+    With skip_repeats, a frame that repeats the previous one gives no flow (None, with `repeated`
+    set) and the next frame is compared with the last one that differed.
+    """
+
+    def __init__(self, method: FlowMethod = "dis", long_side: int = DEFAULT_FLOW_SIZE,
+                 skip_repeats: bool = True) -> None:
         if method not in ("dis", "farneback"):
             raise ValueError(f"unknown flow method {method!r} (use 'dis' or 'farneback')")
         self.method = method
@@ -45,12 +56,22 @@ class FlowEstimator:
         self._dis = (
             cv2.DISOpticalFlow_create(cv2.DISOPTICAL_FLOW_PRESET_ULTRAFAST) if method == "dis" else None
         )
+        self.skip_repeats = skip_repeats
         self._previous: np.ndarray | None = None
+        self._repeats = 0
+        self.repeated = False  # the last frame repeated the one before it
         self.size: tuple[int, int] | None = None
 
     def reset(self) -> None:
         self._previous = None
+        self._repeats = 0
+        self.repeated = False
         self.size = None
+
+    def _is_repeat(self, grey: np.ndarray) -> bool:
+        if not self.skip_repeats or self._previous is None or self._repeats >= MAX_SKIPPED_REPEATS:
+            return False
+        return cv2.mean(cv2.absdiff(grey, self._previous))[0] < REPEAT_LEVEL
 
     def __call__(self, frame_bgr: np.ndarray) -> np.ndarray | None:
         """Flow (H×W×2, pixels of the flow grid per frame) from the last frame, or None for the first."""
@@ -58,6 +79,11 @@ class FlowEstimator:
         if self.size is None:
             self.size = flow_shape(width, height, self.long_side)
         grey = to_small_grey(frame_bgr, self.size)
+        self.repeated = self._is_repeat(grey)
+        if self.repeated:
+            self._repeats += 1
+            return None
+        self._repeats = 0
         previous, self._previous = self._previous, grey
         if previous is None:
             return None
@@ -134,14 +160,25 @@ class EncodedFlow:
 class FlowEncoder:
     """Frame in, colour-coded flow out: the one path shared by inference and training."""
 
-    def __init__(self, method: FlowMethod = "dis", long_side: int = DEFAULT_FLOW_SIZE) -> None:
-        self.estimator = FlowEstimator(method, long_side)
+    def __init__(self, method: FlowMethod = "dis", long_side: int = DEFAULT_FLOW_SIZE,
+                 skip_repeats: bool = True) -> None:
+        self.estimator = FlowEstimator(method, long_side, skip_repeats)
         self.axis = MotionAxis()
+        self._skipped_dt = 0.0
+
+    @property
+    def repeated(self) -> bool:
+        """The last frame repeated the one before it: it gave no flow, and its time carries over."""
+        return self.estimator.repeated
 
     def __call__(self, frame_bgr: np.ndarray, dt: float) -> EncodedFlow | None:
+        """The flow since the last frame that differed (dt seconds ago, plus any repeats' time);
+        None for the first frame of a stream and for a repeated frame."""
         flow = self.estimator(frame_bgr)
         if flow is None:
+            self._skipped_dt = self._skipped_dt + dt if self.repeated else 0.0
             return None
+        dt, self._skipped_dt = dt + self._skipped_dt, 0.0
         height, width = flow.shape[:2]
         scale = FlowScale(float(np.hypot(width, height)), max(dt, 1e-3))
         coarse = scale.to_speed(cv2.resize(flow, (COARSE_GRID, COARSE_GRID), interpolation=cv2.INTER_AREA))
@@ -159,7 +196,9 @@ class FlowEncoder:
         """A new stream: no previous frame, and the motion axis back to vertical."""
         self.estimator.reset()
         self.axis = MotionAxis()
+        self._skipped_dt = 0.0
 
     def restart_flow(self) -> None:
         """The same stream after a gap: the next frame starts the flow afresh, the axis is kept."""
         self.estimator.reset()
+        self._skipped_dt = 0.0

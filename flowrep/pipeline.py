@@ -71,6 +71,7 @@ class Session:
         self.reps: list[Rep] = []
         self._size: tuple[int, int] | None = None
         self._last_time: float | None = None
+        self._last_seen: tuple[np.ndarray | None, np.ndarray, np.ndarray | None] = (None, STILL, None)
 
     @property
     def count(self) -> int:
@@ -91,10 +92,16 @@ class Session:
         if dt > STREAM_GAP_S:
             self._encoder.restart_flow()
         encoded = self._encoder(image, dt)
-        if encoded is None:
+        if self._encoder.repeated:
+            # A copy of the last frame says nothing new: the last frame's reading stands (not "still").
+            flow_bgr, probabilities, field = self._last_seen
+            return self._result(time_s, flow_bgr, probabilities, self.counter.update(time_s, probabilities, field))
+        if encoded is None:  # the stream's first frame: nothing to compare it with yet
+            self._last_seen = (None, STILL, None)
             rep = self.counter.update(time_s, STILL)
             return self._result(time_s, None, STILL, rep)
         probabilities = self._signal(encoded)
+        self._last_seen = (encoded.display_bgr, probabilities, encoded.coarse_field)
         rep = self.counter.update(time_s, probabilities, encoded.coarse_field)
         return self._result(time_s, encoded.display_bgr, probabilities, rep)
 

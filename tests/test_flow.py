@@ -76,6 +76,34 @@ def test_encoder_returns_both_codings_and_a_coarse_field() -> None:
     encoder = FlowEncoder()
     frame = np.zeros((90, 160, 3), np.uint8)
     assert encoder(frame, 0.04) is None
-    encoded = encoder(frame, 0.04)
+    encoded = encoder(frame + 20, 0.04)
     assert encoded.display_bgr.shape == (72, 128, 3) and encoded.aligned_bgr.shape == (72, 128, 3)
     assert encoded.coarse_field.shape == (6, 6, 2)
+
+
+def _textured(shift: int) -> np.ndarray:
+    rng = np.random.default_rng(3)
+    texture = cv2.resize(rng.integers(0, 256, (30, 40, 3)).astype(np.uint8), (200, 150),
+                         interpolation=cv2.INTER_NEAREST)
+    return np.roll(texture, shift, axis=0)
+
+
+def test_a_repeated_frame_gives_no_flow_and_the_next_one_spans_both_intervals() -> None:
+    # Frame-rate conversion repeats frames: the repeat is no evidence of stillness.
+    with_repeat, without = FlowEncoder(), FlowEncoder()
+    assert with_repeat(_textured(0), 0.04) is None and without(_textured(0), 0.04) is None
+    assert with_repeat(_textured(0), 0.04) is None and with_repeat.repeated
+    after_repeat = with_repeat(_textured(6), 0.04)
+    direct = without(_textured(6), 0.08)
+    assert not with_repeat.repeated
+    assert after_repeat.mean_velocity == pytest.approx(direct.mean_velocity, rel=1e-4)
+    assert after_repeat.mean_velocity[1] > 0.1  # moving down, at the speed of 6 px over two intervals
+
+
+def test_a_motionless_scene_is_still_read_after_a_couple_of_repeats() -> None:
+    encoder = FlowEncoder()
+    readings = [encoder(_textured(0), 0.04) for _ in range(8)]
+    assert readings[0] is None
+    fed = [r for r in readings[1:] if r is not None]
+    assert len(fed) >= 2  # stillness still reaches the counter, at least every third frame
+    assert all(abs(r.mean_velocity).max() < 1e-3 for r in fed)
