@@ -45,6 +45,10 @@ def frame_count(path: Path) -> int:
     return n
 
 
+def duration_s(path: Path) -> float:
+    return frame_count(path) / cv2.VideoCapture(str(path)).get(cv2.CAP_PROP_FPS)
+
+
 # ---------------------------------------------------------------- viz and the CLI's exports
 
 
@@ -84,7 +88,7 @@ def test_cli_out_dir_writes_a_browser_playable_video_and_the_reps_csv(app_clips:
     assert count == WEBCAM_REPS
     video, reps_csv = tmp_path / "webcam_squats.annotated.mp4", tmp_path / "webcam_squats.reps.csv"
     assert video_codec(video) == "h264"
-    assert frame_count(video) >= frame_count(app_clips.webcam_mp4)
+    assert duration_s(video) >= duration_s(app_clips.webcam_mp4) - 0.1  # every moment of the clip is in it
     with open(reps_csv) as handle:
         assert len(list(csv.DictReader(handle))) == count
 
