@@ -1,13 +1,16 @@
-"""FlowRep's demo page: `python app.py` serves a live webcam rep counter and a clip uploader.
+"""FlowRep's demo page: `python app.py` serves a live webcam rep counter, a clip uploader and workouts.
 
 Owns the page: its layout, per-browser-session state, throttling of screen updates, upload limits
 and the messages users see. Counting is flowrep.pipeline's; drawing and exports are flowrep.viz's
-(the same ones `flowrep count --out-dir` uses), so the page holds no logic the CLI lacks.
+(the same ones `flowrep count --out-dir` uses); a workout's rules and summary are flowrep.workout's
+(`flowrep workout` runs the same runner) and its history is flowrep.history's, so the page holds no
+logic the CLI lacks.
 
 Environment: GRADIO_SERVER_NAME / GRADIO_SERVER_PORT (Gradio's own; default 127.0.0.1:7860),
 FLOWREP_SIGNAL (cnn, the default, or mean-flow), FLOWREP_WEIGHTS (a .safetensors file),
-FLOWREP_MAX_UPLOAD_MB (200) and FLOWREP_MAX_CLIP_S (600) for the upload limits, and FLOWREP_FRAME_LOG
-(a JSONL file that gets one line per webcam frame, for tests and measurements).
+FLOWREP_MAX_UPLOAD_MB (200) and FLOWREP_MAX_CLIP_S (600) for the upload limits, FLOWREP_FRAME_LOG
+(a JSONL file that gets one line per webcam frame, for tests and measurements), and FLOWREP_DB (the
+Workout tab's SQLite history of saved plans and finished workouts; default ~/.flowrep/flowrep.db).
 """
 from __future__ import annotations
 
@@ -20,9 +23,10 @@ import shutil
 import tempfile
 import threading
 import time
+import math
 import traceback
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -37,6 +41,9 @@ from flowrep.model import DEFAULT_WEIGHTS, WeightsError
 from flowrep.pipeline import ClipResult, FrameError, FrameResult, Session, count_clip
 from flowrep.signals import ProbabilitySource, make_signal
 from flowrep.video import MAX_FRAME_SIDES, VideoError, probe
+from flowrep.history import History, HistoryError
+from flowrep.workout import (SHIPPED_PLANS, Cue, Phase, Plan, PlanError, Step, WorkoutRunner, WorkoutSummary,
+                             clock_text, shipped_plan)
 
 ROOT = Path(__file__).resolve().parent
 EXAMPLES_DIR = ROOT / "examples"
@@ -416,6 +423,445 @@ def _public_json(result: ClipResult, name: str) -> dict[str, Any]:
     return {**result.as_json(), "file": name}
 
 
+# ---------------------------------------------------------------- workouts
+
+GET_READY_S = 5.0  # the countdown before a workout's first exercise
+WORKOUT_TICK_S = 0.5  # the workout clock's refresh when no camera frame comes (camera off or stalled)
+NO_PICTURE_AFTER_S = 2.0
+HISTORY_SHOWN = 20
+RECENT_SOUNDS = 6  # cues the hidden sound box repeats (see WORKOUT_SOUND_JS)
+SUMMARY_HEADERS = ["exercise", "target", "rounds", "reps", "work (s)", "rest (s)", "paused (s)", "time (s)",
+                   "s/rep", "status"]
+HISTORY_HEADERS = ["finished", "plan", "status", "reps", "training", "working", "resting"]
+PLAN_FORMAT = ("One exercise a line: `push-ups: 10 reps`, `plank: 45 s`, `squats: 8 x 20 s, rest 10 s` (rounds), "
+               "and `rest: 30 s` for the rest between exercises.")
+
+# Sounds are made in the browser (WebAudio): a short blip per rep, a rising chord when a target is
+# reached or the time is up, two beeps when work starts. The hidden box holds the last few numbered
+# cues ("7:rep 8:target"), so a change event the page missed is made up by the next one; only the
+# newest cue is played. Every cue is also kept in window.flowrepSounds.
+WORKOUT_SOUND_JS = """
+(cues, muted) => {
+  if (!cues) return;
+  const seen = window.flowrepLastCue || 0;
+  const fresh = cues.split(' ').map(c => c.split(':')).filter(([n]) => Number(n) > seen);
+  if (!fresh.length) return;
+  window.flowrepLastCue = Number(fresh[fresh.length - 1][0]);
+  const log = window.flowrepSounds = window.flowrepSounds || [];
+  fresh.forEach(([, k]) => log.push(muted ? k + ' (muted)' : k));
+  const kind = fresh[fresh.length - 1][1];
+  const Context = window.AudioContext || window.webkitAudioContext;
+  if (muted || !Context) return;
+  const audio = window.flowrepAudio = window.flowrepAudio || new Context();
+  if (audio.state === 'suspended') audio.resume();
+  const tone = (frequency, start, length, level) => {
+    const t = audio.currentTime + start, osc = audio.createOscillator(), gain = audio.createGain();
+    osc.type = 'sine'; osc.frequency.value = frequency;
+    gain.gain.setValueAtTime(0.0001, t);
+    gain.gain.exponentialRampToValueAtTime(level, t + 0.01);
+    gain.gain.exponentialRampToValueAtTime(0.0001, t + length);
+    osc.connect(gain).connect(audio.destination);
+    osc.start(t); osc.stop(t + length + 0.05);
+  };
+  if (kind === 'rep') tone(880, 0, 0.09, 0.25);
+  else if (kind === 'go') { tone(660, 0, 0.12, 0.2); tone(990, 0.16, 0.2, 0.2); }
+  else [523.25, 659.25, 783.99, 1046.5].forEach((f, i) => tone(f, i * 0.09, 0.7, 0.14));
+}
+"""
+
+WORKOUT_CSS = """
+#w_count h1, #w_clock h1 { font-size: 4.5rem !important; line-height: 1; margin: 0; text-align: center; }
+#w_count p, #w_clock p { text-align: center; margin: 0; }
+#w_step h2 { margin: 0; }
+#w_history_msg, #w_plan_msg.error { color: #b00020; }
+"""
+
+
+@dataclass
+class WorkoutLive:
+    """One browser session's workout: the runner, the camera's set it counts with, and what the page
+    last showed. The stream's thread and the buttons' threads both touch it, hence the lock."""
+
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    session: Session | None = None
+    runner: WorkoutRunner | None = None
+    origin: float = 0.0  # monotonic time of the runner's t = 0
+    t0: float | None = None  # the camera set's first frame (monotonic)
+    last_t: float = -1.0
+    last_frame_at: float = -1e9
+    sound_number: int = 0
+    recent_sounds: deque[str] = field(default_factory=lambda: deque(maxlen=RECENT_SOUNDS))
+    shown: dict[str, Any] = field(default_factory=dict)  # last text sent per output: unchanged ones are skipped
+    summary_shown: bool = False
+
+    def timestamp(self, now: float) -> float:
+        """Seconds since the camera's first frame, strictly increasing (the session's clock)."""
+        if self.t0 is None:
+            self.t0 = now
+        self.last_t = max(now - self.t0, self.last_t + 1e-3)
+        return self.last_t
+
+    def clock(self, now: float) -> float:
+        """The runner's clock: seconds since the workout started."""
+        return now - self.origin
+
+
+def _sound_for(cues: list[Cue]) -> str | None:
+    if Cue.TARGET_REACHED in cues or Cue.TIME_UP in cues:
+        return "target"
+    if Cue.REP in cues:
+        return "rep"
+    if Cue.WORK_STARTED in cues:
+        return "go"
+    return None
+
+
+def _target_text(step: Step) -> str:
+    return f"{step.reps} reps" if step.reps is not None else f"{step.seconds:g} s"
+
+
+def _step_markdown(runner: WorkoutRunner | None) -> str:
+    if runner is None:
+        return "### Choose a plan and press **Start workout**"
+    step = runner.step
+    if runner.finished or step is None:
+        return f"## {'Stopped' if runner.stopped else 'Done!'}\n{runner.plan.name}: the summary is below."
+    rounds = f" · round {step.round} of {step.rounds}" if step.rounds > 1 else ""
+    if step.phase is Phase.WORK:
+        return f"## {step.exercise}\n{_target_text(step)}{rounds}"
+    coming = runner.next_work_step
+    after = f"next: **{coming.exercise}**, {_target_text(coming)}{rounds}" if coming else ""
+    return f"## {step.label}\n{after}"
+
+
+def _count_markdown(runner: WorkoutRunner | None) -> str:
+    step = runner.step if runner is not None else None
+    if step is None or step.phase is not Phase.WORK:
+        return "# –\nreps"
+    target = f" of {step.reps}" if step.reps is not None else ""
+    return f"# {runner.step_reps}\nreps{target}"
+
+
+def _clock_markdown(runner: WorkoutRunner | None, clock: float) -> str:
+    if runner is None or runner.step is None:
+        training = runner.summary().training_s if runner is not None and runner.finished else 0.0
+        return f"# {clock_text(training)}\n{'in all' if training else ' '}"
+    remaining = runner.step_remaining(clock)
+    paused = " (paused)" if runner.paused else ""
+    if remaining is None:
+        return f"# {clock_text(runner.step_elapsed(clock))}\nelapsed{paused}"
+    return f"# {clock_text(math.ceil(remaining - 1e-6))}\nleft{paused}"
+
+
+def _summary_table(summary: WorkoutSummary) -> pd.DataFrame:
+    return pd.DataFrame(summary.rows(), columns=SUMMARY_HEADERS)
+
+
+class WorkoutPage:
+    """The Workout tab: plans (shipped and saved), a plan run on the webcam with the same engine as
+    the Webcam tab, sounds, the summary with its CSV, and the history. The rules (targets, rests,
+    pause, summary) are flowrep.workout's; storage is flowrep.history's."""
+
+    def __init__(self, engine: Engine, frame_log: FrameLog, work_dir: Path, history_path: Path | None = None) -> None:
+        self.engine = engine
+        self.log = frame_log
+        self.work_dir = work_dir
+        work_dir.mkdir(parents=True, exist_ok=True)
+        self.history_path = history_path
+        self.history: History | None = None
+        self.history_error = ""
+        self._open_history()
+
+    # history -----------------------------------------------------------------
+
+    def _open_history(self) -> None:
+        try:
+            self.history = History(self.history_path)
+            self.history_error = ""
+        except HistoryError as error:
+            self.history, self.history_error = None, f"**{error}**"
+
+    def _saved_plans(self) -> list[Plan]:
+        if self.history is None:
+            return []
+        try:
+            return self.history.plans()
+        except HistoryError as error:
+            self.history_error = f"**{error}**"
+            return []
+
+    def plans(self) -> list[Plan]:
+        return [*SHIPPED_PLANS, *self._saved_plans()]
+
+    def plan_choices(self) -> list[tuple[str, str]]:
+        saved = [(f"{p.name} (saved)", p.name) for p in self._saved_plans()]
+        return [(p.name, p.name) for p in SHIPPED_PLANS] + saved
+
+    def history_table(self) -> pd.DataFrame:
+        rows = []
+        if self.history is not None:
+            try:
+                records = self.history.workouts(HISTORY_SHOWN)
+            except HistoryError as error:
+                self.history_error, records = f"**{error}**", []
+            for record in records:
+                s = record.summary
+                rows.append([record.finished_at.strftime("%Y-%m-%d %H:%M"), s.plan_name, s.status, s.reps,
+                             clock_text(s.training_s), clock_text(s.working_s), clock_text(s.resting_s)])
+        return pd.DataFrame(rows, columns=HISTORY_HEADERS)
+
+    def on_load(self) -> tuple[Any, ...]:
+        """A page (re)load: the plans and history as they are now (the database may have been fixed)."""
+        if self.history is None:
+            self._open_history()
+        table = self.history_table()
+        return gr.Dropdown(choices=self.plan_choices()), table, self.history_error
+
+    # plans -------------------------------------------------------------------
+
+    def choose_plan(self, name: str | None) -> tuple[Any, ...]:
+        plan = next((p for p in reversed(self.plans()) if p.name == name), None)
+        if plan is None:
+            return gr.skip(), gr.skip(), ""
+        return plan.name, plan.to_text(), ""
+
+    def save_plan(self, name: str, text: str) -> tuple[Any, ...]:
+        try:
+            plan = Plan.from_text(name or "", text or "")
+        except PlanError as error:
+            return gr.skip(), f"**Not saved:** {error}"
+        if shipped_plan(plan.name) is not None:
+            return gr.skip(), f"**Not saved:** “{plan.name}” is a shipped plan; give yours another name."
+        if self.history is None:
+            self._open_history()
+        if self.history is None:
+            return gr.skip(), f"**Not saved:** {self.history_error.strip('*')}"
+        try:
+            self.history.save_plan(plan)
+        except HistoryError as error:
+            return gr.skip(), f"**Not saved:** {error}"
+        return gr.Dropdown(choices=self.plan_choices(), value=plan.name), f"Saved “{plan.name}”."
+
+    def delete_plan(self, name: str) -> tuple[Any, ...]:
+        if shipped_plan(name or "") is not None:
+            return gr.skip(), "Shipped plans cannot be deleted."
+        try:
+            deleted = self.history is not None and self.history.delete_plan(name or "")
+        except HistoryError as error:
+            return gr.skip(), f"**Not deleted:** {error}"
+        if not deleted:
+            return gr.skip(), f"No saved plan is called “{name}”."
+        first = SHIPPED_PLANS[0].name
+        return gr.Dropdown(choices=self.plan_choices(), value=first), f"Deleted “{name}”."
+
+    # the run -----------------------------------------------------------------
+
+    def start(self, name: str, text: str, live: WorkoutLive | None) -> tuple[Any, ...]:
+        """Starts the plan in the editor: a get-ready countdown, then the first exercise."""
+        live = live if isinstance(live, WorkoutLive) else WorkoutLive()
+        try:
+            plan = Plan.from_text(name or "My plan", text or "")
+        except PlanError as error:
+            return self._outputs(live, time.monotonic(), [], status=f"**Cannot start:** {error}")
+        now = time.monotonic()
+        with live.lock:
+            live.runner = WorkoutRunner(plan, GET_READY_S)
+            live.origin = now
+            live.summary_shown = False
+            live.shown.clear()
+            count = live.session.count if live.session is not None else 0
+            cues = live.runner.start(0.0, count)
+            self._new_set_if_asked(live, cues)
+            clear = ("", pd.DataFrame([], columns=SUMMARY_HEADERS), None)
+            return self._outputs(live, now, cues, summary=clear, timer=gr.Timer(active=True))
+
+    def toggle_pause(self, live: WorkoutLive | None) -> tuple[Any, ...]:
+        return self._command(live, WorkoutRunner.toggle_pause)
+
+    def skip(self, live: WorkoutLive | None) -> tuple[Any, ...]:
+        return self._command(live, WorkoutRunner.skip)
+
+    def stop(self, live: WorkoutLive | None) -> tuple[Any, ...]:
+        return self._command(live, WorkoutRunner.stop)
+
+    def _command(self, live: WorkoutLive | None, command: Callable[[WorkoutRunner, float], list[Cue]]
+                 ) -> tuple[Any, ...]:
+        live = live if isinstance(live, WorkoutLive) else WorkoutLive()
+        now = time.monotonic()
+        with live.lock:
+            if live.runner is None or live.runner.finished:
+                return self._outputs(live, now, [], status="Start a workout first.")
+            cues = command(live.runner, live.clock(now))
+            self._new_set_if_asked(live, cues)
+            return self._outputs(live, now, cues)
+
+    def frame(self, frame_rgb: np.ndarray | None, live: WorkoutLive | None) -> tuple[Any, ...]:
+        """One camera frame: counted by the engine, fed to the runner; the screen and cues out."""
+        live = live if isinstance(live, WorkoutLive) else WorkoutLive()
+        arrived, arrived_wall = time.monotonic(), time.time()
+        if not self.engine.ready():
+            return self._outputs(live, arrived, [], status=f"**{self.engine.error}**")
+        if frame_rgb is None or frame_rgb.size == 0:
+            return self._outputs(live, arrived, [], status="**The camera sent an empty frame.**")
+        frame = cv2.cvtColor(frame_rgb, cv2.COLOR_RGB2BGR)
+        with live.lock:
+            live.last_frame_at = arrived
+            live.session = live.session or self.engine.new_session()
+            try:
+                result = live.session.process(frame, live.timestamp(arrived))
+            except FrameError:  # e.g. the camera switched resolution: a new set, the runner goes on
+                live.session.reset()
+                result = live.session.process(frame, live.timestamp(arrived))
+            runner = live.runner
+            cues = runner.update(live.clock(arrived), result.count) if runner is not None else []
+            self._new_set_if_asked(live, cues)
+            shown = runner.step_reps if runner is not None and runner.phase is Phase.WORK else result.count
+            view = cv2.cvtColor(viz.side_by_side(frame, result.flow_bgr, shown), cv2.COLOR_BGR2RGB)
+            self.log.write(tab="workout", wall=arrived_wall, t=result.time_s, count=result.count,
+                           phase=str(runner.phase) if runner else None, step_reps=shown)
+            return self._outputs(live, arrived, cues, view=view)
+
+    def tick(self, live: WorkoutLive | None) -> tuple[Any, ...]:
+        """The clock's refresh when no frame comes: rests count down and timed steps end anyway."""
+        if not isinstance(live, WorkoutLive) or live.runner is None or live.runner.finished and live.summary_shown:
+            return tuple(gr.skip() for _ in range(13)) + (gr.Timer(active=False), gr.skip())
+        now = time.monotonic()
+        if now - live.last_frame_at < WORKOUT_TICK_S:
+            return tuple(gr.skip() for _ in range(15))
+        with live.lock:
+            return self._outputs(live, now, live.runner.update(live.clock(now)))
+
+    @staticmethod
+    def _new_set_if_asked(live: WorkoutLive, cues: list[Cue]) -> None:
+        """Each exercise is a new set of the camera's session: its count starts from 0."""
+        if Cue.WORK_STARTED in cues and live.session is not None:
+            live.session.reset()
+            live.t0, live.last_t = None, -1.0
+
+    # what the page shows -----------------------------------------------------
+
+    def _outputs(self, live: WorkoutLive, now: float, cues: list[Cue], view: Any = None, status: str | None = None,
+                 summary: tuple[Any, Any, Any] | None = None, timer: Any = None) -> tuple[Any, ...]:
+        """All of the tab's live outputs, in the order of layout()'s `outputs`; unchanged texts are skipped."""
+        runner = live.runner
+        clock = live.clock(now)
+        if status is None:
+            status = self._status(live, now)
+        texts = {"step": _step_markdown(runner), "count": _count_markdown(runner),
+                 "clock": _clock_markdown(runner, clock), "status": status,
+                 "pause": "Resume" if runner is not None and runner.paused else "Pause"}
+        changed = {key: text for key, text in texts.items() if live.shown.get(key) != text}
+        live.shown.update(texts)
+        step, count, clock_md, status_md = (changed.get(key, gr.skip()) for key in ("step", "count", "clock", "status"))
+        pause_button = gr.Button(changed["pause"]) if "pause" in changed else gr.skip()
+        sound = gr.skip()
+        if kind := _sound_for(cues):
+            live.sound_number += 1
+            live.recent_sounds.append(f"{live.sound_number}:{kind}")
+            sound = " ".join(live.recent_sounds)
+        totals, table, csv_file, history = (*(summary or (gr.skip(), gr.skip(), gr.skip())), gr.skip())
+        history_msg = gr.skip()
+        if runner is not None and runner.finished and not live.summary_shown:
+            live.summary_shown = True
+            totals, table, csv_file, history, history_msg = self._finish(runner)
+            timer = gr.Timer(active=False)
+        return (gr.skip() if view is None else view, step, count, clock_md, sound, status_md, pause_button, totals,
+                table, csv_file, history, history_msg, gr.skip(), gr.skip() if timer is None else timer, live)
+
+    def _status(self, live: WorkoutLive, now: float) -> str:
+        runner = live.runner
+        if runner is None or runner.finished:
+            return ""
+        if runner.paused:
+            return "Paused: press **Resume** to go on."
+        if now - live.last_frame_at > NO_PICTURE_AFTER_S:
+            return "No camera picture: press **Record** on the camera (the clock runs on)."
+        return ""
+
+    def _finish(self, runner: WorkoutRunner) -> tuple[Any, ...]:
+        """The summary on screen and as CSV; the workout into the history."""
+        summary = runner.summary()
+        _prune(self.work_dir, KEEP_FILES_S)
+        run_dir = Path(tempfile.mkdtemp(prefix="run-", dir=self.work_dir))
+        stamp = time.strftime("%Y%m%d-%H%M%S")
+        csv_path = summary.write_csv(run_dir / f"workout-{stamp}.csv")
+        heading = f"### {summary.plan_name}: {'stopped' if summary.stopped else 'finished'}"
+        totals = f"{heading}\n{summary.totals_text()}"
+        if self.history is None:
+            self._open_history()
+        if self.history is not None:
+            try:
+                self.history.record_workout(summary)
+            except HistoryError as error:
+                self.history_error = f"**{error}**"
+        return totals, _summary_table(summary), str(csv_path), self.history_table(), self.history_error
+
+    # layout ------------------------------------------------------------------
+
+    def layout(self, demo: gr.Blocks) -> None:
+        """The tab's components and events (called inside build_demo's Workout tab)."""
+        live = gr.State(None)  # a WorkoutLive, made on the first frame or button press
+        first = SHIPPED_PLANS[0]
+        with gr.Row():
+            with gr.Column(scale=1, min_width=280):
+                plan_pick = gr.Dropdown(self.plan_choices(), value=first.name, label="Plan", elem_id="w_plan")
+                plan_name = gr.Textbox(first.name, label="Name", elem_id="w_plan_name")
+                plan_text = gr.Textbox(first.to_text(), label="Exercises", lines=6, elem_id="w_plan_text")
+                gr.Markdown(PLAN_FORMAT)
+                with gr.Row():
+                    save_btn = gr.Button("Save plan", size="sm", elem_id="w_save")
+                    delete_btn = gr.Button("Delete plan", size="sm", elem_id="w_delete")
+                plan_msg = gr.Markdown("", elem_id="w_plan_msg")
+            with gr.Column(scale=2):
+                with gr.Row():
+                    cam = gr.Image(sources=["webcam"], streaming=True, type="numpy", label="Camera", elem_id="w_cam",
+                                   webcam_options=gr.WebcamOptions(
+                                       mirror=True, constraints={"video": {"width": {"ideal": 640},
+                                                                           "height": {"ideal": 480}}}))
+                    view = gr.Image(label="Camera | flow", format="jpeg", interactive=False, elem_id="w_view")
+                with gr.Row():
+                    start_btn = gr.Button("Start workout", variant="primary", elem_id="w_start")
+                    pause_btn = gr.Button("Pause", elem_id="w_pause")
+                    skip_btn = gr.Button("Skip", elem_id="w_skip")
+                    stop_btn = gr.Button("Stop workout", variant="stop", elem_id="w_stop")
+                    mute = gr.Checkbox(False, label="Mute sounds", elem_id="w_mute")
+                with gr.Row():
+                    step_md = gr.Markdown(_step_markdown(None), elem_id="w_step")
+                    count_md = gr.Markdown(_count_markdown(None), elem_id="w_count")
+                    clock_md = gr.Markdown(_clock_markdown(None, 0.0), elem_id="w_clock")
+                status_md = gr.Markdown("", elem_id="w_status")
+                gr.Markdown("Press **Record** on the camera and **Start workout**; each exercise moves on by "
+                            "itself when its target is reached or its time is up.")
+        sound = gr.Textbox(visible="hidden", elem_id="w_sound")
+        gr.Markdown("### Summary")
+        totals_md = gr.Markdown("", elem_id="w_totals")
+        summary_df = gr.Dataframe(pd.DataFrame([], columns=SUMMARY_HEADERS), interactive=False, show_label=False,
+                                  elem_id="w_summary")
+        csv_file = gr.File(label="Summary as CSV", interactive=False, height=90, elem_id="w_csv")
+        gr.Markdown("### History")
+        history_msg = gr.Markdown(self.history_error, elem_id="w_history_msg")
+        history_df = gr.Dataframe(self.history_table(), interactive=False, show_label=False, elem_id="w_history")
+        timer = gr.Timer(WORKOUT_TICK_S, active=False)
+
+        outputs = [view, step_md, count_md, clock_md, sound, status_md, pause_btn, totals_md, summary_df, csv_file,
+                   history_df, history_msg, plan_msg, timer, live]
+        private: dict[str, Any] = dict(api_visibility="private", show_progress="hidden")
+        cam.stream(self.frame, inputs=[cam, live], outputs=outputs, stream_every=STREAM_EVERY_S, time_limit=None,
+                   concurrency_limit=None, **private)
+        timer.tick(self.tick, inputs=[live], outputs=outputs, concurrency_limit=None, **private)
+        start_btn.click(self.start, inputs=[plan_name, plan_text, live], outputs=outputs, queue=False, **private)
+        pause_btn.click(self.toggle_pause, inputs=[live], outputs=outputs, queue=False, **private)
+        skip_btn.click(self.skip, inputs=[live], outputs=outputs, queue=False, **private)
+        stop_btn.click(self.stop, inputs=[live], outputs=outputs, queue=False, **private)
+        sound.change(None, inputs=[sound, mute], js=WORKOUT_SOUND_JS, **private)
+        plan_pick.input(self.choose_plan, inputs=[plan_pick], outputs=[plan_name, plan_text, plan_msg],
+                        queue=False, **private)
+        save_btn.click(self.save_plan, inputs=[plan_name, plan_text], outputs=[plan_pick, plan_msg], queue=False,
+                       **private)
+        delete_btn.click(self.delete_plan, inputs=[plan_name], outputs=[plan_pick, plan_msg], queue=False, **private)
+        demo.load(self.on_load, outputs=[plan_pick, history_df, history_msg], queue=False, **private)
+
+
 # ---------------------------------------------------------------- layout
 
 CSS = """
@@ -457,7 +903,8 @@ def _example_label(clip: Path) -> str:
     return f"{exercise.replace('_', ' ')} ({reps.removesuffix('reps')} reps)"
 
 
-def build_demo(app: FlowRepApp) -> gr.Blocks:
+def build_demo(app: FlowRepApp, workouts: WorkoutPage | None = None) -> gr.Blocks:
+    workouts = workouts or WorkoutPage(app.engine, app.log, app.work_dir)
     with gr.Blocks(title="FlowRep – live rep counter", delete_cache=(300, KEEP_FILES_S)) as demo:
         gr.Markdown("# FlowRep\nCounts exercise repetitions from optical flow: "
                     "the colour-coded motion (hue = direction, brightness = speed) goes through a small CNN "
@@ -530,6 +977,8 @@ def build_demo(app: FlowRepApp) -> gr.Blocks:
             api_btn = gr.Button(visible=False)
             api_btn.click(app.count_json, inputs=[api_file], outputs=[api_json], api_name="count",
                           concurrency_limit=2, concurrency_id="clips")
+        with gr.Tab("Workout", id="workout"):
+            workouts.layout(demo)
         demo.load(app.banner, outputs=[banner], api_visibility="private", queue=False)
     return demo
 
@@ -545,7 +994,7 @@ def main() -> None:
     demo = build_demo(app)
     demo.queue(default_concurrency_limit=2, max_size=64)
     demo.launch(server_name=os.environ.get("GRADIO_SERVER_NAME", "127.0.0.1"), ssr_mode=False, footer_links=["api"],
-                show_error=True, max_file_size=f"{MAX_UPLOAD_MB}mb", css=CSS, js=CAMERA_WATCHDOG_JS)
+                show_error=True, max_file_size=f"{MAX_UPLOAD_MB}mb", css=CSS + WORKOUT_CSS, js=CAMERA_WATCHDOG_JS)
 
 
 if __name__ == "__main__":

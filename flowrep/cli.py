@@ -1,4 +1,5 @@
-"""The `flowrep` command: count clips, benchmark a labelled folder, train the model.
+"""The `flowrep` command: count clips, benchmark a labelled folder, train the model, run a workout plan
+on a clip (`flowrep workout`, the same runner as the page's Workout tab) and list the plans.
 
 Owns argument parsing, printing, and exit codes (0 fine, 2 when any input could not be used).
 Errors are one line naming the file and the problem; the other clips are still counted.
@@ -12,9 +13,11 @@ from pathlib import Path
 
 from .bench import BenchReport, ClipScore, LabelsError, run_bench
 from .model import DEFAULT_WEIGHTS, WeightsError
-from .pipeline import Session, count_clip
+from .pipeline import FrameError, Session, count_clip
 from .signals import ProbabilitySource, make_signal
-from .video import VideoError
+from .video import ClipReader, VideoError
+from .workout import (SHIPPED_PLANS, Cue, Phase, Plan, PlanError, WorkoutRunner, WorkoutSummary, clock_text,
+                      find_plan)
 
 EXIT_BAD_INPUT = 2
 
@@ -96,6 +99,82 @@ def _train(args: argparse.Namespace) -> int:
     return 0
 
 
+def _saved_plans() -> list[Plan]:
+    """Plans saved from the page (FLOWREP_DB); none, with a warning, when the history cannot be read."""
+    from .history import History, HistoryError
+    try:
+        return History().plans()
+    except HistoryError as error:
+        print(f"flowrep: {error}", file=sys.stderr)
+        return []
+
+
+def run_plan_on_clip(clip: str, plan: Plan, session: Session, get_ready_s: float = 0.0) -> WorkoutRunner:
+    """Runs a plan on a clip with the clip's own timestamps as the clock, the way the page runs it
+    on a camera: each work step is a new set of the session. Stops the runner if the clip ends first."""
+    runner = WorkoutRunner(plan, get_ready_s)
+    session.reset()
+    last_t = 0.0
+    for frame in ClipReader(clip):
+        if runner.phase is Phase.READY:
+            _new_set_if_asked(runner.start(frame.time_s), session)
+        try:
+            result = session.process(frame.image, frame.time_s)
+        except FrameError as error:
+            raise VideoError(clip, f"{error} at frame {frame.index}") from error
+        last_t = frame.time_s
+        _new_set_if_asked(runner.update(last_t, result.count), session)
+        if runner.finished:
+            break
+    if not runner.finished:
+        session.finish()
+        runner.update(last_t, session.count)
+        runner.stop(last_t)
+    return runner
+
+
+def _new_set_if_asked(cues: list[Cue], session: Session) -> None:
+    if Cue.WORK_STARTED in cues:
+        session.reset()
+
+
+def _print_summary(summary: WorkoutSummary) -> None:
+    print(f"{'exercise':24s} {'target':22s} {'rounds':>6s} {'reps':>5s} {'work':>7s} {'rest':>7s} "
+          f"{'s/rep':>6s}  status")
+    for e in summary.exercises:
+        tempo = f"{e.tempo_s:6.2f}" if e.tempo_s else f"{'-':>6s}"
+        print(f"{e.name:24s} {e.target:22s} {e.rounds_done:6d} {e.reps:5d} {clock_text(e.work_s):>7s} "
+              f"{clock_text(e.rest_s):>7s} {tempo}  {e.status}")
+    print(f"\n{summary.plan_name} ({summary.status}): {summary.totals_text()}", flush=True)
+
+
+def _workout(args: argparse.Namespace) -> int:
+    try:
+        plan = find_plan(args.plan, _saved_plans())
+    except PlanError as error:
+        print(f"flowrep: {error}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    try:
+        runner = run_plan_on_clip(args.clip, plan, _session(args), args.get_ready)
+    except VideoError as error:
+        print(f"flowrep: {error}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    summary = runner.summary()
+    _print_summary(summary)
+    if args.csv:
+        summary.write_csv(args.csv)
+    return 0
+
+
+def _plans(args: argparse.Namespace) -> int:
+    saved = _saved_plans()
+    for label, plans in (("shipped", list(SHIPPED_PLANS)), ("saved", saved)):
+        for plan in plans:
+            print(f"{plan.name} ({label})")
+            print("".join(f"    {line}\n" for line in plan.to_text().splitlines()), end="", flush=True)
+    return 0
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="flowrep", description="Count exercise repetitions in video.")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -126,6 +205,19 @@ def _parser() -> argparse.ArgumentParser:
     train.add_argument("--seed", type=int, default=None)
     train.add_argument("--out", default=str(DEFAULT_WEIGHTS), help="where to write the weights")
     train.set_defaults(run=_train)
+    workout = commands.add_parser("workout", help="run a workout plan on a clip and print its summary")
+    workout.add_argument("clip", metavar="CLIP")
+    workout.add_argument("--plan", required=True,
+                         help="a plan's name (see `flowrep plans`), or one written out: 'squats: 10 reps; "
+                         "plank: 30 s; rest: 20 s'")
+    workout.add_argument("--csv", metavar="OUT", help="also write the summary to this CSV file")
+    workout.add_argument("--get-ready", type=float, default=0.0, metavar="S",
+                         help="seconds of get-ready countdown before the first exercise (default 0)")
+    engine_options(workout)
+    workout.set_defaults(run=_workout)
+
+    plans = commands.add_parser("plans", help="list the shipped plans and those saved from the page (FLOWREP_DB)")
+    plans.set_defaults(run=_plans)
     return parser
 
 

@@ -68,3 +68,12 @@ def shared_data() -> Path:
     if not SHARED_DATA.is_dir():
         pytest.skip(f"the real clips are not here ({SHARED_DATA} is absent)")
     return SHARED_DATA
+
+
+@pytest.fixture(scope="session", autouse=True)
+def workout_history_in_tmp(tmp_path_factory: pytest.TempPathFactory):
+    """FLOWREP_DB points at a tmp file for every test (and the app.py subprocesses they start), so no
+    test reads or writes the real ~/.flowrep/flowrep.db."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("FLOWREP_DB", str(tmp_path_factory.mktemp("history") / "flowrep.db"))
+        yield

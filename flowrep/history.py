@@ -1,0 +1,163 @@
+"""The workout history: saved plans and finished workouts, in an embedded SQLite database.
+
+Owns the database file and its schema. The path comes from FLOWREP_DB, else ~/.flowrep/flowrep.db;
+the folder and the file are created on first use. Every failure to read or write it (a corrupt file,
+a path that cannot be written, a locked database) raises HistoryError, one clear message naming the
+file, so the page can say so and carry on without history. Each call opens its own short
+connection, so the store can be shared by the page's threads and by several processes.
+"""
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import sqlite3
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any, TypeVar
+
+from .workout import Plan, WorkoutSummary
+
+T = TypeVar("T")
+ENV_VAR = "FLOWREP_DB"
+SCHEMA_VERSION = 1
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS plans (
+    name TEXT PRIMARY KEY,
+    plan_json TEXT NOT NULL,
+    saved_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS workouts (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    finished_at TEXT NOT NULL,
+    plan_name TEXT NOT NULL,
+    status TEXT NOT NULL,
+    reps INTEGER NOT NULL,
+    training_s REAL NOT NULL,
+    working_s REAL NOT NULL,
+    resting_s REAL NOT NULL,
+    summary_json TEXT NOT NULL
+);
+"""
+
+
+class HistoryError(Exception):
+    """The history database cannot be used; str() is a message for people, naming the file."""
+
+    def __init__(self, path: Path, problem: str) -> None:
+        super().__init__(f"The workout history at {path} cannot be used ({problem}). "
+                         "Workouts still run, but plans and results are not saved.")
+        self.path = path
+        self.problem = problem
+
+
+def default_db_path() -> Path:
+    """FLOWREP_DB, else ~/.flowrep/flowrep.db."""
+    configured = os.environ.get(ENV_VAR, "").strip()
+    return Path(configured).expanduser() if configured else Path.home() / ".flowrep" / "flowrep.db"
+
+
+@dataclass(frozen=True)
+class WorkoutRecord:
+    id: int
+    finished_at: datetime
+    summary: WorkoutSummary
+
+
+class History:
+    """Saved plans and finished workouts. Opening checks (and on first run creates) the database."""
+
+    def __init__(self, path: str | Path | None = None) -> None:
+        self.path = Path(path) if path is not None else default_db_path()
+        with self._connect() as db:
+            version = db.execute("PRAGMA user_version").fetchone()[0]
+            if version > SCHEMA_VERSION:
+                raise HistoryError(self.path, f"it was written by a newer FlowRep (schema {version})")
+            db.executescript(SCHEMA)
+            if version < SCHEMA_VERSION:
+                db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+
+    @contextlib.contextmanager
+    def _connect(self) -> Iterator[sqlite3.Connection]:
+        """A connection that commits on success; any database or file error becomes HistoryError."""
+        db: sqlite3.Connection | None = None
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            db = sqlite3.connect(self.path, timeout=5.0)
+            with db:  # commits, or rolls back on an exception
+                yield db
+        except sqlite3.DatabaseError as error:
+            raise HistoryError(self.path, _problem(error)) from error
+        except OSError as error:
+            where = f": {error.filename}" if error.filename else ""
+            problem = f"it cannot be created or written ({error.strerror or error}{where})"
+            raise HistoryError(self.path, problem) from error
+        finally:
+            if db is not None:
+                db.close()
+
+    # plans -------------------------------------------------------------------
+
+    def save_plan(self, plan: Plan) -> None:
+        """Saves a plan under its name, replacing one saved before with that name."""
+        with self._connect() as db:
+            db.execute("INSERT OR REPLACE INTO plans (name, plan_json, saved_at) VALUES (?, ?, ?)",
+                       (plan.name, json.dumps(plan.to_json()), _now()))
+
+    def plans(self) -> list[Plan]:
+        """Saved plans, by name."""
+        with self._connect() as db:
+            rows = db.execute("SELECT plan_json FROM plans ORDER BY name COLLATE NOCASE").fetchall()
+        return [plan for row in rows if (plan := _read(Plan.from_json, row[0])) is not None]
+
+    def delete_plan(self, name: str) -> bool:
+        with self._connect() as db:
+            return db.execute("DELETE FROM plans WHERE name = ?", (name,)).rowcount > 0
+
+    # workouts ----------------------------------------------------------------
+
+    def record_workout(self, summary: WorkoutSummary, finished_at: datetime | None = None) -> int:
+        """Records a finished (or stopped) workout; returns its id."""
+        when = (finished_at or datetime.now()).isoformat(timespec="seconds")
+        with self._connect() as db:
+            cursor = db.execute(
+                "INSERT INTO workouts (finished_at, plan_name, status, reps, training_s, working_s, resting_s,"
+                " summary_json) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (when, summary.plan_name, summary.status, summary.reps, summary.training_s, summary.working_s,
+                 summary.resting_s, json.dumps(summary.to_json())))
+            return int(cursor.lastrowid or 0)
+
+    def workouts(self, limit: int = 50) -> list[WorkoutRecord]:
+        """The latest workouts, newest first."""
+        with self._connect() as db:
+            rows = db.execute("SELECT id, finished_at, summary_json FROM workouts ORDER BY id DESC LIMIT ?",
+                              (limit,)).fetchall()
+        records = []
+        for row_id, finished_at, summary_json in rows:
+            summary = _read(WorkoutSummary.from_json, summary_json)
+            if summary is not None:
+                records.append(WorkoutRecord(row_id, datetime.fromisoformat(finished_at), summary))
+        return records
+
+
+def _problem(error: sqlite3.DatabaseError) -> str:
+    text = str(error)
+    if "not a database" in text or "malformed" in text:
+        return f"the file is damaged or is not a FlowRep database: {text}"
+    if "readonly" in text or "unable to open" in text:
+        return f"it cannot be written here: {text}"
+    return text
+
+
+def _read(parse: Callable[[dict[str, Any]], T], text: str) -> T | None:
+    """A row's JSON, parsed; None for a row that cannot be read (it is left out, not fatal)."""
+    try:
+        return parse(json.loads(text))
+    except (ValueError, KeyError, TypeError):
+        return None
+
+
+def _now() -> str:
+    return datetime.now().isoformat(timespec="seconds")

@@ -1,0 +1,293 @@
+"""Workout plans and the runner that walks them, driven by a fake clock and a fake rep stream,
+and `flowrep workout` / `flowrep plans` as a user runs them."""
+from __future__ import annotations
+
+import csv
+import io
+import math
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from flowrep.history import History
+from flowrep.workout import (SHIPPED_PLANS, Cue, Exercise, Phase, Plan, PlanError, WorkoutRunner, find_plan,
+                             plan_steps)
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+class FakeSet:
+    """A camera's live count: reps end at the given times; a new set starts the count from 0."""
+
+    def __init__(self, rep_times: list[float]) -> None:
+        self.rep_times = sorted(rep_times)
+        self.set_started = -math.inf
+
+    def count(self, now: float) -> int:
+        return sum(self.set_started < t <= now for t in self.rep_times)
+
+    def new_set(self, now: float) -> None:
+        self.set_started = now
+
+
+def drive(runner: WorkoutRunner, camera: FakeSet, start: float, end: float, dt: float = 0.1
+          ) -> list[tuple[float, Cue]]:
+    """Feeds the runner a frame every dt seconds from start to end, like the page does; returns the cues
+    with their times. Starts the runner at `start` if it has not started."""
+    cues: list[tuple[float, Cue]] = []
+    ticks = int(round((end - start) / dt))
+    for k in range(ticks + 1):
+        now = round(start + k * dt, 6)
+        new = runner.start(now) if runner.phase is Phase.READY else []
+        new += runner.update(now, camera.count(now))
+        if Cue.WORK_STARTED in new:
+            camera.new_set(now)
+        cues += [(now, cue) for cue in new]
+        if runner.finished:
+            break
+    return cues
+
+
+def times_of(cues: list[tuple[float, Cue]], wanted: Cue) -> list[float]:
+    return [t for t, cue in cues if cue is wanted]
+
+
+def two_exercises(rest_s: float = 10.0) -> Plan:
+    return Plan("Two", (Exercise("Push-ups", reps=3), Exercise("Squats", reps=2)), rest_s=rest_s)
+
+
+# ---------------------------------------------------------------- the runner
+
+
+def test_reaching_a_reps_target_rests_then_starts_the_next_exercise() -> None:
+    runner = WorkoutRunner(two_exercises(rest_s=10.0))
+    camera = FakeSet([2.0, 4.0, 6.0, 8.0, 11.0, 19.0, 21.0, 23.0])
+    cues = drive(runner, camera, 0.0, 40.0)
+    assert [cue for _, cue in cues] == [
+        Cue.WORK_STARTED, Cue.REP, Cue.REP, Cue.REP, Cue.TARGET_REACHED, Cue.REST_STARTED,  # push-ups: 3 reps
+        Cue.WORK_STARTED, Cue.REP, Cue.REP, Cue.TARGET_REACHED, Cue.FINISHED]  # squats: 2 reps, no rest after
+    assert times_of(cues, Cue.TARGET_REACHED) == [6.0, 21.0]
+    assert times_of(cues, Cue.WORK_STARTED) == [0.0, 16.0]  # the rest ran its 10 s; reps at 8 and 11 were ignored
+    summary = runner.summary()
+    assert [(e.name, e.reps, e.status) for e in summary.exercises] == [("Push-ups", 3, "done"), ("Squats", 2, "done")]
+    assert summary.exercises[0].work_s == pytest.approx(6.0) and summary.exercises[1].work_s == pytest.approx(5.0)
+    assert summary.exercises[1].rest_s == pytest.approx(10.0)  # a rest belongs to the exercise it leads to
+    assert summary.reps == 5 and summary.training_s == pytest.approx(21.0) and not summary.stopped
+
+
+def test_the_rest_counts_down_and_says_what_comes_next() -> None:
+    runner = WorkoutRunner(two_exercises(rest_s=10.0))
+    camera = FakeSet([1.0, 2.0, 3.0])
+    drive(runner, camera, 0.0, 7.0)
+    assert runner.phase is Phase.REST and runner.step is not None and runner.step.label == "Rest"
+    assert runner.step_remaining(7.0) == pytest.approx(6.0)
+    assert runner.next_work_step is not None and runner.next_work_step.exercise == "Squats"
+
+
+def test_a_rep_seen_as_a_rest_ends_belongs_to_the_rest() -> None:
+    runner = WorkoutRunner(two_exercises(rest_s=10.0), get_ready_s=5.0)
+    runner.start(0.0)
+    assert runner.update(5.05, 1) == [Cue.WORK_STARTED]  # a rep made during the countdown, counted just after it
+    assert runner.step_reps == 0 and runner.update(5.15, 0) == []  # the caller's new set
+    assert runner.update(7.0, 1) == [Cue.REP]
+
+
+def test_a_get_ready_countdown_comes_first_and_counts_as_resting() -> None:
+    runner = WorkoutRunner(two_exercises(), get_ready_s=5.0)
+    assert runner.start(0.0) == [Cue.REST_STARTED] and runner.step is not None and runner.step.label == "Get ready"
+    assert runner.update(4.9, 0) == [] and runner.update(5.05, 0) == [Cue.WORK_STARTED]
+    runner.stop(8.0)
+    summary = runner.summary()
+    assert summary.resting_s == pytest.approx(5.0) and summary.working_s == pytest.approx(3.0)
+
+
+def test_a_timed_step_ends_when_its_time_is_up_and_still_counts_reps() -> None:
+    plan = Plan("Plank and jacks", (Exercise("Jumping jacks", seconds=30),), rest_s=0)
+    runner = WorkoutRunner(plan)
+    camera = FakeSet([5.0, 10.0, 15.0, 29.0, 31.0])
+    runner.start(0.0)
+    runner.update(29.9, camera.count(29.9))
+    assert runner.phase is Phase.WORK and runner.step_remaining(29.9) == pytest.approx(0.1)
+    assert runner.update(30.7, camera.count(30.7)) == [Cue.TIME_UP, Cue.FINISHED]
+    summary = runner.summary()
+    assert summary.exercises[0].reps == 4  # the rep after the time was up is not counted
+    assert summary.working_s == pytest.approx(30.0)  # ended when the time was up, not at the late update
+    assert summary.exercises[0].tempo_s == pytest.approx(7.5) and summary.exercises[0].status == "done"
+
+
+def test_tabata_runs_eight_rounds_of_work_and_rest() -> None:
+    tabata = next(p for p in SHIPPED_PLANS if p.name == "Tabata squats")
+    steps = plan_steps(tabata)
+    assert [s.phase for s in steps] == [Phase.WORK, *[Phase.REST, Phase.WORK] * 7]
+    runner = WorkoutRunner(tabata)
+    camera = FakeSet([t + 0.5 for t in range(0, 300, 2)])  # a rep every 2 s, whatever the runner does
+    cues = drive(runner, camera, 0.0, 300.0)
+    assert times_of(cues, Cue.TIME_UP) == pytest.approx([20.0 + 30.0 * k for k in range(8)], abs=0.11)
+    assert times_of(cues, Cue.FINISHED) == pytest.approx([230.0], abs=0.11)
+    summary = runner.summary()
+    squats = summary.exercises[0]
+    assert squats.rounds_done == 8 and squats.status == "done"
+    assert squats.work_s == pytest.approx(160.0, abs=0.01) and squats.rest_s == pytest.approx(70.0, abs=0.01)
+    assert squats.reps == 80  # 10 reps in each 20 s round, none in the rests
+
+
+def test_pause_freezes_the_clock_and_ignores_reps() -> None:
+    plan = Plan("Timed", (Exercise("Squats", seconds=30), Exercise("Lunges", reps=2)), rest_s=10)
+    runner = WorkoutRunner(plan)
+    camera = FakeSet([5.0, 12.0, 14.0, 16.0, 60.0, 62.0, 80.0])
+    drive(runner, camera, 0.0, 10.0)
+    runner.pause(10.0)
+    assert runner.paused
+    drive(runner, camera, 10.1, 70.0)  # reps at 12, 14, 16, 60 and 62 come in while paused
+    assert runner.phase is Phase.WORK and runner.step_reps == 1
+    assert runner.step_remaining(70.0) == pytest.approx(20.0)  # the clock stood still
+    runner.resume(70.0)
+    assert runner.update(89.9, camera.count(89.9)) == [Cue.REP]  # the rep at 80 s
+    assert runner.update(90.0, camera.count(90.0)) == [Cue.TIME_UP, Cue.REST_STARTED]
+    runner.stop(95.0)
+    summary = runner.summary()
+    assert summary.exercises[0].reps == 2 and summary.paused_s == pytest.approx(60.0)
+    assert summary.working_s == pytest.approx(30.0) and summary.resting_s == pytest.approx(5.0)
+    assert summary.training_s == pytest.approx(95.0)  # = working + resting + paused
+
+
+def test_a_paused_rest_does_not_count_down() -> None:
+    runner = WorkoutRunner(two_exercises(rest_s=10.0))
+    drive(runner, FakeSet([1.0, 2.0, 3.0]), 0.0, 5.0)  # resting since 3 s
+    runner.toggle_pause(5.0)
+    assert runner.update(100.0, 3) == [] and runner.phase is Phase.REST
+    runner.toggle_pause(100.0)
+    assert runner.step_remaining(100.0) == pytest.approx(8.0)
+    assert runner.update(108.0, 3) == [Cue.WORK_STARTED]
+
+
+def test_skip_ends_work_or_rest_early_and_keeps_the_reps() -> None:
+    runner = WorkoutRunner(two_exercises(rest_s=10.0))
+    camera = FakeSet([1.0, 2.0])
+    drive(runner, camera, 0.0, 4.0)
+    assert runner.skip(4.0) == [Cue.SKIPPED, Cue.REST_STARTED]  # push-ups skipped at 2 of 3
+    assert runner.skip(6.0) == [Cue.SKIPPED, Cue.WORK_STARTED]  # rest cut short
+    runner.pause(7.0)
+    assert runner.skip(9.0) == [Cue.SKIPPED, Cue.FINISHED]  # skipping while paused works too
+    summary = runner.summary()
+    assert [(e.reps, e.status) for e in summary.exercises] == [(2, "skipped"), (0, "skipped")]
+    assert summary.resting_s == pytest.approx(2.0) and summary.paused_s == pytest.approx(2.0)
+    assert runner.skip(10.0) == [] and runner.update(11.0, 5) == []  # nothing happens after the end
+
+
+def test_stop_finishes_with_what_was_done() -> None:
+    plan = Plan("Three", (Exercise("Push-ups", reps=3), Exercise("Sit-ups", reps=3), Exercise("Squats", reps=3)),
+                rest_s=5)
+    runner = WorkoutRunner(plan)
+    camera = FakeSet([1.0, 2.0, 3.0, 10.0])
+    drive(runner, camera, 0.0, 12.0)
+    assert runner.phase is Phase.WORK and runner.step is not None and runner.step.exercise == "Sit-ups"
+    assert runner.stop(12.0) == [Cue.FINISHED]
+    summary = runner.summary()
+    assert summary.stopped and summary.status == "stopped"
+    assert [(e.reps, e.status) for e in summary.exercises] == [(3, "done"), (1, "stopped"), (0, "not started")]
+    assert summary.training_s == pytest.approx(12.0) and summary.working_s == pytest.approx(7.0)
+    assert runner.stop(13.0) == []
+
+
+def test_stopping_before_the_start_gives_an_empty_summary() -> None:
+    runner = WorkoutRunner(two_exercises())
+    assert runner.stop(3.0) == [Cue.FINISHED]
+    summary = runner.summary()
+    assert summary.reps == 0 and summary.training_s == 0 and {e.status for e in summary.exercises} == {"not started"}
+
+
+def test_reps_are_counted_from_the_live_count_whether_or_not_the_set_restarts() -> None:
+    plan = Plan("Two", (Exercise("A", reps=2), Exercise("B", reps=2)), rest_s=0)
+    runner = WorkoutRunner(plan)
+    runner.start(0.0, count=7)  # the camera's set was already at 7: reps are counted from there
+    assert runner.update(0.1, 7) == []
+    assert runner.update(1.0, 8) == [Cue.REP]
+    assert runner.update(2.0, 9) == [Cue.REP, Cue.TARGET_REACHED, Cue.WORK_STARTED]
+    assert runner.update(3.0, 0) == []  # the caller started a new set
+    assert runner.update(4.0, 2) == [Cue.REP, Cue.REP, Cue.TARGET_REACHED, Cue.FINISHED]
+
+
+def test_summary_csv_has_a_row_per_exercise_and_the_totals() -> None:
+    runner = WorkoutRunner(two_exercises(rest_s=10.0))
+    drive(runner, FakeSet([2.0, 4.0, 6.0, 18.0, 20.0]), 0.0, 30.0)
+    rows = list(csv.DictReader(io.StringIO(runner.summary().csv_text())))
+    assert [r["exercise"] for r in rows] == ["Push-ups", "Squats", "total"]
+    assert [int(r["reps"]) for r in rows] == [3, 2, 5]
+    assert float(rows[0]["tempo_s_per_rep"]) == pytest.approx(2.0) and float(rows[1]["rest_s"]) == 10.0
+    total = rows[2]
+    assert float(total["time_s"]) == pytest.approx(float(total["work_s"]) + float(total["rest_s"]))
+    assert float(total["work_s"]) == pytest.approx(10.0) and float(total["tempo_s_per_rep"]) == pytest.approx(2.0)
+    assert "training 0:20 · working 0:10 · resting 0:10 · 5 reps" in runner.summary().totals_text()
+
+
+# ---------------------------------------------------------------- plans
+
+
+def test_plans_read_from_text_and_write_back() -> None:
+    plan = Plan.from_text("Mine", "push-ups: 10 reps\nplank: 45 s\nsquats: 8 x 20 s, rest 10 s\nrest: 1 min")
+    assert plan.exercises == (Exercise("push-ups", reps=10), Exercise("plank", seconds=45.0),
+                              Exercise("squats", seconds=20.0, rounds=8, round_rest_s=10.0))
+    assert plan.rest_s == 60.0
+    assert Plan.from_text("Mine", plan.to_text()) == plan
+    assert Plan.from_json(plan.to_json()) == plan
+    for shipped in SHIPPED_PLANS:
+        assert Plan.from_text(shipped.name, shipped.to_text()) == shipped
+
+
+@pytest.mark.parametrize(("text", "words"), [
+    ("squats 10 reps", "line 1"),
+    ("squats: 10 reps\nlunges: ten", "line 2"),
+    ("squats: 10 reps, 20 s", "rest"),
+    ("", "at least one exercise"),
+    ("squats: 0 reps", "between 1"),
+])
+def test_a_plan_that_cannot_be_read_says_where(text: str, words: str) -> None:
+    with pytest.raises(PlanError, match=words):
+        Plan.from_text("Bad", text)
+
+
+def test_find_plan_by_name_or_written_out() -> None:
+    assert find_plan("tabata SQUATS").name == "Tabata squats"
+    saved = [Plan("Mine", (Exercise("Curls", reps=12),))]
+    assert find_plan("mine", saved) == saved[0]
+    assert find_plan("squats: 2 reps; rest: 5 s").exercises == (Exercise("squats", reps=2),)
+    with pytest.raises(PlanError, match="Tabata squats"):
+        find_plan("no such plan")
+
+
+# ---------------------------------------------------------------- the command line
+
+
+def flowrep(*args: str, db: Path) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "FLOWREP_DB": str(db)}
+    return subprocess.run([sys.executable, "-m", "flowrep.cli", *args], capture_output=True, text=True, timeout=300,
+                          env=env, cwd=ROOT)
+
+
+def test_cli_runs_a_plan_on_a_clip_and_writes_the_summary(clips: dict[str, Path], tmp_path: Path) -> None:
+    # The clip: 1 s still, then 4 reps of 1.2 s. A clip that ends mid-plan stops the workout.
+    out = tmp_path / "summary.csv"
+    run = flowrep("workout", str(clips["good"]), "--plan", "bob: 2 reps; hold: 30 s; rest: 0.5 s",
+                  "--csv", str(out), "--signal", "mean-flow", db=tmp_path / "h.db")
+    assert run.returncode == 0, run.stderr
+    assert "Custom (stopped)" in run.stdout
+    rows = list(csv.DictReader(out.open()))
+    assert [(r["exercise"], r["reps"], r["status"]) for r in rows[:1]] == [("bob", "2", "done")]
+    assert rows[1]["status"] == "stopped" and int(rows[2]["reps"]) <= 4
+    assert float(rows[1]["rest_s"]) == pytest.approx(0.5, abs=0.05)
+
+
+def test_cli_lists_plans_and_finds_saved_ones(clips: dict[str, Path], tmp_path: Path) -> None:
+    db = tmp_path / "h.db"
+    History(db).save_plan(Plan("My two", (Exercise("bob", reps=2),), rest_s=0))
+    listed = flowrep("plans", db=db)
+    assert listed.returncode == 0 and "Tabata squats (shipped)" in listed.stdout and "My two (saved)" in listed.stdout
+    run = flowrep("workout", str(clips["good"]), "--plan", "my two", "--signal", "mean-flow", db=db)
+    assert run.returncode == 0, run.stderr
+    assert "My two (finished)" in run.stdout and "2 reps" in run.stdout
+    missing = flowrep("workout", str(clips["good"]), "--plan", "nothing", db=db)
+    assert missing.returncode == 2 and "no plan is called 'nothing'" in missing.stderr

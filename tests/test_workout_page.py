@@ -1,0 +1,262 @@
+"""The Workout tab as a visitor uses it: build and save a plan, run it on the (fake) camera to its
+summary, and find the plan and the workout again after the app restarts.
+
+The fake camera loops the same scripted clip as test_app.py's webcam test (still, three slow squats,
+still). Every app here gets its own FLOWREP_DB under pytest's tmp dir. Chromium runs on a thread of
+its own: test_app.py's session-wide browser holds the main thread's Playwright, and the sync API
+allows one per thread.
+"""
+from __future__ import annotations
+
+import csv
+import os
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from app_support import (CHROMIUM, CHROMIUM_ARGS, SIGNAL, WEBCAM_CLIP, Server, needs_chromium,  # noqa: F401
+                         running_app, shots)
+import democlips  # noqa: E402  (scripts/, which app_support puts on sys.path)
+
+TWO_SETS = "squats: 2 reps\nmore squats: 2 reps\nrest: 3 s"
+
+
+BrowserRun = Callable[..., Any]
+
+
+@pytest.fixture(scope="module")
+def chromium(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BrowserRun]:
+    """run(fn, *args) calls fn(browser, *args) on the browser's own thread and returns its result."""
+    if not Path(CHROMIUM).exists():
+        pytest.skip(f"needs Debian's Chromium at {CHROMIUM} (apt-get install chromium)")
+    frames = democlips.scripted_clip(**WEBCAM_CLIP, size=(320, 240), noise=0.0)
+    camera = democlips.write_y4m(frames, WEBCAM_CLIP["fps"], tmp_path_factory.mktemp("camera") / "squats.y4m")
+    thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="chromium")
+    held: dict[str, Any] = {}
+
+    def launch() -> None:
+        from playwright.sync_api import sync_playwright
+        held["playwright"] = sync_playwright().start()
+        held["browser"] = held["playwright"].chromium.launch(
+            executable_path=CHROMIUM, headless=True, args=[*CHROMIUM_ARGS, f"--use-file-for-fake-video-capture={camera}"])
+
+    def close() -> None:
+        held["browser"].close()
+        held["playwright"].stop()
+
+    thread.submit(launch).result(timeout=120)
+    try:
+        yield lambda fn, *args: thread.submit(fn, held["browser"], *args).result(timeout=300)
+    finally:
+        thread.submit(close).result(timeout=60)
+        thread.shutdown()
+
+
+def new_page(browser):
+    context = browser.new_context(viewport={"width": 1280, "height": 1300}, permissions=["camera"],
+                                  accept_downloads=True)
+    return context.new_page()
+
+
+@pytest.fixture(scope="module")
+def workout_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("workout_db") / "flowrep.db"
+
+
+@pytest.fixture(scope="module")
+def workout_server(tmp_path_factory: pytest.TempPathFactory, workout_db: Path):
+    with running_app(tmp_path_factory.mktemp("workout_app"), FLOWREP_DB=str(workout_db)) as srv:
+        yield srv
+
+
+# ---------------------------------------------------------------- page helpers
+
+
+def open_workout_tab(page, url: str) -> None:
+    page.goto(url)
+    page.get_by_role("tab", name="Workout").click()
+    page.locator("#w_plan_text textarea").wait_for()
+
+
+def write_plan(page, name: str, text: str) -> None:
+    page.locator("#w_plan_name").get_by_role("textbox").fill(name)
+    page.locator("#w_plan_text textarea").fill(text)
+
+
+def save_plan(page, name: str, text: str) -> None:
+    write_plan(page, name, text)
+    page.locator("#w_save").click()
+    page.locator("#w_plan_msg").get_by_text(f"Saved “{name}”").wait_for(timeout=10_000)
+
+
+def start_workout_camera(page) -> None:
+    """Lets the Workout tab use the (fake) camera and presses Record."""
+    camera = page.locator("#w_cam")
+    camera.get_by_text("Click to Access Webcam").click()
+    page.wait_for_function("() => { const v = document.querySelector('#w_cam video');"
+                           " return v && v.readyState >= 2 && v.videoWidth > 0; }", timeout=20_000)
+    camera.locator("button[aria-label='capture photo']").click()
+
+
+def wait_for_summary(page, timeout_s: float) -> str:
+    page.wait_for_function("() => /finished|stopped/.test(document.querySelector('#w_totals').innerText)",
+                           timeout=timeout_s * 1000)
+    return page.locator("#w_totals").inner_text()
+
+
+def download_summary(page, folder: Path) -> list[dict[str, str]]:
+    with page.expect_download() as download:
+        page.locator("#w_csv a[download]").first.click()
+    path = folder / download.value.suggested_filename
+    download.value.save_as(path)
+    with open(path) as handle:
+        return list(csv.DictReader(handle))
+
+
+def record_steps_shown(page) -> None:
+    """Keeps every text the step box shows, in order, in window.stepsShown (a 3 s rest is easy to miss)."""
+    page.evaluate("""() => {
+      window.stepsShown = [];
+      setInterval(() => {
+        const parts = document.querySelectorAll('#w_step h2, #w_step h3, #w_step p');  // not the status timer
+        const text = Array.from(parts).map(e => e.innerText.trim()).join(' ');
+        if (window.stepsShown[window.stepsShown.length - 1] !== text) window.stepsShown.push(text);
+      }, 50);
+    }""")
+
+
+def history_text(page) -> str:
+    return page.locator("#w_history").inner_text()
+
+
+# ---------------------------------------------------------------- the page in a browser
+
+
+@needs_chromium
+def test_a_two_exercise_plan_runs_on_the_camera_to_its_summary(workout_server: Server, chromium: BrowserRun,
+                                                               shots: Path, tmp_path: Path) -> None:
+    chromium(run_two_small_sets, workout_server, shots, tmp_path)
+
+
+def run_two_small_sets(browser, workout_server: Server, shots: Path, tmp_path: Path) -> None:
+    page = new_page(browser)
+    open_workout_tab(page, workout_server.url)
+    save_plan(page, "Two small sets", TWO_SETS)
+    start_workout_camera(page)
+    record_steps_shown(page)
+    page.locator("#w_start").click()
+    page.wait_for_function("() => /\\b1\\s*reps of 2/.test(document.querySelector('#w_count').innerText)",
+                           timeout=60_000)
+    page.screenshot(path=str(shots / "workout_running.png"), full_page=True)
+    totals = wait_for_summary(page, timeout_s=90)
+    page.screenshot(path=str(shots / "workout_summary.png"), full_page=True)
+    assert "Two small sets: finished" in totals and "4 reps" in totals, totals
+
+    rows = download_summary(page, tmp_path)
+    assert [(r["exercise"], r["reps"], r["status"]) for r in rows] == [
+        ("squats", "2", "done"), ("more squats", "2", "done"), ("total", "4", "finished")]
+    period_s = WEBCAM_CLIP["period_s"]
+    for row in rows[:2]:  # the clip's squats take period_s each: two reps cannot take less than one period
+        assert float(row["work_s"]) >= 0.9 * period_s and float(row["tempo_s_per_rep"]) >= 0.45 * period_s, row
+    assert float(rows[1]["rest_s"]) == pytest.approx(3.0, abs=0.6)
+    assert float(rows[2]["time_s"]) == pytest.approx(
+        float(rows[2]["work_s"]) + float(rows[2]["rest_s"]) + float(rows[2]["paused_s"]), abs=0.05)
+
+    # The engine's own count agrees: the frames logged while working add up to the summary's reps.
+    frames = [f for f in workout_server.frames() if f.get("tab") == "workout"]
+    assert len(frames) >= 50 and max(f["step_reps"] for f in frames if f["phase"] == "work") <= 2
+    sounds = page.evaluate("() => window.flowrepSounds || []")
+    cues = page.evaluate("() => document.querySelector('#w_sound textarea').value")
+    assert sounds.count("rep") == 2 and sounds.count("target") == 2 and sounds.count("go") == 2, (sounds, cues)
+    assert "Two small sets" in history_text(page) and "finished" in history_text(page)
+    steps = [" ".join(text.split()) for text in page.evaluate("() => window.stepsShown")]
+    assert steps[steps.index("Get ready next: squats, 2 reps"):] == ["Get ready next: squats, 2 reps", "squats 2 reps", "Rest next: more squats, 2 reps",
+                     "more squats 2 reps", "Done! Two small sets: the summary is below."], steps
+    page.context.close()
+
+
+@needs_chromium
+def test_saved_plans_and_finished_workouts_are_still_there_after_a_restart(chromium: BrowserRun, tmp_path: Path,
+                                                                           shots: Path) -> None:
+    db = tmp_path / "history" / "flowrep.db"
+    with running_app(tmp_path / "first", FLOWREP_DB=str(db)) as first:
+        chromium(save_a_plan_and_stop_a_workout, first)
+    assert db.is_file()
+    with running_app(tmp_path / "second", FLOWREP_DB=str(db)) as second:
+        chromium(find_the_plan_and_the_workout, second, shots)
+
+
+def save_a_plan_and_stop_a_workout(browser, server: Server) -> None:
+    page = browser.new_page()
+    open_workout_tab(page, server.url)
+    save_plan(page, "Keep me", "push-ups: 5 reps\nplank: 30 s\nrest: 20 s")
+    page.locator("#w_start").click()  # no camera: the get-ready countdown runs on the page's clock
+    page.wait_for_function("() => /0:0[1-4]/.test(document.querySelector('#w_clock').innerText)",
+                           timeout=10_000)
+    page.locator("#w_stop").click()
+    assert "Keep me: stopped" in wait_for_summary(page, timeout_s=10)
+    page.close()
+
+
+def find_the_plan_and_the_workout(browser, server: Server, shots: Path) -> None:
+    page = browser.new_page()
+    open_workout_tab(page, server.url)
+    history = history_text(page)
+    assert "Keep me" in history and "stopped" in history, history
+    page.locator("#w_plan input").click()
+    page.get_by_role("option", name="Keep me (saved)").click()
+    page.wait_for_function("() => document.querySelector('#w_plan_text textarea').value.includes('plank: 30 s')",
+                           timeout=10_000)
+    assert page.locator("#w_plan_name").get_by_role("textbox").input_value() == "Keep me"
+    page.screenshot(path=str(shots / "workout_after_restart.png"), full_page=True)
+    page.close()
+
+
+# ---------------------------------------------------------------- a broken database, in process
+
+
+def test_a_corrupt_database_is_shown_and_workouts_still_run(tmp_path: Path) -> None:
+    import app
+    broken = tmp_path / "flowrep.db"
+    broken.write_bytes(os.urandom(4096))
+    engine = app.Engine(SIGNAL, app.DEFAULT_WEIGHTS)
+    page = app.WorkoutPage(engine, app.FrameLog(None), tmp_path / "runs", history_path=broken)
+    assert "cannot be used" in page.history_error and str(broken) in page.history_error
+    assert [name for _, name in page.plan_choices()] == [p.name for p in app.SHIPPED_PLANS]
+    outputs = page.start("Quick", "squats: 2 reps\nrest: 0 s", None)
+    live = outputs[-1]
+    frame = np.random.default_rng(0).integers(0, 255, (240, 320, 3), np.uint8)
+    page.frame(frame, live)
+    outputs = page.stop(live)
+    totals, table, csv_path, _, history_message = outputs[7:12]
+    assert "Quick: stopped" in totals and Path(csv_path).is_file() and len(table) == 2
+    assert "cannot be used" in history_message
+    message = page.save_plan("Mine", "squats: 3 reps")[1]
+    assert message.startswith("**Not saved:**") and "cannot be used" in message
+    assert page.choose_plan("Tabata squats")[:2] == ("Tabata squats", "Squats: 8 × 20 s, rest 10 s\nrest: 0 s")
+
+
+def test_pause_skip_and_stop_answer_at_once_on_the_page(tmp_path: Path) -> None:
+    import app
+    engine = app.Engine(SIGNAL, app.DEFAULT_WEIGHTS)
+    page = app.WorkoutPage(engine, app.FrameLog(None), tmp_path / "runs", history_path=tmp_path / "flowrep.db")
+    outputs = page.start("Quick", "squats: 5 reps\nplank: 30 s\nrest: 10 s", None)
+    live = outputs[-1]
+    assert "Get ready" in outputs[1] and outputs[13].active  # the page's clock runs, camera or not
+    frame = np.random.default_rng(0).integers(0, 255, (240, 320, 3), np.uint8)
+    page.frame(frame, live)
+    outputs = page.toggle_pause(live)
+    assert outputs[6].value == "Resume" and "Paused" in outputs[5] and "(paused)" in outputs[3]
+    outputs = page.skip(live)  # skips the get-ready countdown, and resumes
+    assert "squats" in outputs[1] and "0 reps of 5" in outputs[2].replace("\n", " ") and outputs[6].value == "Pause"
+    outputs = page.skip(live)
+    assert "Rest" in outputs[1] and "plank" in outputs[1]
+    outputs = page.stop(live)
+    totals, table = outputs[7:9]
+    assert "Quick: stopped" in totals and list(table["status"]) == ["skipped", "not started", "stopped"]
+    assert outputs[13].active is False and "Quick" in outputs[10]["plan"].tolist()
+    assert "Start a workout first" in page.skip(live)[5]
