@@ -50,14 +50,16 @@ def _free_port() -> int:
 
 @contextlib.contextmanager
 def running_app(work: Path, **env: str) -> Iterator[Server]:
-    """Runs `python app.py` on a free port, with its own temp dir and frame log, until the block ends."""
+    """Runs `python app.py` on a free port, with its own temp dir, frame log and workout history,
+    until the block ends."""
     work.mkdir(parents=True, exist_ok=True)
     port = _free_port()
     log = work / "frames.jsonl"
     output = work / "server.log"
     full_env = {**os.environ, "GRADIO_SERVER_NAME": "127.0.0.1", "GRADIO_SERVER_PORT": str(port),
                 "GRADIO_TEMP_DIR": str(work / "gradio"), "GRADIO_ANALYTICS_ENABLED": "False",
-                "NO_PROXY": "127.0.0.1,localhost", "FLOWREP_FRAME_LOG": str(log), **env}
+                "NO_PROXY": "127.0.0.1,localhost", "FLOWREP_FRAME_LOG": str(log),
+                "FLOWREP_DB": str(work / "flowrep.db"), **env}  # never the user's own workout history
     with open(output, "w") as out:
         process = subprocess.Popen([sys.executable, "app.py"], cwd=ROOT, env=full_env, stdout=out,
                                    stderr=subprocess.STDOUT)
