@@ -8,8 +8,10 @@
 2. Rep end → page count: for each rep, the time from its end to the page's count changing. "End"
    is taken two ways: the engine's Rep.end_s (the return swing's extreme; split into the counter's
    confirmation wait and the delivery from the counting frame's arrival to the page), and the
-   clip's own schedule (when the figure is back up, timed from when the page's <video> started,
-   an upper bound: Chromium may start the file a little before the element plays).
+   clip's own schedule: every frame of the camera clip carries its number as a 12-bit Gray-code
+   strip in its top-left corner; the page reads it off the camera's <video> every 10 ms, so the
+   wall time at which the frame where a rep ends (the figure back up) appeared is known exactly,
+   whatever rate or loop phase Chromium plays the file at.
 3. Upload: a --upload-seconds 1280×720 30 fps H.264 clip sent to the page's /analyze endpoint
    (previews, chart, annotated video and CSV, as a visitor gets them) and to /count (JSON only):
    frames per second of wall time, upload included.
@@ -35,20 +37,51 @@ import democlips  # noqa: E402
 from apprunner import CHROMIUM, CHROMIUM_ARGS, Server, running_app, start_webcam  # noqa: E402
 
 PERIOD_S, LEAD_IN_S, TAIL_S = 2.5, 3.0, 4.0
+CAMERA_FPS = 30.0
 # Records, in the page, when the count text changes and when the camera's video first plays.
+STAMP_BITS, STAMP_BLOCK = 12, 8
 PROBE_JS = """
-window.__counts = []; window.__videoStart = null;
+window.__counts = []; window.__shown = [];
+const __canvas = document.createElement('canvas');
+function __stamp(v) {  // the clip's frame number, from the Gray-code strip in the top-left corner
+  const bits = %(bits)d, block = %(block)d;
+  __canvas.width = bits * block; __canvas.height = block;
+  const ctx = __canvas.getContext('2d', {willReadFrequently: true});
+  ctx.drawImage(v, 0, 0, bits * block, block, 0, 0, bits * block, block);
+  const px = ctx.getImageData(0, 0, bits * block, block).data;
+  let gray = 0;
+  for (let b = 0; b < bits; b++) {
+    const i = 4 * (Math.floor(block / 2) * bits * block + b * block + Math.floor(block / 2));
+    gray = (gray << 1) | (px[i + 1] > 128 ? 1 : 0);
+  }
+  let n = gray;
+  for (let shift = gray >> 1; shift; shift >>= 1) n ^= shift;
+  return n;
+}
 setInterval(() => {
   const v = document.querySelector('#cam video');
-  if (v && window.__videoStart === null && v.readyState >= 2 && v.currentTime > 0)
-    window.__videoStart = Date.now() - 1000 * v.currentTime;
+  if (v && v.readyState >= 2 && v.videoWidth > 0) {
+    const n = __stamp(v), shown = window.__shown;
+    if (!shown.length || shown[shown.length - 1][1] !== n) shown.push([Date.now(), n]);
+  }
   const el = document.querySelector('#live_count');
   const m = el && el.innerText.match(/(\\d+)\\s*reps/);
   const n = m ? parseInt(m[1]) : null;
   const last = window.__counts.length ? window.__counts[window.__counts.length - 1][1] : 0;
   if (n !== null && n !== last) window.__counts.push([Date.now(), n]);
 }, 10);
-"""
+""" % {"bits": STAMP_BITS, "block": STAMP_BLOCK}
+
+
+def stamped(frames, bits: int = STAMP_BITS, block: int = STAMP_BLOCK):
+    """Frames with their number drawn as a Gray-code strip (white = 1) in the top-left corner;
+    one block changes from a frame to the next, so the strip adds next to no motion."""
+    for index, frame in enumerate(frames):
+        gray = index ^ (index >> 1)
+        for b in range(bits):
+            on = (gray >> (bits - 1 - b)) & 1
+            frame[:block, b * block:(b + 1) * block] = 255 if on else 0
+        yield frame
 
 
 def percentiles(values: list[float]) -> dict[str, float]:
@@ -67,7 +100,7 @@ def measure_webcam(server: Server, y4m: Path, seconds: float, reps: int) -> dict
         page.add_init_script(PROBE_JS)
         start_webcam(page, server.url)
         time.sleep(seconds)
-        counts, video_start = page.evaluate("[window.__counts, window.__videoStart]")
+        counts, shown = page.evaluate("[window.__counts, window.__shown]")
         browser.close()
     frames = [f for f in server.frames() if f["flow"]]
     span = frames[-1]["wall"] - frames[0]["wall"] if len(frames) > 1 else 0.0
@@ -76,16 +109,20 @@ def measure_webcam(server: Server, y4m: Path, seconds: float, reps: int) -> dict
     engine_latency = [1000 * (shown - f["rep_end_wall"]) for shown, f in zip(changes, rep_frames)]
     confirm_latency = [1000 * (f["wall"] - f["rep_end_wall"]) for f in rep_frames]
     delivery_latency = [1000 * (shown - f["wall"]) for shown, f in zip(changes, rep_frames)]
-    # The schedule: rep k (from 1) ends LEAD_IN_S + k·PERIOD_S into each pass of the looping file.
+    # The schedule: rep k (from 1) ends LEAD_IN_S + k·PERIOD_S into each pass of the looping file,
+    # and the camera showed that frame when its stamp first appeared in the page's <video>.
+    end_frames = {round((LEAD_IN_S + k * PERIOD_S) * CAMERA_FPS) for k in range(1, reps + 1)}
+    ends = []  # the page may skip a frame: an end is the first frame shown at or past it, in each pass
+    for (_, before), (t, n) in zip(shown, shown[1:]):
+        start = before + 1 if n > before else 0  # a smaller number: the file looped
+        ends += [t / 1000 for e in end_frames if start <= e <= n]
     schedule_latency = []
-    if video_start is not None:
-        loop_s = LEAD_IN_S + reps * PERIOD_S + TAIL_S
-        ends = [video_start / 1000 + loop * loop_s + LEAD_IN_S + k * PERIOD_S
-                for loop in range(int(seconds // loop_s) + 2) for k in range(1, reps + 1)]
-        for shown in changes:
-            before = [e for e in ends if e <= shown]
-            if before:
-                schedule_latency.append(1000 * (shown - before[-1]))
+    for shown_at in changes:
+        before = [e for e in ends if e <= shown_at]
+        if before:
+            schedule_latency.append(1000 * (shown_at - before[-1]))
+    played = [n for _, n in shown]
+    steps = np.diff(played) if len(played) > 1 else np.array([])
     return {
         "frame_size": f"{frames[0]['w']}x{frames[0]['h']}" if frames else None,
         "server_ms_per_frame": percentiles([f["ms"] for f in frames]),
@@ -94,6 +131,10 @@ def measure_webcam(server: Server, y4m: Path, seconds: float, reps: int) -> dict
         "of_which_rep_end_to_counting_frame_ms": percentiles(confirm_latency),
         "of_which_counting_frame_arrival_to_page_ms": percentiles(delivery_latency),
         "rep_end_to_page_ms_clip_schedule": percentiles(schedule_latency),
+        "rep_end_to_page_ms_clip_schedule_each": [round(v) for v in schedule_latency],
+        "rep_end_to_page_ms_engine_end_each": [round(v) for v in engine_latency],
+        "camera_frames_seen_in_page": len(played),
+        "camera_frame_steps_seen": {int(k): int(v) for k, v in zip(*np.unique(steps, return_counts=True))},
         "page_counts": [n for _, n in counts],
     }
 
@@ -131,8 +172,8 @@ def main() -> int:
         if not args.skip_webcam:
             reps = 4
             clip = democlips.iter_scripted_clip("squat", reps=reps, period_s=PERIOD_S, lead_in_s=LEAD_IN_S,
-                                                tail_s=TAIL_S, fps=30.0, size=(640, 480), noise=1.0)
-            y4m = democlips.write_y4m(clip, 30.0, work / "webcam.y4m")
+                                                tail_s=TAIL_S, fps=CAMERA_FPS, size=(640, 480), noise=1.0)
+            y4m = democlips.write_y4m(stamped(clip), CAMERA_FPS, work / "webcam.y4m")
             figures["webcam"] = measure_webcam(server, y4m, args.webcam_seconds, reps)
             y4m.unlink()
         if not args.skip_upload:
