@@ -333,7 +333,13 @@ def render_clip(rng: np.random.Generator, exercise: Exercise | None = None, seco
     return SyntheticClip(exercise.name, fps, reps, frames, velocity)
 
 
+def clip_number(seed: int, index: int, still_share: float = 0.12) -> SyntheticClip:
+    """Clip `index` of the set made from `seed`: the same clip whatever else is rendered, and in
+    whatever order, so the set can be rendered in parallel."""
+    rng = np.random.default_rng([seed, index])
+    return render_clip(rng, still=bool(rng.random() < still_share))
+
+
 def iter_clips(seed: int, count: int, still_share: float = 0.12) -> Iterator[SyntheticClip]:
-    rng = np.random.default_rng(seed)
-    for _ in range(count):
-        yield render_clip(rng, still=bool(rng.random() < still_share))
+    for index in range(count):
+        yield clip_number(seed, index, still_share)
