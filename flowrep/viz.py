@@ -158,7 +158,7 @@ class AnnotatedVideoWriter:
                     writer = imageio_ffmpeg.write_frames(
                         str(self.path), (image.shape[1], image.shape[0]), pix_fmt_in="bgr24", fps=self.fps,
                         codec="libx264", macro_block_size=2, ffmpeg_log_level="error",
-                        output_params=["-preset", "ultrafast", "-crf", "27", "-movflags", "+faststart"])
+                        output_params=["-preset", "ultrafast", "-crf", "27", "-threads", "1", "-movflags", "+faststart"])
                     writer.send(None)
                 writer.send(image)
         except BaseException as error:  # kept for close(); the queue is drained so write() never blocks

@@ -117,10 +117,10 @@ def measure_webcam(server: Server, y4m: Path, seconds: float, reps: int) -> dict
         start = before + 1 if n > before else 0  # a smaller number: the file looped
         ends += [t / 1000 for e in end_frames if start <= e <= n]
     schedule_latency = []
-    for shown_at in changes:
-        before = [e for e in ends if e <= shown_at]
-        if before:
-            schedule_latency.append(1000 * (shown_at - before[-1]))
+    for shown_at in changes:  # the nearest end: the count may rise as the figure settles at the top
+        nearest = min(ends, key=lambda e: abs(shown_at - e), default=None)
+        if nearest is not None and abs(shown_at - nearest) < PERIOD_S / 2:
+            schedule_latency.append(1000 * (shown_at - nearest))
     played = [n for _, n in shown]
     steps = np.diff(played) if len(played) > 1 else np.array([])
     return {
