@@ -116,13 +116,30 @@ class Engine:
 
 
 @dataclass
+class SetClock:
+    """A camera set's clock: seconds since its first frame, from arrival times, strictly increasing
+    (the Session refuses a timestamp that does not move on)."""
+
+    t0: float | None = None
+    last_t: float = -1.0
+
+    def timestamp(self, now: float) -> float:
+        if self.t0 is None:
+            self.t0 = now
+        self.last_t = max(now - self.t0, self.last_t + 1e-3)
+        return self.last_t
+
+    def restart(self) -> None:
+        self.t0, self.last_t = None, -1.0
+
+
+@dataclass
 class Live:
     """One browser session's webcam set, made on its first frame (gr.State deep-copies initial
     values, and a Session holds the shared model, so none is made at import)."""
 
     session: Session | None = None
-    t0: float | None = None
-    last_t: float = -1.0
+    clock: SetClock = field(default_factory=SetClock)
     times: deque[float] = field(default_factory=lambda: deque(maxlen=LIVE_HISTORY))
     probabilities: deque[np.ndarray] = field(default_factory=lambda: deque(maxlen=LIVE_HISTORY))
     chart_at: float = 0.0
@@ -132,16 +149,12 @@ class Live:
     reset_requested: bool = False  # set by the reset button, applied by the stream's thread
 
     def timestamp(self, now: float) -> float:
-        """Seconds since this set's first frame, from arrival time, strictly increasing."""
-        if self.t0 is None:
-            self.t0 = now
-        self.last_t = max(now - self.t0, self.last_t + 1e-3)
-        return self.last_t
+        return self.clock.timestamp(now)
 
     def new_set(self) -> None:
         if self.session is not None:
             self.session.reset()
-        self.t0, self.last_t = None, -1.0
+        self.clock.restart()
         self.times.clear()
         self.probabilities.clear()
         self.shown_count, self.blank_since, self.chart_at = None, None, 0.0
@@ -486,8 +499,7 @@ class WorkoutLive:
     session: Session | None = None
     runner: WorkoutRunner | None = None
     origin: float = 0.0  # monotonic time of the runner's t = 0
-    t0: float | None = None  # the camera set's first frame (monotonic)
-    last_t: float = -1.0
+    set_clock: SetClock = field(default_factory=SetClock)  # the camera set's own clock, for the Session
     last_frame_at: float = -1e9
     sound_number: int = 0
     recent_sounds: deque[str] = field(default_factory=lambda: deque(maxlen=RECENT_SOUNDS))
@@ -495,11 +507,7 @@ class WorkoutLive:
     summary_shown: bool = False
 
     def timestamp(self, now: float) -> float:
-        """Seconds since the camera's first frame, strictly increasing (the session's clock)."""
-        if self.t0 is None:
-            self.t0 = now
-        self.last_t = max(now - self.t0, self.last_t + 1e-3)
-        return self.last_t
+        return self.set_clock.timestamp(now)
 
     def clock(self, now: float) -> float:
         """The runner's clock: seconds since the workout started."""
@@ -736,7 +744,7 @@ class WorkoutPage:
         """Each exercise is a new set of the camera's session: its count starts from 0."""
         if Cue.WORK_STARTED in cues and live.session is not None:
             live.session.reset()
-            live.t0, live.last_t = None, -1.0
+            live.set_clock.restart()
 
     # what the page shows -----------------------------------------------------
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Callable, Iterator
+from typing import Callable
 
 import cv2
 import numpy as np
@@ -339,7 +339,3 @@ def clip_number(seed: int, index: int, still_share: float = 0.12) -> SyntheticCl
     rng = np.random.default_rng([seed, index])
     return render_clip(rng, still=bool(rng.random() < still_share))
 
-
-def iter_clips(seed: int, count: int, still_share: float = 0.12) -> Iterator[SyntheticClip]:
-    for index in range(count):
-        yield clip_number(seed, index, still_share)
