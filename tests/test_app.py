@@ -230,8 +230,10 @@ def test_two_browser_sessions_keep_separate_counts(server: Server, browser, shot
 def upload(page, clip: Path) -> None:
     """Puts a clip in the upload box (clearing the last one first), which starts the count."""
     file_input = page.locator("#vid_in input[type=file]")
+    clear = page.locator("#vid_in button[aria-label='Clear']").first
+    file_input.or_(clear).first.wait_for(state="attached")  # a tab just opened may not be drawn yet
     if not file_input.count():  # the box shows the last clip
-        page.locator("#vid_in button[aria-label='Clear']").first.click()
+        clear.click()
     file_input.set_input_files(str(clip))
 
 
