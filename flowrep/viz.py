@@ -156,11 +156,12 @@ class AnnotatedVideoWriter:
                 image = side_by_side(*item, height=self.height)
                 if writer is None:  # started on the first frame, when the size is known
                     writer = imageio_ffmpeg.write_frames(
-                        str(self.path), (image.shape[1], image.shape[0]), pix_fmt_in="bgr24", fps=self.fps,
+                        str(self.path), (image.shape[1], image.shape[0]), pix_fmt_in="yuv420p", fps=self.fps,
                         codec="libx264", macro_block_size=2, ffmpeg_log_level="error",
                         output_params=["-preset", "ultrafast", "-crf", "27", "-threads", "1", "-movflags", "+faststart"])
                     writer.send(None)
-                writer.send(image)
+                # OpenCV's BT.601 conversion is twice as fast as ffmpeg's bgr24 path, and halves the piped bytes.
+                writer.send(cv2.cvtColor(image, cv2.COLOR_BGR2YUV_I420))
         except BaseException as error:  # kept for close(); the queue is drained so write() never blocks
             self._error = error
             while self._frames.get() is not None:

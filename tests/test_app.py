@@ -80,6 +80,21 @@ def test_reps_csv_has_one_row_per_rep(tmp_path: Path) -> None:
     assert [r["number"] for r in rows] == ["1", "2"] and rows[1]["duration_s"] == "1.300"
 
 
+def test_annotated_video_keeps_the_colours_of_the_view(tmp_path: Path) -> None:
+    frame = np.zeros((120, 160, 3), np.uint8)
+    frame[:, :80] = (0, 0, 230)  # red | blue, in BGR
+    frame[:, 80:] = (230, 0, 0)
+    writer = viz.AnnotatedVideoWriter(tmp_path / "colours.mp4", fps=10.0, height=120)
+    for _ in range(5):
+        writer.write(frame, np.full((120, 160, 3), (0, 200, 0), np.uint8), 3)
+    writer.close()
+    capture = cv2.VideoCapture(str(tmp_path / "colours.mp4"))
+    ok, shown = capture.read()
+    assert ok and shown.shape == (120, 320, 3)
+    for (y, x), bgr in {(100, 40): (0, 0, 230), (100, 120): (230, 0, 0), (100, 240): (0, 200, 0)}.items():
+        assert np.abs(shown[y, x].astype(int) - bgr).max() < 20, (y, x, shown[y, x])
+
+
 def test_cli_out_dir_writes_a_browser_playable_video_and_the_reps_csv(app_clips: AppClips, tmp_path: Path) -> None:
     run = subprocess.run(["python", "-m", "flowrep.cli", "count", str(app_clips.webcam_mp4), "--signal", SIGNAL,
                           "--out-dir", str(tmp_path)], cwd=ROOT, capture_output=True, text=True, timeout=120)
