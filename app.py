@@ -991,6 +991,17 @@ def build_demo(app: FlowRepApp, workouts: WorkoutPage | None = None) -> gr.Block
     return demo
 
 
+def _name_matplotlib_backend() -> None:
+    """Gradio asks matplotlib for its backend around every event when matplotlib is installed. Left
+    unnamed, that imports pyplot (~1 s) inside the first visitor's first event, with the event loop
+    blocked for everyone; named at start-up, it costs nothing later."""
+    try:
+        import matplotlib
+    except ImportError:  # not a dependency: Gradio then skips the question too
+        return
+    matplotlib.use("agg")
+
+
 def main() -> None:
     signal = os.environ.get("FLOWREP_SIGNAL", "cnn")
     engine = Engine(signal, Path(os.environ.get("FLOWREP_WEIGHTS", str(DEFAULT_WEIGHTS))))
@@ -999,6 +1010,7 @@ def main() -> None:
     work_dir = Path(os.environ.get("GRADIO_TEMP_DIR", tempfile.gettempdir())) / "flowrep-runs"
     app = FlowRepApp(engine, FrameLog(os.environ.get("FLOWREP_FRAME_LOG")), work_dir)
     viz.probability_figure([0.0], [[0.0, 1.0, 0.0]])  # plotly's first figure takes ~1 s: not on a visitor
+    _name_matplotlib_backend()
     demo = build_demo(app)
     demo.queue(default_concurrency_limit=2, max_size=64)
     demo.launch(server_name=os.environ.get("GRADIO_SERVER_NAME", "127.0.0.1"), ssr_mode=False, footer_links=["api"],
