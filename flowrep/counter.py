@@ -14,6 +14,13 @@ asks how alike the recent motion is to itself one cycle back and two cycles back
 clearly more alike two cycles back, two cycles make one rep. The field is compared on its
 left-right symmetric part, so that alternating sides (alternating curls or lunges) do not read
 as two halves of one rep. The count never goes back.
+
+Fast, steady motion (speed steps with a rope, painting, shovelling) can defeat the swings: each
+half-cycle lasts a frame or two, and a small bias in s makes x drift past the turns. A rhythm
+tracker therefore watches s itself: while its recent autocorrelation has a clear peak (a period),
+it advances a phase by dt / period, and each whole turn of that phase is a cycle. Over a stretch
+with a steady rhythm, the counter keeps the larger of the two cycle counts: a cycle that the swings
+missed is added as the rhythm completes it, and one that the swings found is never added twice.
 """
 from __future__ import annotations
 
@@ -50,6 +57,10 @@ class CounterSettings:
     reset_after_s: float = 4.0  # stillness that long starts a new set (either direction first)
     alternation_margin: float = 0.25  # how much more alike motion must be two cycles back than one
     alternation_votes: int = 3  # cycles of evidence kept for the cycles-per-rep decision
+    rhythm_window_s: float = 4.0  # history in which the rhythm tracker looks for a period …
+    rhythm_periods_s: tuple[float, float] = (0.1, 2.0)  # … this short to this long, seen twice at least
+    rhythm_correlation: float = 0.5  # autocorrelation at the period that makes a rhythm …
+    rhythm_dip: float = -0.2  # … after falling at least this low (an opposite phase in between)
 
 
 @dataclass
@@ -90,6 +101,8 @@ class RepCounter:
         self._segment_base = 0  # count when the current run of same-kind cycles began
         self._segment_cycles = 0
         self._rep_start_s: float | None = None
+        self._rhythm = _Rhythm(self.settings)
+        self._last_cycle_end_s: float | None = None
 
     def _decide_cycles_per_rep(self) -> None:
         """2 once cycles clearly alternate in shape (two distinct halves per rep); back to 1 only
@@ -134,6 +147,8 @@ class RepCounter:
         still_for = 0.0 if self._still_since is None else t - self._still_since
         if still_for >= cfg.stop_s and self._swing is not None and rep is None:
             rep = self._complete_cycle(self._swing)
+        if self._rhythm.update(t, signal, dt) and rep is None:
+            rep = self._on_rhythm_cycle(t)
         if still_for >= cfg.reset_after_s:
             self._start_new_set()
         return rep
@@ -144,7 +159,21 @@ class RepCounter:
             return None
         return self._complete_cycle(self._swing)
 
+    def _on_rhythm_cycle(self, t: float) -> Rep | None:
+        """The rhythm completed a cycle: it counts only if the swings are a whole cycle behind
+        (the two see the same cycle end at slightly different times)."""
+        if self._rhythm.cycles <= self._rhythm.swing_cycles + self._rhythm.added_cycles + 1:
+            return None
+        self._rhythm.added_cycles += 1
+        period = self._rhythm.period_s or 0.0
+        start = max(t - period, self._last_cycle_end_s if self._last_cycle_end_s is not None else t - period)
+        self._pending = None  # the swings' half-cycle under way belongs to this cycle
+        if self._swing is not None:
+            self._swing.completed_rep = True
+        return self._on_cycle(start, 0.5 * (start + t), t, from_swings=False)
+
     def _start_new_set(self) -> None:
+        self._rhythm.reset()
         self._swing = None
         self._pending = None
         for sizes in self._sizes.values():
@@ -194,8 +223,11 @@ class RepCounter:
         self._pending = None
         return self._on_cycle(half.start_s, half.extreme_s, swing.extreme_s)
 
-    def _on_cycle(self, start_s: float, turn_s: float, end_s: float) -> Rep | None:
+    def _on_cycle(self, start_s: float, turn_s: float, end_s: float, from_swings: bool = True) -> Rep | None:
         now = self._last_t if self._last_t is not None else end_s
+        if from_swings:
+            self._rhythm.swing_cycles += 1
+        self._last_cycle_end_s = end_s
         was_doubled = self.cycles_per_rep == 2
         self._record_cycle(start_s, end_s)
         self._decide_cycles_per_rep()
@@ -247,6 +279,90 @@ class RepCounter:
             return best
 
         return likeness(0.75, 1.25), likeness(1.6, 2.4)
+
+
+class _Rhythm:
+    """Finds a steady period in the recent signal and turns a phase at that rate.
+
+    `cycles` counts whole turns since the rhythm was found; the counter keeps, in `swing_cycles`
+    and `added_cycles`, the cycles it counted from swings and from the rhythm over the same stretch.
+    The phase turns while a period was found within the last period; the stretch ends when none
+    has been found for half the window.
+    """
+
+    def __init__(self, settings: CounterSettings) -> None:
+        self.settings = settings
+        self._samples: deque[tuple[float, float]] = deque()
+        self.reset()
+
+    def reset(self) -> None:
+        self._samples.clear()
+        self.period_s: float | None = None
+        self._found_at = -math.inf
+        self._phase = 0.0
+        self.cycles = 0
+        self.swing_cycles = 0
+        self.added_cycles = 0
+
+    def update(self, t: float, signal: float, dt: float) -> bool:
+        """Feeds one frame; True when the rhythm has just completed a cycle."""
+        cfg = self.settings
+        self._samples.append((t, signal))
+        while t - self._samples[0][0] > cfg.rhythm_window_s:
+            self._samples.popleft()
+        period = self._period()
+        if period is not None:
+            if self.period_s is None:  # a new stretch: nothing counted in it yet
+                self._phase, self.cycles, self.swing_cycles, self.added_cycles = 0.0, 0, 0, 0
+            self.period_s, self._found_at = period, t
+        elif self.period_s is not None and t - self._found_at > 0.5 * cfg.rhythm_window_s:
+            self.period_s = None
+        if (self.period_s is None or t - self._found_at > self.period_s
+                or not self._moving(t, self.period_s)):
+            return False
+        self._phase += dt / self.period_s
+        if self._phase < 1.0:
+            return False
+        self._phase -= 1.0
+        self.cycles += 1
+        return True
+
+    def _moving(self, t: float, period_s: float) -> bool:
+        """Confident motion over the last period: the window may still hold a rhythm that has stopped."""
+        recent = [abs(v) for time, v in self._samples if t - time <= period_s]
+        return sum(recent) / len(recent) >= self.settings.still_level
+
+    def _period(self) -> float | None:
+        """The first clear autocorrelation peak of the window, in seconds, if there is one."""
+        cfg = self.settings
+        if len(self._samples) < 8:
+            return None
+        times = np.fromiter((t for t, _ in self._samples), float, len(self._samples))
+        values = np.fromiter((v for _, v in self._samples), float, len(self._samples))
+        frame_s = float(times[-1] - times[0]) / (len(times) - 1)
+        shortest, longest = cfg.rhythm_periods_s
+        max_lag = min(int(longest / frame_s) + 1, len(values) // 2)
+        if max_lag < 3:
+            return None
+        centred = values - values.mean()
+        energy = float(centred @ centred)
+        if energy < 1e-6 * len(values):
+            return None
+        n = len(centred)
+        lags = np.arange(max_lag + 2)
+        products = np.correlate(centred, centred, "full")[n - 1:n + max_lag + 1]
+        r = products / energy * n / (n - lags)  # each lag's mean product, so long lags are not shrunk
+        lowest = 1.0
+        for lag in range(1, max_lag + 1):
+            lowest = min(lowest, r[lag])
+            if lag * frame_s < shortest or r[lag] < r[lag - 1] or r[lag] < r[lag + 1] or lowest > cfg.rhythm_dip:
+                continue
+            if r[lag] < cfg.rhythm_correlation:
+                return None  # the first peak after a dip is the period: a weak one means no rhythm
+            bend = r[lag - 1] - 2 * r[lag] + r[lag + 1]
+            offset = 0.5 * (r[lag - 1] - r[lag + 1]) / bend if bend < 0 else 0.0
+            return (lag + offset) * frame_s
+        return None
 
 
 def _left_right_symmetric(field: np.ndarray) -> np.ndarray:
