@@ -328,7 +328,8 @@ class _Rhythm:
         return True
 
     def _moving(self, t: float, period_s: float) -> bool:
-        """Confident motion over the last period: the window may still hold a rhythm that has stopped."""
+        """Motion (mean |s| above the still level) over the last period: the window may still hold
+        a rhythm that has stopped."""
         recent = [abs(v) for time, v in self._samples if t - time <= period_s]
         return sum(recent) / len(recent) >= self.settings.still_level
 
