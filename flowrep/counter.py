@@ -165,8 +165,9 @@ class RepCounter:
         if self._rhythm.cycles <= self._rhythm.swing_cycles + self._rhythm.added_cycles + 1:
             return None
         self._rhythm.added_cycles += 1
-        period = self._rhythm.period_s or 0.0
-        start = max(t - period, self._last_cycle_end_s if self._last_cycle_end_s is not None else t - period)
+        start = t - (self._rhythm.period_s or 0.0)
+        if self._last_cycle_end_s is not None:
+            start = max(start, self._last_cycle_end_s)  # cycles do not overlap
         self._pending = None  # the swings' half-cycle under way belongs to this cycle
         if self._swing is not None:
             self._swing.completed_rep = True
