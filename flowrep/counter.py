@@ -21,6 +21,13 @@ tracker therefore watches s itself: while its recent autocorrelation has a clear
 it advances a phase by dt / period, and each whole turn of that phase is a cycle. Over a stretch
 with a steady rhythm, the counter keeps the larger of the two cycle counts: a cycle that the swings
 missed is added as the rhythm completes it, and one that the swings found is never added twice.
+
+Where s shows no period, the tracker looks at the frame's mean flow speed, whatever its direction,
+when it is given. Some fast motions repeat their direction pattern only every other rep (the
+alternating feet of speed steps), yet every rep is one pulse of speed. A speed period counts only
+where s does not reverse between pulses: a back-and-forth (a squat's down and up) makes two speed
+pulses per rep, with s opposite at one pulse's lag. A rhythm faster than `rhythm_whole_rep_s`
+makes one rep per cycle: no rep has two distinct halves in so little time.
 """
 from __future__ import annotations
 
@@ -61,6 +68,8 @@ class CounterSettings:
     rhythm_periods_s: tuple[float, float] = (0.1, 2.0)  # … this short to this long, seen twice at least
     rhythm_correlation: float = 0.5  # autocorrelation at the period that makes a rhythm …
     rhythm_dip: float = -0.2  # … after falling at least this low (an opposite phase in between)
+    rhythm_reversal: float = -0.2  # s this correlated one speed pulse apart turns over between pulses
+    rhythm_whole_rep_s: float = 0.25  # a rhythm this fast makes one rep per cycle
 
 
 @dataclass
@@ -123,9 +132,11 @@ class RepCounter:
             return self.settings.min_swing
         return max(self.settings.min_swing, self.settings.relative_swing * median(sizes))
 
-    def update(self, t: float, probabilities: np.ndarray, motion_field: np.ndarray | None = None) -> Rep | None:
+    def update(self, t: float, probabilities: np.ndarray, motion_field: np.ndarray | None = None,
+               mean_speed: float | None = None) -> Rep | None:
         """Feeds one frame's (down, still, up) probabilities, and optionally its coarse motion field
-        (rows × columns × (dx, dy), image coordinates); returns the rep this frame completes, if any."""
+        (rows × columns × (dx, dy), image coordinates) and mean flow speed (any unit, the same
+        throughout); returns the rep this frame completes, if any."""
         cfg = self.settings
         if motion_field is not None:
             self._fields.append((t, _left_right_symmetric(motion_field).ravel()))
@@ -147,7 +158,7 @@ class RepCounter:
         still_for = 0.0 if self._still_since is None else t - self._still_since
         if still_for >= cfg.stop_s and self._swing is not None and rep is None:
             rep = self._complete_cycle(self._swing)
-        if self._rhythm.update(t, signal, dt) and rep is None:
+        if self._rhythm.update(t, signal, dt, mean_speed) and rep is None:
             rep = self._on_rhythm_cycle(t)
         if still_for >= cfg.reset_after_s:
             self._start_new_set()
@@ -251,6 +262,10 @@ class RepCounter:
     def _record_cycle(self, start_s: float, end_s: float) -> None:
         self._durations.append(end_s - start_s)
         period = median(self._durations)
+        rhythm_s = self._rhythm.period_s
+        if rhythm_s is not None and rhythm_s < self.settings.rhythm_whole_rep_s:
+            self._votes.append(-1.0)  # alike: too fast to be half a rep
+            return
         like = self._self_likeness(period)
         if like is not None:
             one_back, two_back = like
@@ -293,7 +308,7 @@ class _Rhythm:
 
     def __init__(self, settings: CounterSettings) -> None:
         self.settings = settings
-        self._samples: deque[tuple[float, float]] = deque()
+        self._samples: deque[tuple[float, float, float | None]] = deque()  # (t, s, mean speed)
         self.reset()
 
     def reset(self) -> None:
@@ -305,10 +320,10 @@ class _Rhythm:
         self.swing_cycles = 0
         self.added_cycles = 0
 
-    def update(self, t: float, signal: float, dt: float) -> bool:
+    def update(self, t: float, signal: float, dt: float, speed: float | None = None) -> bool:
         """Feeds one frame; True when the rhythm has just completed a cycle."""
         cfg = self.settings
-        self._samples.append((t, signal))
+        self._samples.append((t, signal, speed))
         while t - self._samples[0][0] > cfg.rhythm_window_s:
             self._samples.popleft()
         period = self._period()
@@ -331,40 +346,64 @@ class _Rhythm:
     def _moving(self, t: float, period_s: float) -> bool:
         """Motion (mean |s| above the still level) over the last period: the window may still hold
         a rhythm that has stopped."""
-        recent = [abs(v) for time, v in self._samples if t - time <= period_s]
+        recent = [abs(v) for time, v, _ in self._samples if t - time <= period_s]
         return sum(recent) / len(recent) >= self.settings.still_level
 
     def _period(self) -> float | None:
-        """The first clear autocorrelation peak of the window, in seconds, if there is one."""
+        """The period of s, or failing that of the speed, in seconds, if there is a clear one."""
         cfg = self.settings
         if len(self._samples) < 8:
             return None
-        times = np.fromiter((t for t, _ in self._samples), float, len(self._samples))
-        values = np.fromiter((v for _, v in self._samples), float, len(self._samples))
+        times = np.fromiter((t for t, _, _ in self._samples), float, len(self._samples))
         frame_s = float(times[-1] - times[0]) / (len(times) - 1)
         shortest, longest = cfg.rhythm_periods_s
-        max_lag = min(int(longest / frame_s) + 1, len(values) // 2)
+        max_lag = min(int(longest / frame_s) + 1, len(times) // 2)
         if max_lag < 3:
             return None
-        centred = values - values.mean()
-        energy = float(centred @ centred)
-        if energy < 1e-6 * len(values):
+        shortest_lag = math.ceil(shortest / frame_s)
+        signal = _autocorrelation(np.fromiter((v for _, v, _ in self._samples), float, len(times)), max_lag)
+        if signal is None:
             return None
-        n = len(centred)
-        lags = np.arange(max_lag + 2)
-        products = np.correlate(centred, centred, "full")[n - 1:n + max_lag + 1]
-        r = products / energy * n / (n - lags)  # each lag's mean product, so long lags are not shrunk
-        lowest = 1.0
-        for lag in range(1, max_lag + 1):
-            lowest = min(lowest, r[lag])
-            if lag * frame_s < shortest or r[lag] < r[lag - 1] or r[lag] < r[lag + 1] or lowest > cfg.rhythm_dip:
-                continue
-            if r[lag] < cfg.rhythm_correlation:
-                return None  # the first peak after a dip is the period: a weak one means no rhythm
-            bend = r[lag - 1] - 2 * r[lag] + r[lag + 1]
-            offset = 0.5 * (r[lag - 1] - r[lag + 1]) / bend if bend < 0 else 0.0
-            return (lag + offset) * frame_s
+        lag = _first_peak(signal, shortest_lag, cfg)
+        if lag is not None:
+            return lag * frame_s
+        # Speed needs the window half full: on a second or two, noise can look periodic.
+        if any(v is None for _, _, v in self._samples) or times[-1] - times[0] < 0.5 * cfg.rhythm_window_s:
+            return None
+        speed = _autocorrelation(np.fromiter((v or 0.0 for _, _, v in self._samples), float, len(times)),
+                                 max_lag, floor=0.0)
+        lag = None if speed is None else _first_peak(speed, shortest_lag, cfg)
+        if lag is None or float(np.interp(lag, np.arange(len(signal)), signal)) < cfg.rhythm_reversal:
+            return None  # no speed rhythm, or s turns over between pulses: each is half a back-and-forth
+        return lag * frame_s
+
+
+def _autocorrelation(values: np.ndarray, max_lag: int, floor: float = 1e-6) -> np.ndarray | None:
+    """Mean product of the centred values at lags 0 … max_lag + 1 over their variance (each lag's
+    mean, so that long lags are not shrunk); None for a flat window (variance at most floor)."""
+    centred = values - values.mean()
+    n = len(centred)
+    energy = float(centred @ centred)
+    if energy <= floor * n:
         return None
+    lags = np.arange(max_lag + 2)
+    products = np.correlate(centred, centred, "full")[n - 1:n + max_lag + 1]
+    return products / energy * n / (n - lags)
+
+
+def _first_peak(r: np.ndarray, shortest_lag: int, cfg: CounterSettings) -> float | None:
+    """The lag, refined between frames, of the first clear peak after a dip, if there is one."""
+    lowest = 1.0
+    for lag in range(1, len(r) - 1):
+        lowest = min(lowest, r[lag])
+        if lag < shortest_lag or r[lag] < r[lag - 1] or r[lag] < r[lag + 1] or lowest > cfg.rhythm_dip:
+            continue
+        if r[lag] < cfg.rhythm_correlation:
+            return None  # the first peak after a dip is the period: a weak one means no rhythm
+        bend = r[lag - 1] - 2 * r[lag] + r[lag + 1]
+        offset = 0.5 * (r[lag - 1] - r[lag + 1]) / bend if bend < 0 else 0.0
+        return lag + offset
+    return None
 
 
 def _left_right_symmetric(field: np.ndarray) -> np.ndarray:

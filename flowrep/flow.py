@@ -99,7 +99,7 @@ class FlowScale:
     diagonal_px: float
     seconds_per_frame: float
 
-    def to_speed(self, flow: np.ndarray) -> np.ndarray:
+    def to_speed(self, flow: np.ndarray | float) -> np.ndarray | float:
         return flow / (self.diagonal_px * self.seconds_per_frame)
 
 
@@ -155,6 +155,7 @@ class EncodedFlow:
     mean_velocity: np.ndarray  # frame-mean flow, diagonals per second, image coordinates
     axis: np.ndarray
     coarse_field: np.ndarray  # COARSE_GRID×COARSE_GRID×2 block means of the flow, diagonals per second
+    mean_speed: float  # mean flow speed over the frame, whatever the direction, diagonals per second
 
 
 class FlowEncoder:
@@ -190,6 +191,7 @@ class FlowEncoder:
             mean_velocity=mean_velocity,
             axis=axis.copy(),
             coarse_field=coarse,
+            mean_speed=float(scale.to_speed(cv2.mean(cv2.magnitude(flow[..., 0], flow[..., 1]))[0])),
         )
 
     def reset(self) -> None:

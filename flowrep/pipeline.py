@@ -71,7 +71,8 @@ class Session:
         self.reps: list[Rep] = []
         self._size: tuple[int, int] | None = None
         self._last_time: float | None = None
-        self._last_seen: tuple[np.ndarray | None, np.ndarray, np.ndarray | None] = (None, STILL, None)
+        self._last_seen: tuple[np.ndarray | None, np.ndarray, np.ndarray | None, float | None] = (
+            None, STILL, None, None)
 
     @property
     def count(self) -> int:
@@ -94,15 +95,16 @@ class Session:
         encoded = self._encoder(image, dt)
         if self._encoder.repeated:
             # A copy of the last frame says nothing new: the last frame's reading stands (not "still").
-            flow_bgr, probabilities, field = self._last_seen
-            return self._result(time_s, flow_bgr, probabilities, self.counter.update(time_s, probabilities, field))
+            flow_bgr, probabilities, field, speed = self._last_seen
+            rep = self.counter.update(time_s, probabilities, field, speed)
+            return self._result(time_s, flow_bgr, probabilities, rep)
         if encoded is None:  # the stream's first frame: nothing to compare it with yet
-            self._last_seen = (None, STILL, None)
+            self._last_seen = (None, STILL, None, None)
             rep = self.counter.update(time_s, STILL)
             return self._result(time_s, None, STILL, rep)
         probabilities = self._signal(encoded)
-        self._last_seen = (encoded.display_bgr, probabilities, encoded.coarse_field)
-        rep = self.counter.update(time_s, probabilities, encoded.coarse_field)
+        self._last_seen = (encoded.display_bgr, probabilities, encoded.coarse_field, encoded.mean_speed)
+        rep = self.counter.update(time_s, probabilities, encoded.coarse_field, encoded.mean_speed)
         return self._result(time_s, encoded.display_bgr, probabilities, rep)
 
     def finish(self) -> Rep | None:

@@ -20,10 +20,10 @@ def stream(phases: list[tuple[np.ndarray, float]], fps: float = FPS) -> list[tup
     return frames
 
 
-def run(frames, counter: RepCounter | None = None, fields=None) -> RepCounter:
+def run(frames, counter: RepCounter | None = None, fields=None, speeds=None) -> RepCounter:
     counter = counter or RepCounter()
     for i, (t, p) in enumerate(frames):
-        counter.update(t, p, None if fields is None else fields[i])
+        counter.update(t, p, None if fields is None else fields[i], None if speeds is None else speeds[i])
     counter.finish()
     return counter
 
@@ -68,6 +68,15 @@ def test_jump_rope_speed_four_to_six_frames_a_rep() -> None:
         half = frames_per_rep // 2
         phases += [(DOWN, half / FPS), (UP, (frames_per_rep - half) / FPS)]
     assert run(stream(phases + [(STILL, 1.0)])).count == 60
+
+
+def test_fast_cycles_that_alternate_in_shape_are_still_one_rep_each() -> None:
+    # Speed steps seen off-centre: left and right feet do not mirror each other, so every other
+    # cycle looks alike. At 6 cycles a second no rep has two halves: each cycle is a rep.
+    frames = stream([(STILL, 1.0)] + [(DOWN, 2 / FPS), (UP, 3 / FPS)] * 60 + [(STILL, 1.0)])
+    lead = round(1.0 * FPS)
+    fields = [np.zeros((6, 6, 2), np.float32)] * lead + _two_halves_fields(frames[lead:], 5, True)
+    assert 57 <= run(frames, fields=fields).count <= 60
 
 
 def test_jitter_while_moving_adds_nothing() -> None:
@@ -158,3 +167,38 @@ def test_fast_cycles_with_an_unsure_return_are_counted_by_their_rhythm(cycles: i
     down_frames = frames_per_cycle // 2
     phases = [(STILL, 1.0)] + [(DOWN, down_frames / FPS), (unsure, (frames_per_cycle - down_frames) / FPS)] * cycles
     assert cycles - 3 <= run(stream(phases + [(STILL, 1.0)])).count <= cycles
+
+
+UNSURE = np.array([0.3, 0.3, 0.4])
+
+
+@pytest.mark.parametrize("steps", [60, 90])
+def test_fast_steps_whose_direction_repeats_every_other_step_are_counted_by_their_speed(steps: int) -> None:
+    # Speed steps: the feet alternate, so the direction pattern repeats only every other step and
+    # the classifier is unsure of most frames; yet every step is one pulse of speed.
+    left, right = [DOWN, DOWN, UNSURE, UP, UNSURE], [UNSURE, UNSURE, DOWN, UNSURE, UNSURE]
+    pulse = [0.3, 1.0, 1.0, 0.6, 0.2]
+    frames, speeds = stream([(STILL, 1.0)]), [0.0] * round(FPS)
+    for step in range(steps):
+        for p, speed in zip(left if step % 2 == 0 else right, pulse):
+            frames.append((len(frames) / FPS, p))
+            speeds.append(speed)
+    assert run(frames).count <= steps // 2  # the direction alone does not show the steps
+    # The speed's rhythm is trusted after 2 s of history and takes a few more steps to lock on.
+    assert steps - 21 <= run(frames, speeds=speeds).count <= steps
+
+
+@pytest.mark.parametrize("scenario", ["steady", "pauses", "slow and fast", "jitter", "still", "two halves"])
+def test_the_mean_speed_changes_nothing_where_the_direction_shows_the_reps(scenario: str) -> None:
+    # Each rep's down and up are two pulses of speed: they must not be counted as two reps.
+    rng = np.random.default_rng(3)
+    frames = {
+        "steady": stream(reps(10, 0.8, 0.8)),
+        "pauses": stream(reps(6, 1.0, 1.0, pause_bottom=0.5, pause_top=1.0)),
+        "slow and fast": stream(reps(6, 2.0, 0.5)),
+        "jitter": [(t, DOWN if rng.random() < 0.06 and p is UP else p) for t, p in stream(reps(8, 1.0, 1.0))],
+        "still": [(i / FPS, rng.dirichlet([1, 8, 1])) for i in range(int(30 * FPS))],
+        "two halves": stream([(STILL, 0.5)] + [(DOWN, 0.25), (UP, 0.25)] * 20 + [(STILL, 1.0)]),
+    }[scenario]
+    speeds = [abs(float(p[0] - p[2])) + 0.05 * rng.random() for _, p in frames]
+    assert run(frames, speeds=speeds).count == run(frames).count

@@ -88,6 +88,21 @@ def _textured(shift: int) -> np.ndarray:
     return np.roll(texture, shift, axis=0)
 
 
+def test_mean_speed_counts_motion_in_any_direction_and_stillness_as_none() -> None:
+    # Opposite motions cancel in the mean velocity but not in the mean speed.
+    encoder = FlowEncoder()
+    encoder(_textured(0), 0.04)
+    still = encoder(np.minimum(_textured(0), 254) + 1, 0.04)  # a tiny change of light, no motion
+    moving = encoder(_textured(4), 0.04)
+    halves = np.concatenate([_textured(8)[:75], _textured(0)[75:]])  # top moves down, bottom back up
+    split = encoder(halves, 0.04)
+    assert still.mean_speed < 0.01
+    diagonal = float(np.hypot(200, 150))
+    assert moving.mean_speed == pytest.approx(4 / diagonal / 0.04, rel=0.25)
+    assert split.mean_speed > 0.5 * moving.mean_speed
+    assert abs(split.mean_velocity[1]) < 0.5 * split.mean_speed
+
+
 def test_a_repeated_frame_gives_no_flow_and_the_next_one_spans_both_intervals() -> None:
     # Frame-rate conversion repeats frames: the repeat is no evidence of stillness.
     with_repeat, without = FlowEncoder(), FlowEncoder()
