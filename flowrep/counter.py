@@ -261,12 +261,11 @@ class RepCounter:
 
     def _record_cycle(self, start_s: float, end_s: float) -> None:
         self._durations.append(end_s - start_s)
-        period = median(self._durations)
         rhythm_s = self._rhythm.period_s
         if rhythm_s is not None and rhythm_s < self.settings.rhythm_whole_rep_s:
             self._votes.append(-1.0)  # alike: too fast to be half a rep
             return
-        like = self._self_likeness(period)
+        like = self._self_likeness(median(self._durations))
         if like is not None:
             one_back, two_back = like
             self._votes.append(two_back - one_back)
@@ -368,7 +367,7 @@ class _Rhythm:
         if lag is not None:
             return lag * frame_s
         # Speed needs the window half full: on a second or two, noise can look periodic.
-        if any(v is None for _, _, v in self._samples) or times[-1] - times[0] < 0.5 * cfg.rhythm_window_s:
+        if times[-1] - times[0] < 0.5 * cfg.rhythm_window_s or any(v is None for _, _, v in self._samples):
             return None
         speed = _autocorrelation(np.fromiter((v or 0.0 for _, _, v in self._samples), float, len(times)),
                                  max_lag, floor=0.0)

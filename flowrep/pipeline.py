@@ -71,8 +71,8 @@ class Session:
         self.reps: list[Rep] = []
         self._size: tuple[int, int] | None = None
         self._last_time: float | None = None
-        self._last_seen: tuple[np.ndarray | None, np.ndarray, np.ndarray | None, float | None] = (
-            None, STILL, None, None)
+        self._last_seen: tuple[np.ndarray | None, np.ndarray, np.ndarray | None, float] = (
+            None, STILL, None, 0.0)
 
     @property
     def count(self) -> int:
@@ -99,8 +99,8 @@ class Session:
             rep = self.counter.update(time_s, probabilities, field, speed)
             return self._result(time_s, flow_bgr, probabilities, rep)
         if encoded is None:  # the stream's first frame: nothing to compare it with yet
-            self._last_seen = (None, STILL, None, None)
-            rep = self.counter.update(time_s, STILL)
+            self._last_seen = (None, STILL, None, 0.0)
+            rep = self.counter.update(time_s, STILL, None, 0.0)  # "still" has no speed either
             return self._result(time_s, None, STILL, rep)
         probabilities = self._signal(encoded)
         self._last_seen = (encoded.display_bgr, probabilities, encoded.coarse_field, encoded.mean_speed)
