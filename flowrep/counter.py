@@ -28,6 +28,16 @@ alternating feet of speed steps), yet every rep is one pulse of speed. A speed p
 where s does not reverse between pulses: a back-and-forth (a squat's down and up) makes two speed
 pulses per rep, with s opposite at one pulse's lag. A rhythm faster than `rhythm_whole_rep_s`
 makes one rep per cycle: no rep has two distinct halves in so little time.
+
+For such fast rhythms only, the frame's mean flow velocity (the mean of its coarse field) is the
+last resort: a rope skipper whose steps the classifier cannot resolve still sways the image left and
+right once a step. That period counts only if its repeating part is a fair share of all the mean
+motion, so that a small flicker in one direction (compression noise, a sway) beside a slow movement
+in the other is not read as a rhythm. Slower periods of the mean velocity are left alone: there, a
+pedalling or rowing motion makes a velocity pulse per limb, half a rep.
+
+Frames that only repeat the one before (frame-rate conversion) carry no reading; the rhythm
+tracker interpolates over them instead of seeing the held value as one more sample.
 """
 from __future__ import annotations
 
@@ -35,6 +45,7 @@ import math
 from collections import deque
 from dataclasses import dataclass, field
 from statistics import median
+from typing import Callable
 
 import numpy as np
 
@@ -70,6 +81,7 @@ class CounterSettings:
     rhythm_dip: float = -0.2  # … after falling at least this low (an opposite phase in between)
     rhythm_reversal: float = -0.2  # s this correlated one speed pulse apart turns over between pulses
     rhythm_whole_rep_s: float = 0.25  # a rhythm this fast makes one rep per cycle
+    rhythm_velocity_share: float = 0.2  # share of the mean velocity's variance that must repeat
 
 
 @dataclass
@@ -133,10 +145,11 @@ class RepCounter:
         return max(self.settings.min_swing, self.settings.relative_swing * median(sizes))
 
     def update(self, t: float, probabilities: np.ndarray, motion_field: np.ndarray | None = None,
-               mean_speed: float | None = None) -> Rep | None:
+               mean_speed: float | None = None, repeated: bool = False) -> Rep | None:
         """Feeds one frame's (down, still, up) probabilities, and optionally its coarse motion field
         (rows × columns × (dx, dy), image coordinates) and mean flow speed (any unit, the same
-        throughout); returns the rep this frame completes, if any."""
+        throughout); `repeated` says the frame only repeats the one before, and brings the last
+        reading again. Returns the rep this frame completes, if any."""
         cfg = self.settings
         if motion_field is not None:
             self._fields.append((t, _left_right_symmetric(motion_field).ravel()))
@@ -158,7 +171,8 @@ class RepCounter:
         still_for = 0.0 if self._still_since is None else t - self._still_since
         if still_for >= cfg.stop_s and self._swing is not None and rep is None:
             rep = self._complete_cycle(self._swing)
-        if self._rhythm.update(t, signal, dt, mean_speed) and rep is None:
+        velocity = None if motion_field is None else motion_field.reshape(-1, 2).mean(axis=0)
+        if self._rhythm.update(t, signal, dt, mean_speed, velocity, repeated) and rep is None:
             rep = self._on_rhythm_cycle(t)
         if still_for >= cfg.reset_after_s:
             self._start_new_set()
@@ -296,6 +310,45 @@ class RepCounter:
         return likeness(0.75, 1.25), likeness(1.6, 2.4)
 
 
+class _History:
+    """The last `span_s` of per-frame readings, as columns of one array (time, s, speed, mean
+    velocity dx and dy, repeated), so that the rhythm tracker reads them without copying."""
+
+    TIME, SIGNAL, SPEED, DX, DY, REPEATED = range(6)
+
+    def __init__(self, span_s: float) -> None:
+        self.span_s = span_s
+        self._rows = np.empty((256, 6))
+        self._start = self._end = 0
+
+    def clear(self) -> None:
+        self._start = self._end = 0
+
+    def __len__(self) -> int:
+        return self._end - self._start
+
+    def append(self, t: float, signal: float, speed: float | None, velocity: np.ndarray | None,
+               repeated: bool) -> None:
+        if self._end == len(self._rows):
+            live = self._rows[self._start:self._end]
+            if len(live) > len(self._rows) // 2:
+                self._rows = np.concatenate([live, np.empty_like(self._rows)])
+            else:
+                self._rows[:len(live)] = live
+            self._start, self._end = 0, len(live)
+        dx, dy = (0.0, 0.0) if velocity is None else (float(velocity[0]), float(velocity[1]))
+        self._rows[self._end] = (t, signal, math.nan if speed is None else speed, dx, dy, float(repeated))
+        self._end += 1
+        times = self._rows[self._start:self._end, self.TIME]
+        self._start += int(np.searchsorted(times, t - self.span_s, side="left"))
+
+    def column(self, index: int) -> np.ndarray:
+        return self._rows[self._start:self._end, index]
+
+    def columns(self, first: int, last: int) -> np.ndarray:
+        return self._rows[self._start:self._end, first:last + 1]
+
+
 class _Rhythm:
     """Finds a steady period in the recent signal and turns a phase at that rate.
 
@@ -307,11 +360,11 @@ class _Rhythm:
 
     def __init__(self, settings: CounterSettings) -> None:
         self.settings = settings
-        self._samples: deque[tuple[float, float, float | None]] = deque()  # (t, s, mean speed)
+        self._history = _History(settings.rhythm_window_s)
         self.reset()
 
     def reset(self) -> None:
-        self._samples.clear()
+        self._history.clear()
         self.period_s: float | None = None
         self._found_at = -math.inf
         self._phase = 0.0
@@ -319,12 +372,11 @@ class _Rhythm:
         self.swing_cycles = 0
         self.added_cycles = 0
 
-    def update(self, t: float, signal: float, dt: float, speed: float | None = None) -> bool:
+    def update(self, t: float, signal: float, dt: float, speed: float | None = None,
+               velocity: np.ndarray | None = None, repeated: bool = False) -> bool:
         """Feeds one frame; True when the rhythm has just completed a cycle."""
         cfg = self.settings
-        self._samples.append((t, signal, speed))
-        while t - self._samples[0][0] > cfg.rhythm_window_s:
-            self._samples.popleft()
+        self._history.append(t, signal, speed, velocity, repeated)
         period = self._period()
         if period is not None:
             if self.period_s is None:  # a new stretch: nothing counted in it yet
@@ -345,36 +397,82 @@ class _Rhythm:
     def _moving(self, t: float, period_s: float) -> bool:
         """Motion (mean |s| above the still level) over the last period: the window may still hold
         a rhythm that has stopped."""
-        recent = [abs(v) for time, v, _ in self._samples if t - time <= period_s]
-        return sum(recent) / len(recent) >= self.settings.still_level
+        times = self._history.column(_History.TIME)
+        recent = self._history.column(_History.SIGNAL)[np.searchsorted(times, t - period_s, side="left"):]
+        return float(np.abs(recent).mean()) >= self.settings.still_level
 
     def _period(self) -> float | None:
-        """The period of s, or failing that of the speed, in seconds, if there is a clear one."""
+        """The period of s, or failing that of the speed, or for a fast rhythm of the mean velocity,
+        in seconds, if there is a clear one."""
         cfg = self.settings
-        if len(self._samples) < 8:
+        history = self._history
+        n = len(history)
+        if n < 8:
             return None
-        times = np.fromiter((t for t, _, _ in self._samples), float, len(self._samples))
-        frame_s = float(times[-1] - times[0]) / (len(times) - 1)
+        times = history.column(_History.TIME)
+        frame_s = float(times[-1] - times[0]) / (n - 1)
         shortest, longest = cfg.rhythm_periods_s
-        max_lag = min(int(longest / frame_s) + 1, len(times) // 2)
+        max_lag = min(int(longest / frame_s) + 1, n // 2)
         if max_lag < 3:
             return None
         shortest_lag = math.ceil(shortest / frame_s)
-        signal = _autocorrelation(np.fromiter((v for _, v, _ in self._samples), float, len(times)), max_lag)
+        repeated = history.column(_History.REPEATED) > 0
+
+        def autocorrelation(column: int, floor: float = 1e-6, lags: int = max_lag) -> np.ndarray | None:
+            return _autocorrelation(_fill_repeats(times, history.column(column), repeated), lags, floor)
+
+        signal = autocorrelation(_History.SIGNAL)
         if signal is None:
             return None
         lag = _first_peak(signal, shortest_lag, cfg)
         if lag is not None:
             return lag * frame_s
-        # Speed needs the window half full: on a second or two, noise can look periodic.
-        if times[-1] - times[0] < 0.5 * cfg.rhythm_window_s or any(v is None for _, _, v in self._samples):
+        # The other measures need the window half full: on a second or two, noise can look periodic.
+        if times[-1] - times[0] < 0.5 * cfg.rhythm_window_s:
             return None
-        speed = _autocorrelation(np.fromiter((v or 0.0 for _, _, v in self._samples), float, len(times)),
-                                 max_lag, floor=0.0)
-        lag = None if speed is None else _first_peak(speed, shortest_lag, cfg)
-        if lag is None or float(np.interp(lag, np.arange(len(signal)), signal)) < cfg.rhythm_reversal:
-            return None  # no speed rhythm, or s turns over between pulses: each is half a back-and-forth
-        return lag * frame_s
+
+        def turns_over(lag: float) -> bool:  # s opposite one lag apart: each pulse is half a back-and-forth
+            return float(np.interp(lag, np.arange(len(signal)), signal)) < cfg.rhythm_reversal
+
+        if not np.isnan(history.column(_History.SPEED)).any():
+            speed = autocorrelation(_History.SPEED, floor=0.0)
+            lag = None if speed is None else _first_peak(speed, shortest_lag, cfg)
+            if lag is not None and not turns_over(lag):
+                return lag * frame_s
+        lag = self._fast_velocity_lag(autocorrelation, shortest_lag, frame_s)
+        if lag is not None and not turns_over(lag):
+            return lag * frame_s
+        return None
+
+    def _fast_velocity_lag(self, autocorrelation: Callable[..., np.ndarray | None], shortest_lag: int,
+                           frame_s: float) -> float | None:
+        """The lag of a rhythm faster than `rhythm_whole_rep_s` in one component of the mean flow
+        velocity, if its repeating part is at least `rhythm_velocity_share` of the mean motion."""
+        cfg = self.settings
+        variances = self._history.columns(_History.DX, _History.DY).var(axis=0).tolist()
+        total = sum(variances)
+        if total <= 0.0 or frame_s * shortest_lag >= cfg.rhythm_whole_rep_s:
+            return None
+        fast_lags = math.ceil(cfg.rhythm_whole_rep_s / frame_s) + 1
+        for column, variance in zip((_History.DX, _History.DY), variances):
+            r = autocorrelation(column, floor=0.0, lags=fast_lags)
+            lag = None if r is None else _first_peak(r, shortest_lag, cfg)
+            if lag is None or lag * frame_s >= cfg.rhythm_whole_rep_s:
+                continue
+            if float(np.interp(lag, np.arange(len(r)), r)) * variance / total >= cfg.rhythm_velocity_share:
+                return lag
+        return None
+
+
+def _fill_repeats(times: np.ndarray, values: np.ndarray, repeated: np.ndarray) -> np.ndarray:
+    """The values with those of repeated frames (held, not measured) interpolated from the frames
+    around them: a frame-rate conversion's repeats would otherwise stretch some cycles by a frame."""
+    if not repeated.any():
+        return values
+    fresh = ~repeated
+    if fresh.sum() < 2:
+        return values
+    return np.interp(times, times[fresh], values[fresh])
 
 
 def _autocorrelation(values: np.ndarray, max_lag: int, floor: float = 1e-6) -> np.ndarray | None:
@@ -390,8 +488,9 @@ def _autocorrelation(values: np.ndarray, max_lag: int, floor: float = 1e-6) -> n
     return products / energy * n / (n - lags)
 
 
-def _first_peak(r: np.ndarray, shortest_lag: int, cfg: CounterSettings) -> float | None:
+def _first_peak(correlations: np.ndarray, shortest_lag: int, cfg: CounterSettings) -> float | None:
     """The lag, refined between frames, of the first clear peak after a dip, if there is one."""
+    r = correlations.tolist()  # plain floats: this loop runs on every frame
     lowest = 1.0
     for lag in range(1, len(r) - 1):
         lowest = min(lowest, r[lag])

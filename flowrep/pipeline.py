@@ -96,7 +96,7 @@ class Session:
         if self._encoder.repeated:
             # A copy of the last frame says nothing new: the last frame's reading stands (not "still").
             flow_bgr, probabilities, field, speed = self._last_seen
-            rep = self.counter.update(time_s, probabilities, field, speed)
+            rep = self.counter.update(time_s, probabilities, field, speed, repeated=True)
             return self._result(time_s, flow_bgr, probabilities, rep)
         if encoded is None:  # the stream's first frame: nothing to compare it with yet
             self._last_seen = (None, STILL, None, 0.0)

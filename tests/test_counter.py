@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from flowrep.counter import RepCounter
+from flowrep.counter import CounterSettings, RepCounter
 
 DOWN, STILL, UP = np.eye(3)
 FPS = 30.0
@@ -20,10 +20,11 @@ def stream(phases: list[tuple[np.ndarray, float]], fps: float = FPS) -> list[tup
     return frames
 
 
-def run(frames, counter: RepCounter | None = None, fields=None, speeds=None) -> RepCounter:
+def run(frames, counter: RepCounter | None = None, fields=None, speeds=None, repeated=None) -> RepCounter:
     counter = counter or RepCounter()
     for i, (t, p) in enumerate(frames):
-        counter.update(t, p, None if fields is None else fields[i], None if speeds is None else speeds[i])
+        counter.update(t, p, None if fields is None else fields[i], None if speeds is None else speeds[i],
+                       False if repeated is None else repeated[i])
     counter.finish()
     return counter
 
@@ -202,3 +203,66 @@ def test_the_mean_speed_changes_nothing_where_the_direction_shows_the_reps(scena
     }[scenario]
     speeds = [abs(float(p[0] - p[2])) + 0.05 * rng.random() for _, p in frames]
     assert run(frames, speeds=speeds).count == run(frames).count
+
+
+def _sway_fields(sway: np.ndarray, slow: np.ndarray | None = None) -> list[np.ndarray]:
+    """Coarse motion fields whose mean moves sideways by `sway` (and vertically by `slow`)."""
+    fields = []
+    for i, dx in enumerate(sway):
+        field = np.zeros((6, 6, 2), np.float32)
+        field[..., 0] = dx
+        if slow is not None:
+            field[..., 1] = slow[i]
+        fields.append(field)
+    return fields
+
+
+def _unresolved_steps(steps: int, frames_per_step: float, rng: np.random.Generator, camera_fps: float = FPS):
+    """Speed steps the classifier cannot resolve: a steady lean one way with noise (no period in s,
+    none in the speed), while the image sways left and right once a step. A camera slower than FPS
+    is converted to FPS by repeating its last frame; returns frames, fields, speeds, repeated."""
+    lead = round(FPS)
+    n = lead + round(steps * frames_per_step)
+    shown = np.floor(np.arange(n) * camera_fps / FPS)  # the camera frame each output frame shows
+    repeated = np.r_[False, shown[1:] == shown[:-1]]
+    seen_s = shown / camera_fps - lead / FPS  # when, after the lead-in, that camera frame was taken
+    noise = rng.normal(0, 0.05, (int(shown[-1]) + 1, 3))[shown.astype(int)]  # one reading per camera frame
+    lean = np.array([0.55, 0.2, 0.25]) + noise * [1, 0, -1]
+    frames = [(i / FPS, STILL if i < lead else lean[i]) for i in range(n)]
+    sway = np.where(seen_s < 0, 0.0, 0.05 * np.sin(2 * np.pi * seen_s * FPS / frames_per_step) + 0.2 * noise[:, 1])
+    speeds = np.where(seen_s < 0, 0.0, 1.0 + noise[:, 1])
+    return frames, _sway_fields(sway), list(speeds), list(repeated)
+
+
+@pytest.mark.parametrize("frames_per_step", [4, 5, 6])
+def test_fast_steps_the_classifier_cannot_resolve_are_counted_by_their_sideways_sway(frames_per_step: int) -> None:
+    steps = 120
+    frames, fields, speeds, _ = _unresolved_steps(steps, frames_per_step, np.random.default_rng(frames_per_step))
+    assert run(frames, speeds=speeds).count <= 2  # neither the direction nor the speed shows the steps
+    # The sway's rhythm is trusted after 2 s of history, like the speed's.
+    assert steps - 2.5 * FPS / frames_per_step - 3 <= run(frames, fields=fields, speeds=speeds).count <= steps
+
+
+def test_a_fast_flicker_beside_a_slow_movement_is_no_rhythm() -> None:
+    # Pull-ups at an uneven pace, while compression noise flickers the mean flow sideways every
+    # 4 frames: the flicker repeats, but it is a small part of the motion, and adds no rep.
+    rng = np.random.default_rng(5)
+    phases = [(STILL, 1.0)]
+    for _ in range(12):
+        phases += [(UP, rng.uniform(0.6, 1.2)), (STILL, rng.uniform(0.2, 1.5)), (DOWN, rng.uniform(0.6, 1.2)),
+                   (STILL, rng.uniform(0.2, 1.5))]
+    frames = stream(phases + [(STILL, 1.0)])
+    n = len(frames)
+    slow = np.array([0.2 * float(p[2] - p[0]) for _, p in frames]) + rng.normal(0, 0.02, n)
+    flicker = 0.03 * np.sin(2 * np.pi * np.arange(n) / 4) + rng.normal(0, 0.01, n)
+    assert run(frames).count == 12
+    assert run(frames, fields=_sway_fields(flicker, slow)).count == 12
+
+
+@pytest.mark.parametrize("camera_fps, frames_per_step", [(20, 4), (20, 6), (25, 4)])
+def test_frames_that_repeat_the_one_before_do_not_break_a_fast_rhythm(camera_fps: float, frames_per_step: int) -> None:
+    # A 20 or 25 fps camera converted to 30 fps: every third or sixth frame repeats the one before.
+    steps = 150
+    frames, fields, speeds, repeated = _unresolved_steps(steps, frames_per_step, np.random.default_rng(0), camera_fps)
+    counted = run(frames, fields=fields, speeds=speeds, repeated=repeated).count
+    assert steps - 2.5 * FPS / frames_per_step - 3 <= counted <= steps
