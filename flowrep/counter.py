@@ -36,6 +36,10 @@ motion, so that a small flicker in one direction (compression noise, a sway) bes
 in the other is not read as a rhythm. Slower periods of the mean velocity are left alone: there, a
 pedalling or rowing motion makes a velocity pulse per limb, half a rep.
 
+A rhythm found only in the speed or the velocity turns only while the classifier finds the person
+more likely moving than still: a camera on a vibrating stand, or a flickering light, makes the
+speed and the mean flow repeat too, while the person stands still.
+
 Frames that only repeat the one before (frame-rate conversion) carry no reading; the rhythm
 tracker interpolates over them instead of seeing the held value as one more sample.
 """
@@ -82,6 +86,7 @@ class CounterSettings:
     rhythm_reversal: float = -0.2  # s this correlated one speed pulse apart turns over between pulses
     rhythm_whole_rep_s: float = 0.25  # a rhythm this fast makes one rep per cycle
     rhythm_velocity_share: float = 0.2  # share of the mean velocity's variance that must repeat
+    rhythm_still_probability: float = 0.5  # a speed or velocity rhythm turns only while P(still) is below
 
 
 @dataclass
@@ -172,7 +177,7 @@ class RepCounter:
         if still_for >= cfg.stop_s and self._swing is not None and rep is None:
             rep = self._complete_cycle(self._swing)
         velocity = None if motion_field is None else motion_field.reshape(-1, 2).mean(axis=0)
-        if self._rhythm.update(t, signal, dt, mean_speed, velocity, repeated) and rep is None:
+        if self._rhythm.update(t, probabilities, dt, mean_speed, velocity, repeated) and rep is None:
             rep = self._on_rhythm_cycle(t)
         if still_for >= cfg.reset_after_s:
             self._start_new_set()
@@ -311,14 +316,14 @@ class RepCounter:
 
 
 class _History:
-    """The last `span_s` of per-frame readings, as columns of one array (time, s, speed, mean
-    velocity dx and dy, repeated), so that the rhythm tracker reads them without copying."""
+    """The last `span_s` of per-frame readings, as columns of one array (time, s, P(still), speed,
+    mean velocity dx and dy, repeated), so that the rhythm tracker reads them without copying."""
 
-    TIME, SIGNAL, SPEED, DX, DY, REPEATED = range(6)
+    TIME, SIGNAL, STILL, SPEED, DX, DY, REPEATED = range(7)
 
     def __init__(self, span_s: float) -> None:
         self.span_s = span_s
-        self._rows = np.empty((256, 6))
+        self._rows = np.empty((256, 7))
         self._start = self._end = 0
 
     def clear(self) -> None:
@@ -327,7 +332,7 @@ class _History:
     def __len__(self) -> int:
         return self._end - self._start
 
-    def append(self, t: float, signal: float, speed: float | None, velocity: np.ndarray | None,
+    def append(self, t: float, signal: float, still: float, speed: float | None, velocity: np.ndarray | None,
                repeated: bool) -> None:
         if self._end == len(self._rows):
             live = self._rows[self._start:self._end]
@@ -337,7 +342,7 @@ class _History:
                 self._rows[:len(live)] = live
             self._start, self._end = 0, len(live)
         dx, dy = (0.0, 0.0) if velocity is None else (float(velocity[0]), float(velocity[1]))
-        self._rows[self._end] = (t, signal, math.nan if speed is None else speed, dx, dy, float(repeated))
+        self._rows[self._end] = (t, signal, still, math.nan if speed is None else speed, dx, dy, float(repeated))
         self._end += 1
         times = self._rows[self._start:self._end, self.TIME]
         self._start += int(np.searchsorted(times, t - self.span_s, side="left"))
@@ -367,25 +372,28 @@ class _Rhythm:
         self._history.clear()
         self.period_s: float | None = None
         self._found_at = -math.inf
+        self._in_signal = True  # the period was found in s itself (not in the speed or velocity)
         self._phase = 0.0
         self.cycles = 0
         self.swing_cycles = 0
         self.added_cycles = 0
 
-    def update(self, t: float, signal: float, dt: float, speed: float | None = None,
+    def update(self, t: float, probabilities: np.ndarray, dt: float, speed: float | None = None,
                velocity: np.ndarray | None = None, repeated: bool = False) -> bool:
         """Feeds one frame; True when the rhythm has just completed a cycle."""
         cfg = self.settings
-        self._history.append(t, signal, speed, velocity, repeated)
-        period = self._period()
-        if period is not None:
+        signal = float(probabilities[0] - probabilities[2])
+        self._history.append(t, signal, float(probabilities[1]), speed, velocity, repeated)
+        found = self._period()
+        if found is not None:
+            period, self._in_signal = found
             if self.period_s is None:  # a new stretch: nothing counted in it yet
                 self._phase, self.cycles, self.swing_cycles, self.added_cycles = 0.0, 0, 0, 0
             self.period_s, self._found_at = period, t
         elif self.period_s is not None and t - self._found_at > 0.5 * cfg.rhythm_window_s:
             self.period_s = None
         if (self.period_s is None or t - self._found_at > self.period_s
-                or not self._moving(t, self.period_s)):
+                or not self._moving(t, self.period_s, self._in_signal)):
             return False
         self._phase += dt / self.period_s
         if self._phase < 1.0:
@@ -394,16 +402,21 @@ class _Rhythm:
         self.cycles += 1
         return True
 
-    def _moving(self, t: float, period_s: float) -> bool:
-        """Motion (mean |s| above the still level) over the last period: the window may still hold
-        a rhythm that has stopped."""
+    def _moving(self, t: float, period_s: float, in_signal: bool) -> bool:
+        """Motion over the last period: the window may still hold a rhythm that has stopped. A period
+        found in s is motion as long as s is not still; one found only in the speed or velocity needs
+        the classifier to find the person more likely moving than still: a vibrating camera or a
+        flickering light repeats too, while the person stands still."""
         times = self._history.column(_History.TIME)
-        recent = self._history.column(_History.SIGNAL)[np.searchsorted(times, t - period_s, side="left"):]
-        return float(np.abs(recent).mean()) >= self.settings.still_level
+        start = int(np.searchsorted(times, t - period_s, side="left"))
+        if in_signal:
+            return float(np.abs(self._history.column(_History.SIGNAL)[start:]).mean()) >= self.settings.still_level
+        still = float(self._history.column(_History.STILL)[start:].mean())
+        return still < self.settings.rhythm_still_probability
 
-    def _period(self) -> float | None:
+    def _period(self) -> tuple[float, bool] | None:
         """The period of s, or failing that of the speed, or for a fast rhythm of the mean velocity,
-        in seconds, if there is a clear one."""
+        in seconds, if there is a clear one; and whether it was found in s."""
         cfg = self.settings
         history = self._history
         n = len(history)
@@ -426,7 +439,7 @@ class _Rhythm:
             return None
         lag = _first_peak(signal, shortest_lag, cfg)
         if lag is not None:
-            return lag * frame_s
+            return lag * frame_s, True
         # The other measures need the window half full: on a second or two, noise can look periodic.
         if times[-1] - times[0] < 0.5 * cfg.rhythm_window_s:
             return None
@@ -438,10 +451,10 @@ class _Rhythm:
             speed = autocorrelation(_History.SPEED, floor=0.0)
             lag = None if speed is None else _first_peak(speed, shortest_lag, cfg)
             if lag is not None and not turns_over(lag):
-                return lag * frame_s
+                return lag * frame_s, False
         lag = self._fast_velocity_lag(autocorrelation, shortest_lag, frame_s)
         if lag is not None and not turns_over(lag):
-            return lag * frame_s
+            return lag * frame_s, False
         return None
 
     def _fast_velocity_lag(self, autocorrelation: Callable[..., np.ndarray | None], shortest_lag: int,

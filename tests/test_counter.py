@@ -266,3 +266,16 @@ def test_frames_that_repeat_the_one_before_do_not_break_a_fast_rhythm(camera_fps
     frames, fields, speeds, repeated = _unresolved_steps(steps, frames_per_step, np.random.default_rng(0), camera_fps)
     counted = run(frames, fields=fields, speeds=speeds, repeated=repeated).count
     assert steps - 2.5 * FPS / frames_per_step - 3 <= counted <= steps
+
+
+@pytest.mark.parametrize("shaken", ["speed", "sway"])
+def test_a_still_person_filmed_by_a_vibrating_camera_counts_nothing(shaken: str) -> None:
+    # The phone sits on a shaking stand: the speed, or the mean flow sideways, repeats every
+    # 5 frames, while the classifier sees a person standing still (with its usual noise).
+    rng = np.random.default_rng(4)
+    n = round(30 * FPS)
+    frames = [(i / FPS, rng.dirichlet([1, 8, 1])) for i in range(n)]
+    shake = np.sin(2 * np.pi * np.arange(n) / 5)
+    speeds = list(1.0 + (0.5 * shake if shaken == "speed" else 0.0) + rng.normal(0, 0.05, n))
+    fields = _sway_fields(0.05 * shake + rng.normal(0, 0.01, n)) if shaken == "sway" else None
+    assert run(frames, fields=fields, speeds=speeds).count == 0
