@@ -38,7 +38,9 @@ pedalling or rowing motion makes a velocity pulse per limb, half a rep.
 
 A rhythm found only in the speed or the velocity turns only while the classifier finds the person
 more likely moving than still: a camera on a vibrating stand, or a flickering light, makes the
-speed and the mean flow repeat too, while the person stands still.
+speed and the mean flow repeat too, while the person stands still. Nor is it looked for while s
+points one way nearly throughout the window: someone walking across the picture pulses in speed
+at every step, but travels rather than repeats.
 
 Frames that only repeat the one before (frame-rate conversion) carry no reading; the rhythm
 tracker interpolates over them instead of seeing the held value as one more sample.
@@ -87,6 +89,7 @@ class CounterSettings:
     rhythm_whole_rep_s: float = 0.25  # a rhythm this fast makes one rep per cycle
     rhythm_velocity_share: float = 0.2  # share of the mean velocity's variance that must repeat
     rhythm_still_probability: float = 0.5  # a speed or velocity rhythm turns only while P(still) is below
+    rhythm_one_way_share: float = 0.85  # … and is not looked for while |mean s| exceeds this share of mean |s|
 
 
 @dataclass
@@ -441,7 +444,7 @@ class _Rhythm:
         if lag is not None:
             return lag * frame_s, True
         # The other measures need the window half full: on a second or two, noise can look periodic.
-        if times[-1] - times[0] < 0.5 * cfg.rhythm_window_s:
+        if times[-1] - times[0] < 0.5 * cfg.rhythm_window_s or self._travelling():
             return None
 
         def turns_over(lag: float) -> bool:  # s opposite one lag apart: each pulse is half a back-and-forth
@@ -456,6 +459,12 @@ class _Rhythm:
         if lag is not None and not turns_over(lag):
             return lag * frame_s, False
         return None
+
+    def _travelling(self) -> bool:
+        """s points one way nearly all through the window: the body travels (walks across the
+        picture, or the camera pans) rather than repeats in place, and its steps are no reps."""
+        s = self._history.column(_History.SIGNAL)
+        return abs(float(s.mean())) > self.settings.rhythm_one_way_share * float(np.abs(s).mean())
 
     def _fast_velocity_lag(self, autocorrelation: Callable[..., np.ndarray | None], shortest_lag: int,
                            frame_s: float) -> float | None:

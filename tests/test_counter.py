@@ -218,19 +218,20 @@ def _sway_fields(sway: np.ndarray, slow: np.ndarray | None = None) -> list[np.nd
 
 
 def _unresolved_steps(steps: int, frames_per_step: float, rng: np.random.Generator, camera_fps: float = FPS):
-    """Speed steps the classifier cannot resolve: a steady lean one way with noise (no period in s,
-    none in the speed), while the image sways left and right once a step. A camera slower than FPS
-    is converted to FPS by repeating its last frame; returns frames, fields, speeds, repeated."""
+    """Speed steps the classifier cannot resolve: its reading is noise around a slight lean, going
+    both ways as on real clips (no period in s, none in the speed), while the image sways left and
+    right once a step. A camera slower than FPS is converted to FPS by repeating its last frame;
+    returns frames, fields, speeds, repeated."""
     lead = round(FPS)
     n = lead + round(steps * frames_per_step)
     shown = np.floor(np.arange(n) * camera_fps / FPS)  # the camera frame each output frame shows
     repeated = np.r_[False, shown[1:] == shown[:-1]]
     seen_s = shown / camera_fps - lead / FPS  # when, after the lead-in, that camera frame was taken
-    noise = rng.normal(0, 0.05, (int(shown[-1]) + 1, 3))[shown.astype(int)]  # one reading per camera frame
-    lean = np.array([0.55, 0.2, 0.25]) + noise * [1, 0, -1]
+    noise = rng.normal(0, 1, (int(shown[-1]) + 1, 3))[shown.astype(int)]  # one reading per camera frame
+    lean = np.array([0.45, 0.2, 0.35]) + 0.15 * noise * [1, 0, -1]
     frames = [(i / FPS, STILL if i < lead else lean[i]) for i in range(n)]
-    sway = np.where(seen_s < 0, 0.0, 0.05 * np.sin(2 * np.pi * seen_s * FPS / frames_per_step) + 0.2 * noise[:, 1])
-    speeds = np.where(seen_s < 0, 0.0, 1.0 + noise[:, 1])
+    sway = np.where(seen_s < 0, 0.0, 0.05 * np.sin(2 * np.pi * seen_s * FPS / frames_per_step) + 0.01 * noise[:, 1])
+    speeds = np.where(seen_s < 0, 0.0, 1.0 + 0.05 * noise[:, 1])
     return frames, _sway_fields(sway), list(speeds), list(repeated)
 
 
@@ -279,3 +280,19 @@ def test_a_still_person_filmed_by_a_vibrating_camera_counts_nothing(shaken: str)
     speeds = list(1.0 + (0.5 * shake if shaken == "speed" else 0.0) + rng.normal(0, 0.05, n))
     fields = _sway_fields(0.05 * shake + rng.normal(0, 0.01, n)) if shaken == "sway" else None
     assert run(frames, fields=fields, speeds=speeds).count == 0
+
+
+@pytest.mark.parametrize("step_s", [0.2, 0.35, 0.5])
+def test_walking_across_the_picture_counts_no_steps(step_s: float) -> None:
+    # Someone walks through the picture for 7 s: the classifier sees motion one way all along, while
+    # the speed and the sideways flow pulse at every step.
+    rng = np.random.default_rng(1)
+    n = round(8 * FPS)
+    times = np.arange(n) / FPS
+    walking = times >= 1.0
+    frames = [(t, np.clip([0.7, 0.15, 0.15] + rng.normal(0, 0.1, 3) * [1, 0, -1], 0, 1) if w else STILL)
+              for t, w in zip(times, walking)]
+    steps = np.abs(np.sin(np.pi * times / step_s))
+    speeds = list(np.where(walking, 1.0 + 0.6 * steps, 0.0) + rng.normal(0, 0.05, n))
+    sway = np.where(walking, 0.05 * np.sin(np.pi * times / step_s), 0.0) + rng.normal(0, 0.01, n)
+    assert run(frames, fields=_sway_fields(sway), speeds=speeds).count == 0
