@@ -38,9 +38,10 @@ pedalling or rowing motion makes a velocity pulse per limb, half a rep.
 
 A rhythm found only in the speed or the velocity turns only while the classifier finds the person
 more likely moving than still: a camera on a vibrating stand, or a flickering light, makes the
-speed and the mean flow repeat too, while the person stands still. Nor is it looked for while s
-points one way nearly throughout the window: someone walking across the picture pulses in speed
-at every step, but travels rather than repeats.
+speed and the mean flow repeat too, while the person stands still. And s must turn (change sign)
+at least once every other cycle of such a rhythm, since a repetition goes back and forth: someone
+walking across the picture pulses in speed at every step while s points one way, and a light's
+flicker can make the speed repeat fast beside a slow movement whose reading hardly turns.
 
 Frames that only repeat the one before (frame-rate conversion) carry no reading; the rhythm
 tracker interpolates over them instead of seeing the held value as one more sample.
@@ -89,7 +90,7 @@ class CounterSettings:
     rhythm_whole_rep_s: float = 0.25  # a rhythm this fast makes one rep per cycle
     rhythm_velocity_share: float = 0.2  # share of the mean velocity's variance that must repeat
     rhythm_still_probability: float = 0.5  # a speed or velocity rhythm turns only while P(still) is below
-    rhythm_one_way_share: float = 0.85  # … and is not looked for while |mean s| exceeds this share of mean |s|
+    rhythm_turns_per_cycle: float = 0.5  # … and needs s to turn this often per cycle (twice for a back-and-forth)
 
 
 @dataclass
@@ -444,27 +445,34 @@ class _Rhythm:
         if lag is not None:
             return lag * frame_s, True
         # The other measures need the window half full: on a second or two, noise can look periodic.
-        if times[-1] - times[0] < 0.5 * cfg.rhythm_window_s or self._travelling():
+        if times[-1] - times[0] < 0.5 * cfg.rhythm_window_s:
             return None
 
         def turns_over(lag: float) -> bool:  # s opposite one lag apart: each pulse is half a back-and-forth
             return float(np.interp(lag, np.arange(len(signal)), signal)) < cfg.rhythm_reversal
 
+        def plausible(lag: float | None) -> bool:
+            return lag is not None and not turns_over(lag) and self._reading_turns(lag * frame_s)
+
         if not np.isnan(history.column(_History.SPEED)).any():
             speed = autocorrelation(_History.SPEED, floor=0.0)
             lag = None if speed is None else _first_peak(speed, shortest_lag, cfg)
-            if lag is not None and not turns_over(lag):
+            if plausible(lag):
                 return lag * frame_s, False
         lag = self._fast_velocity_lag(autocorrelation, shortest_lag, frame_s)
-        if lag is not None and not turns_over(lag):
+        if plausible(lag):
             return lag * frame_s, False
         return None
 
-    def _travelling(self) -> bool:
-        """s points one way nearly all through the window: the body travels (walks across the
-        picture, or the camera pans) rather than repeats in place, and its steps are no reps."""
+    def _reading_turns(self, period_s: float) -> bool:
+        """The direction reading (s, zeros aside) turns at least `rhythm_turns_per_cycle` times per
+        cycle of a speed or sway rhythm: a repetition goes back and forth, while walking across the
+        picture, or a flicker beside a slow, steady movement, repeats without s turning."""
         s = self._history.column(_History.SIGNAL)
-        return abs(float(s.mean())) > self.settings.rhythm_one_way_share * float(np.abs(s).mean())
+        s = s[s != 0.0]
+        turns = int(np.count_nonzero(np.diff(np.sign(s))))
+        times = self._history.column(_History.TIME)
+        return turns >= self.settings.rhythm_turns_per_cycle * (times[-1] - times[0]) / period_s
 
     def _fast_velocity_lag(self, autocorrelation: Callable[..., np.ndarray | None], shortest_lag: int,
                            frame_s: float) -> float | None:
