@@ -181,7 +181,7 @@ class RepCounter:
         if still_for >= cfg.stop_s and self._swing is not None and rep is None:
             rep = self._complete_cycle(self._swing)
         velocity = None if motion_field is None else motion_field.reshape(-1, 2).mean(axis=0)
-        if self._rhythm.update(t, probabilities, dt, mean_speed, velocity, repeated) and rep is None:
+        if self._rhythm.update(t, signal, float(probabilities[1]), dt, mean_speed, velocity, repeated) and rep is None:
             rep = self._on_rhythm_cycle(t)
         if still_for >= cfg.reset_after_s:
             self._start_new_set()
@@ -382,12 +382,11 @@ class _Rhythm:
         self.swing_cycles = 0
         self.added_cycles = 0
 
-    def update(self, t: float, probabilities: np.ndarray, dt: float, speed: float | None = None,
+    def update(self, t: float, signal: float, still: float, dt: float, speed: float | None = None,
                velocity: np.ndarray | None = None, repeated: bool = False) -> bool:
-        """Feeds one frame; True when the rhythm has just completed a cycle."""
+        """Feeds one frame (s and P(still)); True when the rhythm has just completed a cycle."""
         cfg = self.settings
-        signal = float(probabilities[0] - probabilities[2])
-        self._history.append(t, signal, float(probabilities[1]), speed, velocity, repeated)
+        self._history.append(t, signal, still, speed, velocity, repeated)
         found = self._period()
         if found is not None:
             period, self._in_signal = found
@@ -433,10 +432,13 @@ class _Rhythm:
         if max_lag < 3:
             return None
         shortest_lag = math.ceil(shortest / frame_s)
-        repeated = history.column(_History.REPEATED) > 0
+        fresh = _fresh_frames(history.column(_History.REPEATED))
 
         def autocorrelation(column: int, floor: float = 1e-6, lags: int = max_lag) -> np.ndarray | None:
-            return _autocorrelation(_fill_repeats(times, history.column(column), repeated), lags, floor)
+            values = history.column(column)
+            if fresh is not None:  # repeated frames hold the last value: interpolate over them
+                values = np.interp(times, times[fresh], values[fresh])
+            return _autocorrelation(values, lags, floor)
 
         signal = autocorrelation(_History.SIGNAL)
         if signal is None:
@@ -449,7 +451,7 @@ class _Rhythm:
             return None
 
         def turns_over(lag: float) -> bool:  # s opposite one lag apart: each pulse is half a back-and-forth
-            return float(np.interp(lag, np.arange(len(signal)), signal)) < cfg.rhythm_reversal
+            return _at_lag(signal, lag) < cfg.rhythm_reversal
 
         def plausible(lag: float | None) -> bool:
             return lag is not None and not turns_over(lag) and self._reading_turns(lag * frame_s)
@@ -489,20 +491,17 @@ class _Rhythm:
             lag = None if r is None else _first_peak(r, shortest_lag, cfg)
             if lag is None or lag * frame_s >= cfg.rhythm_whole_rep_s:
                 continue
-            if float(np.interp(lag, np.arange(len(r)), r)) * variance / total >= cfg.rhythm_velocity_share:
+            if _at_lag(r, lag) * variance / total >= cfg.rhythm_velocity_share:
                 return lag
         return None
 
 
-def _fill_repeats(times: np.ndarray, values: np.ndarray, repeated: np.ndarray) -> np.ndarray:
-    """The values with those of repeated frames (held, not measured) interpolated from the frames
-    around them: a frame-rate conversion's repeats would otherwise stretch some cycles by a frame."""
-    if not repeated.any():
-        return values
-    fresh = ~repeated
-    if fresh.sum() < 2:
-        return values
-    return np.interp(times, times[fresh], values[fresh])
+def _fresh_frames(repeated: np.ndarray) -> np.ndarray | None:
+    """The mask of frames that were measured, where some repeat the one before (and at least two
+    were measured); None where every frame counts as it is. A repeat holds the last value, and a
+    frame-rate conversion's repeats would otherwise stretch some cycles by a frame."""
+    fresh = repeated == 0
+    return None if fresh.all() or np.count_nonzero(fresh) < 2 else fresh
 
 
 def _autocorrelation(values: np.ndarray, max_lag: int, floor: float = 1e-6) -> np.ndarray | None:
@@ -516,6 +515,11 @@ def _autocorrelation(values: np.ndarray, max_lag: int, floor: float = 1e-6) -> n
     lags = np.arange(max_lag + 2)
     products = np.correlate(centred, centred, "full")[n - 1:n + max_lag + 1]
     return products / energy * n / (n - lags)
+
+
+def _at_lag(correlations: np.ndarray, lag: float) -> float:
+    """The autocorrelation at a lag between frames, interpolated."""
+    return float(np.interp(lag, np.arange(len(correlations)), correlations))
 
 
 def _first_peak(correlations: np.ndarray, shortest_lag: int, cfg: CounterSettings) -> float | None:
