@@ -4,7 +4,9 @@ Owns reading labels.csv, running the live counter over every clip in one process
 the issues are judged by: MAE (mean |pred − true| / true), OBO (share with |pred − true| ≤ 1),
 frames per second of wall time (decoding included), peak resident memory, the time per frame
 spent in the probability source (the CNN's forward pass, on the one thread a session uses), and how
-long after a rep's motion ends its count is shown.
+long after a rep's motion ends its count is shown. With `farther`, every clip is counted as if
+filmed from that many times as far away (see `farther_camera`), to measure how counts hold up
+when the person is small in the picture.
 """
 from __future__ import annotations
 
@@ -15,10 +17,33 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
+import cv2
+import numpy as np
+
 from .flow import EncodedFlow
 from .pipeline import Session, count_clip
 from .signals import ProbabilitySource
 from .video import VideoError
+
+#: Grey of the plain frame around a picture shrunk by `farther_camera`.
+_SURROUND_GREY = 90
+
+
+def farther_camera(factor: float) -> Callable[[np.ndarray], np.ndarray]:
+    """A frame filter: the picture shrunk `factor` times into the middle of a plain frame of the
+    same size, as if the camera stood that many times as far away (a plain surround, no new scene)."""
+    if factor < 1.0:
+        raise ValueError(f"the camera can only move farther away (factor {factor} < 1)")
+
+    def shrink(frame: np.ndarray) -> np.ndarray:
+        height, width = frame.shape[:2]
+        small_w, small_h = max(1, round(width / factor)), max(1, round(height / factor))
+        out = np.full_like(frame, _SURROUND_GREY)
+        x0, y0 = (width - small_w) // 2, (height - small_h) // 2
+        out[y0:y0 + small_h, x0:x0 + small_w] = cv2.resize(frame, (small_w, small_h), interpolation=cv2.INTER_AREA)
+        return out
+
+    return shrink
 
 
 class LabelsError(Exception):
@@ -121,8 +146,10 @@ def read_labels(folder: Path) -> list[tuple[str, int]]:
 
 
 def run_bench(folder: Path, signal: ProbabilitySource, flow_method: str = "dis",
-              on_clip: Callable[[ClipScore], None] | None = None) -> BenchReport:
-    """Counts every clip of folder/labels.csv with the live counter, in this process."""
+              on_clip: Callable[[ClipScore], None] | None = None, farther: float = 1.0) -> BenchReport:
+    """Counts every clip of folder/labels.csv with the live counter, in this process (as if filmed
+    from `farther` times as far away, when that is over 1)."""
+    frame_filter = farther_camera(farther) if farther > 1.0 else None
     timed = TimedSignal(signal)
     session = Session(timed, flow_method=flow_method)
     report = BenchReport()
@@ -130,7 +157,7 @@ def run_bench(folder: Path, signal: ProbabilitySource, flow_method: str = "dis",
     for name, true_count in read_labels(folder):
         clip_started = time.perf_counter()
         try:
-            result = count_clip(folder / name, session)
+            result = count_clip(folder / name, session, frame_filter=frame_filter)
             score = ClipScore(name, true_count, result.count, result.seconds, result.frames,
                               delays_s=[rep.counted_s - rep.end_s for rep in result.reps])
         except VideoError as error:

@@ -73,11 +73,14 @@ def _print_clip(score: ClipScore) -> None:
 def _bench(args: argparse.Namespace) -> int:
     print(f"{'clip':40s} {'true':>6s} {'pred':>6s} {'diff':>6s} {'frames':>7s} {'fps':>8s}")
     try:
-        report: BenchReport = run_bench(Path(args.folder), _signal(args), args.flow, _print_clip)
+        report: BenchReport = run_bench(Path(args.folder), _signal(args), args.flow, _print_clip, args.farther)
     except LabelsError as error:
         print(f"flowrep: {error}", file=sys.stderr)
         return EXIT_BAD_INPUT
     summary = report.as_json()
+    if args.farther > 1.0:
+        summary["farther"] = args.farther
+        print(f"\n(every clip filmed as from {args.farther:g} times as far: the picture shrunk into a plain frame)", end="")
     print(f"\n{len(report.clips)} clips  MAE {summary['mae']:.3f}  OBO {summary['obo']:.2f}  "
           f"{summary['fps']:.0f} frames/s  peak RSS {summary['peak_rss_mb']:.0f} MB  "
           f"{args.signal} {summary['signal_ms_per_frame']:.2f} ms/frame  (flow {args.flow})")
@@ -175,6 +178,16 @@ def _plans(args: argparse.Namespace) -> int:
     return 0
 
 
+def _at_least_one(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not value >= 1.0:
+        raise argparse.ArgumentTypeError(f"{text} is under 1 (the camera can only move farther away)")
+    return value
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="flowrep", description="Count exercise repetitions in video.")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -197,6 +210,9 @@ def _parser() -> argparse.ArgumentParser:
     bench = commands.add_parser("bench", help="count every clip of DIR/labels.csv and score the counts")
     bench.add_argument("folder", metavar="DIR")
     bench.add_argument("--json", metavar="OUT", help="also write the figures to this JSON file")
+    bench.add_argument("--farther", type=_at_least_one, default=1.0, metavar="F",
+                       help="count each clip as if filmed from F times as far (the picture shrunk F times "
+                       "into a plain grey frame); default 1, the clips as they are")
     engine_options(bench)
     bench.set_defaults(run=_bench)
 

@@ -146,11 +146,13 @@ class ClipResult:
 
 
 FrameCallback = Callable[[int, int, FrameResult, np.ndarray], None]
+FrameFilter = Callable[[np.ndarray], np.ndarray]
 
 
 def count_clip(path: str | Path, session: Session | None = None,
-               on_frame: FrameCallback | None = None) -> ClipResult:
-    """Counts a clip frame by frame. on_frame(index, total_frames, result, frame) sees every frame.
+               on_frame: FrameCallback | None = None, frame_filter: FrameFilter | None = None) -> ClipResult:
+    """Counts a clip frame by frame. on_frame(index, total_frames, result, frame) sees every frame;
+    frame_filter, if given, changes each frame before it is counted (the benchmark's camera variants).
 
     Raises VideoError (with the file and the problem) if the clip cannot be read to its end.
     """
@@ -160,13 +162,14 @@ def count_clip(path: str | Path, session: Session | None = None,
     session.reset()
     frames = 0
     for frame in reader:
+        image = frame.image if frame_filter is None else frame_filter(frame.image)
         try:
-            result = session.process(frame.image, frame.time_s)
+            result = session.process(image, frame.time_s)
         except FrameError as error:
             raise VideoError(path, f"{error} at frame {frame.index}") from error
         frames += 1
         if on_frame is not None:
-            on_frame(frame.index, reader.info.frame_count, result, frame.image)
+            on_frame(frame.index, reader.info.frame_count, result, image)
     session.finish()
     return ClipResult(str(path), session.count, list(session.reps), frames,
                       time.perf_counter() - started, reader.info.fps)

@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from flowrep.bench import farther_camera
 from flowrep.pipeline import FrameError, Session
 
 
@@ -117,6 +118,28 @@ def test_bench_scores_a_labelled_folder(clips: dict[str, Path], tmp_path: Path) 
                                  "seconds": figures["clips"][0]["seconds"], "frames": 152}]
     assert figures["mae"] == 0 and figures["obo"] == 1 and figures["fps"] > 0 and figures["peak_rss_mb"] > 0
     assert "MAE 0.000" in run.stdout
+
+
+def test_bench_can_film_every_clip_from_farther_away(clips: dict[str, Path], tmp_path: Path) -> None:
+    folder = clips["good"].parent
+    (folder / "labels.csv").write_text("file,count\ngood.mp4,4\n")
+    out = tmp_path / "far.json"
+    run = flowrep("bench", str(folder), "--farther", "2", "--json", str(out))
+    assert run.returncode == 0, run.stderr
+    figures = json.loads(out.read_text())
+    assert figures["farther"] == 2 and figures["clips"][0]["frames"] == 152
+    assert "2 times as far" in run.stdout
+    refused = flowrep("bench", str(folder), "--farther", "0.5")
+    assert refused.returncode == 2 and "under 1" in refused.stderr and "Traceback" not in refused.stderr
+
+
+def test_a_farther_camera_shrinks_the_picture_into_a_plain_frame_of_the_same_size() -> None:
+    frame = np.zeros((90, 160, 3), np.uint8)
+    frame[:, :80] = 200  # left half bright
+    far = farther_camera(2.0)(frame)
+    assert far.shape == frame.shape
+    assert (far[:20] == 90).all() and (far[:, :38] == 90).all()  # the plain surround
+    assert (far[30:60, 42:78] == 200).all() and (far[30:60, 82:118] == 0).all()  # the picture, half size
 
 
 def test_bench_without_labels_is_a_clear_error(tmp_path: Path) -> None:
