@@ -93,6 +93,7 @@ class BenchReport:
     clips: list[ClipScore] = field(default_factory=list)
     wall_seconds: float = 0.0
     signal_ms_per_frame: float = 0.0
+    farther: float = 1.0  # the clips were counted as if filmed from this many times as far
 
     @property
     def mae(self) -> float:
@@ -118,7 +119,8 @@ class BenchReport:
     def as_json(self) -> dict[str, object]:
         return {"clips": [c.as_json() for c in self.clips], "mae": round(self.mae, 4),
                 "obo": round(self.obo, 4), "fps": round(self.fps, 1), "peak_rss_mb": round(peak_rss_mb(), 1),
-                "signal_ms_per_frame": round(self.signal_ms_per_frame, 3), "count_delay_s": self.count_delay_s}
+                "signal_ms_per_frame": round(self.signal_ms_per_frame, 3), "count_delay_s": self.count_delay_s,
+                **({"farther": self.farther} if self.farther > 1.0 else {})}
 
 
 def peak_rss_mb() -> float:
@@ -152,7 +154,7 @@ def run_bench(folder: Path, signal: ProbabilitySource, flow_method: str = "dis",
     frame_filter = farther_camera(farther) if farther > 1.0 else None
     timed = TimedSignal(signal)
     session = Session(timed, flow_method=flow_method)
-    report = BenchReport()
+    report = BenchReport(farther=farther)
     started = time.perf_counter()
     for name, true_count in read_labels(folder):
         clip_started = time.perf_counter()

@@ -78,9 +78,8 @@ def _bench(args: argparse.Namespace) -> int:
         print(f"flowrep: {error}", file=sys.stderr)
         return EXIT_BAD_INPUT
     summary = report.as_json()
-    if args.farther > 1.0:
-        summary["farther"] = args.farther
-        print(f"\n(every clip filmed as from {args.farther:g} times as far: the picture shrunk into a plain frame)", end="")
+    if report.farther > 1.0:
+        print(f"\n(every clip filmed as from {report.farther:g} times as far: the picture shrunk into a plain frame)", end="")
     print(f"\n{len(report.clips)} clips  MAE {summary['mae']:.3f}  OBO {summary['obo']:.2f}  "
           f"{summary['fps']:.0f} frames/s  peak RSS {summary['peak_rss_mb']:.0f} MB  "
           f"{args.signal} {summary['signal_ms_per_frame']:.2f} ms/frame  (flow {args.flow})")
