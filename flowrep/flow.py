@@ -1,8 +1,9 @@
 """Dense optical flow between consecutive frames, and its colour coding.
 
 Owns: turning a frame into the small grey image flow is computed on (aspect ratio kept), the
-flow backends (DIS by default, Farnebäck as in the article), and the fixed-scale HSV coding
-(hue = direction, brightness = speed) that the CNN and the screens see.
+flow backends (DIS by default, Farnebäck as in the article), the fixed-scale HSV coding
+(hue = direction, brightness = speed) that the CNN and the screens see, and the framing that
+shows the CNN a person who is small in the picture at the size it was trained on.
 """
 from __future__ import annotations
 
@@ -27,6 +28,10 @@ FULL_BRIGHTNESS_SPEED = 0.6
 REPEAT_LEVEL = 0.3
 #: Consecutive repeats skipped at most: after that a motionless scene is stillness, and is fed as such.
 MAX_SKIPPED_REPEATS = 2
+#: Longer side of the map of where the picture moves, from which the framing is chosen.
+FRAMING_MAP_SIZE = 32
+#: How often (seconds of stream) the framing reconsiders its crop.
+_FRAMING_DECISION_S = 0.2
 
 
 def flow_shape(width: int, height: int, long_side: int = DEFAULT_FLOW_SIZE) -> tuple[int, int]:
@@ -61,17 +66,14 @@ class FlowEstimator:
         self._repeats = 0
         self.repeated = False  # the last frame repeated the one before it
         self.size: tuple[int, int] | None = None
+        self.difference: np.ndarray | None = None  # |grey change| behind the last flow, 0–255
 
     def reset(self) -> None:
         self._previous = None
         self._repeats = 0
         self.repeated = False
         self.size = None
-
-    def _is_repeat(self, grey: np.ndarray) -> bool:
-        if not self.skip_repeats or self._previous is None or self._repeats >= MAX_SKIPPED_REPEATS:
-            return False
-        return cv2.mean(cv2.absdiff(grey, self._previous))[0] < REPEAT_LEVEL
+        self.difference = None
 
     def __call__(self, frame_bgr: np.ndarray) -> np.ndarray | None:
         """Flow (H×W×2, pixels of the flow grid per frame) from the last frame, or None for the first."""
@@ -79,12 +81,15 @@ class FlowEstimator:
         if self.size is None:
             self.size = flow_shape(width, height, self.long_side)
         grey = to_small_grey(frame_bgr, self.size)
-        self.repeated = self._is_repeat(grey)
+        previous = self._previous
+        difference = None if previous is None else cv2.absdiff(grey, previous)
+        self.repeated = (self.skip_repeats and difference is not None and self._repeats < MAX_SKIPPED_REPEATS
+                         and cv2.mean(difference)[0] < REPEAT_LEVEL)
         if self.repeated:
             self._repeats += 1
             return None
         self._repeats = 0
-        previous, self._previous = self._previous, grey
+        self._previous, self.difference = grey, difference
         if previous is None:
             return None
         if self._dis is not None:
@@ -148,6 +153,114 @@ def align_to_axis(flow: np.ndarray, axis: np.ndarray) -> np.ndarray:
     return flow @ rotation.T
 
 
+Box = tuple[float, float, float, float]  # x0, y0, x1, y1 as fractions of the frame's width and height
+
+
+class MotionFraming:
+    """Chooses, live, a crop of the frame around where it has moved over the last few seconds.
+
+    At 128 px a person a fifth of the frame tall is a few flow blocks, and the CNN was trained on
+    figures filling a third of the frame or more. When the motion keeps to a small region, the
+    CNN's flow is computed on a crop around it instead (same aspect as the frame, at most
+    `max_zoom` times closer); the counter's own view of the motion stays the whole frame.
+
+    The crop follows the long-run motion, not each frame's: it is centred on where the motion has
+    been, spans `margin` times its extent, and changes only when a different crop has been called
+    for, steadily, for `hold_s` (each change restarts the crop's flow).
+    """
+
+    def __init__(self, time_constant_s: float = 3.0, warm_up_s: float = 1.5, margin: float = 1.5,
+                 min_zoom: float = 1.4, keep_zoom: float = 1.2, max_zoom: float = 2.5, hold_s: float = 1.0,
+                 min_change: float = 0.05) -> None:
+        self.time_constant_s = time_constant_s
+        self.warm_up_s = warm_up_s
+        self.margin = margin
+        self.min_zoom = min_zoom  # a crop starts only if it brings the motion at least this much closer
+        self.keep_zoom = keep_zoom  # and lasts while it still brings it this much closer
+        self.max_zoom = max_zoom
+        self.hold_s = hold_s
+        self.min_change = min_change  # grey levels a frame, mean over the map: less is no motion
+        self.reset()
+
+    def reset(self) -> None:
+        self._change: np.ndarray | None = None  # running mean of the frame differences, on a small map
+        self._seen_s = 0.0
+        self._decided_s = 0.0
+        self.box: Box | None = None  # None: the whole frame
+        self._wanted_since_s: float | None = None
+
+    def update(self, change: np.ndarray, dt: float) -> Box | None:
+        """Feeds how much each pixel changed since the last frame (|grey difference|, 0–255) and
+        the time since; returns the crop to use from this frame on (None: the whole frame).
+
+        Frame differences, not flow: DIS spreads a moving person's flow over the plain wall
+        around them, while a difference stays where the picture changed."""
+        height, width = change.shape[:2]
+        scale = FRAMING_MAP_SIZE / max(width, height)
+        size = (max(2, round(width * scale)), max(2, round(height * scale)))
+        small = cv2.resize(change, size, interpolation=cv2.INTER_AREA).astype(np.float32)
+        if self._change is None:
+            self._change = small
+        else:
+            cv2.accumulateWeighted(small, self._change, min(1.0, dt / self.time_constant_s))
+        self._seen_s += dt
+        if self._seen_s - self._decided_s < _FRAMING_DECISION_S:  # the framing is slow; so is the decision
+            return self.box
+        self._decided_s = self._seen_s
+        wanted = self._wanted_box()
+        if _same_framing(wanted, self.box):
+            self._wanted_since_s = None
+        elif self._wanted_since_s is None:
+            self._wanted_since_s = self._seen_s
+        elif self._seen_s - self._wanted_since_s >= self.hold_s:
+            self.box, self._wanted_since_s = wanted, None
+        return self.box
+
+    def _wanted_box(self) -> Box | None:
+        if self._change is None or self._seen_s < self.warm_up_s:
+            return None
+        # What changes everywhere (camera shake, noise, light) frames nothing: only change above the median counts.
+        energy = np.maximum(0.0, self._change - float(np.median(self._change)))
+        if float(energy.mean()) < self.min_change:
+            return None
+        (x_lo, x_hi), (y_lo, y_hi) = _extent(energy.sum(axis=0)), _extent(energy.sum(axis=1))
+        zoom = min(self.max_zoom, 1 / (self.margin * max(x_hi - x_lo, y_hi - y_lo, 1e-6)))
+        if zoom < (self.min_zoom if self.box is None else self.keep_zoom):
+            return None
+        side = 1 / zoom
+        x0 = float(np.clip(0.5 * (x_lo + x_hi) - side / 2, 0.0, 1.0 - side))
+        y0 = float(np.clip(0.5 * (y_lo + y_hi) - side / 2, 0.0, 1.0 - side))
+        return x0, y0, x0 + side, y0 + side
+
+
+def _extent(mass: np.ndarray, share: float = 0.9) -> tuple[float, float]:
+    """Where the central `share` of a 1-D mass lies, as fractions of its length."""
+    cumulative = np.r_[0.0, np.cumsum(mass)] / max(float(mass.sum()), 1e-12)
+    edges = np.linspace(0.0, 1.0, len(mass) + 1)
+    tail = (1 - share) / 2
+    lo, hi = np.interp([tail, 1 - tail], cumulative, edges)
+    return float(lo), float(hi)
+
+
+def _same_framing(a: Box | None, b: Box | None, tolerance: float = 0.25) -> bool:
+    """Two crops close enough that changing from one to the other is not worth a flow restart:
+    zoom within 25 % and centres apart by less than a quarter of the crop."""
+    if a is None or b is None:
+        return a is b
+    side_a, side_b = a[2] - a[0], b[2] - b[0]
+    if max(side_a, side_b) / min(side_a, side_b) > 1 + tolerance:
+        return False
+    shift = max(abs((a[0] + a[2]) - (b[0] + b[2])), abs((a[1] + a[3]) - (b[1] + b[3]))) / 2
+    return shift < tolerance * min(side_a, side_b)
+
+
+def crop(image: np.ndarray, box: Box) -> np.ndarray:
+    height, width = image.shape[:2]
+    x0, y0, x1, y1 = box
+    return image[round(y0 * height):max(round(y1 * height), round(y0 * height) + 1),
+                 round(x0 * width):max(round(x1 * width), round(x0 * width) + 1)]
+
+
 @dataclass(frozen=True)
 class EncodedFlow:
     display_bgr: np.ndarray  # true directions, for people
@@ -156,16 +269,25 @@ class EncodedFlow:
     axis: np.ndarray
     coarse_field: np.ndarray  # COARSE_GRID×COARSE_GRID×2 block means of the flow, diagonals per second
     mean_speed: float  # mean flow speed over the frame, whatever the direction, diagonals per second
+    crop: Box | None = None  # the part of the frame the CNN's image shows (None: all of it)
 
 
 class FlowEncoder:
-    """Frame in, colour-coded flow out: the one path shared by inference and training."""
+    """Frame in, colour-coded flow out: the one path shared by inference and training.
+
+    With `framing`, the image for the CNN comes from a second flow, computed on the crop that
+    `MotionFraming` picks when the motion keeps to a small part of the picture. Training turns it
+    off: a rendered figure is framed by construction, and its labels are in whole-frame units.
+    """
 
     def __init__(self, method: FlowMethod = "dis", long_side: int = DEFAULT_FLOW_SIZE,
-                 skip_repeats: bool = True) -> None:
+                 skip_repeats: bool = True, framing: bool = True) -> None:
         self.estimator = FlowEstimator(method, long_side, skip_repeats)
         self.axis = MotionAxis()
         self._skipped_dt = 0.0
+        self.framing = MotionFraming() if framing else None
+        self._crop_estimator = FlowEstimator(method, long_side, skip_repeats=False)
+        self._crop_box: Box | None = None
 
     @property
     def repeated(self) -> bool:
@@ -175,9 +297,12 @@ class FlowEncoder:
     def __call__(self, frame_bgr: np.ndarray, dt: float) -> EncodedFlow | None:
         """The flow since the last frame that differed (dt seconds ago, plus any repeats' time);
         None for the first frame of a stream and for a repeated frame."""
-        flow = self.estimator(frame_bgr)
+        grey = frame_bgr if frame_bgr.ndim == 2 else cv2.cvtColor(frame_bgr, cv2.COLOR_BGR2GRAY)
+        flow = self.estimator(grey)
         if flow is None:
             self._skipped_dt = self._skipped_dt + dt if self.repeated else 0.0
+            if not self.repeated:  # the crop's flow starts from this frame too
+                self._framed_flow(grey, None if self.framing is None else self.framing.box)
             return None
         dt, self._skipped_dt = dt + self._skipped_dt, 0.0
         height, width = flow.shape[:2]
@@ -185,22 +310,42 @@ class FlowEncoder:
         coarse = scale.to_speed(cv2.resize(flow, (COARSE_GRID, COARSE_GRID), interpolation=cv2.INTER_AREA))
         mean_velocity = coarse.reshape(-1, 2).mean(axis=0).astype(np.float64)
         axis = self.axis.update(mean_velocity, dt)
+        box = None if self.framing is None else self.framing.update(self.estimator.difference, dt)
+        framed = self._framed_flow(grey, box)
+        cnn_flow, cnn_scale = (flow, scale) if framed is None else (
+            framed, FlowScale(float(np.hypot(framed.shape[1], framed.shape[0])), scale.seconds_per_frame))
         return EncodedFlow(
             display_bgr=colour_code(flow, scale),
-            aligned_bgr=colour_code(align_to_axis(flow, axis), scale),
+            aligned_bgr=colour_code(align_to_axis(cnn_flow, axis), cnn_scale),
             mean_velocity=mean_velocity,
             axis=axis.copy(),
             coarse_field=coarse,
             mean_speed=float(scale.to_speed(cv2.mean(cv2.magnitude(flow[..., 0], flow[..., 1]))[0])),
+            crop=self._crop_box if framed is not None else None,
         )
+
+    def _framed_flow(self, grey: np.ndarray, box: Box | None) -> np.ndarray | None:
+        """The flow inside `box` since the last frame, or None (no crop, or a crop that starts now)."""
+        if box != self._crop_box:
+            self._crop_box = box
+            self._crop_estimator.reset()
+        if box is None:
+            return None
+        return self._crop_estimator(np.ascontiguousarray(crop(grey, box)))
 
     def reset(self) -> None:
         """A new stream: no previous frame, and the motion axis back to vertical."""
         self.estimator.reset()
         self.axis = MotionAxis()
         self._skipped_dt = 0.0
+        if self.framing is not None:
+            self.framing.reset()
+        self._crop_box = None
+        self._crop_estimator.reset()
 
     def restart_flow(self) -> None:
-        """The same stream after a gap: the next frame starts the flow afresh, the axis is kept."""
+        """The same stream after a gap: the next frame starts the flow afresh, the axis and the
+        framing are kept."""
         self.estimator.reset()
+        self._crop_estimator.reset()
         self._skipped_dt = 0.0

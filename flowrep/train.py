@@ -56,7 +56,7 @@ def frame_labels(velocity_along_axis: np.ndarray) -> np.ndarray:
 
 def encode_clip(clip: SyntheticClip) -> tuple[np.ndarray, np.ndarray]:
     """CNN inputs and labels for every frame of a clip but the first (which has no flow)."""
-    encoder = FlowEncoder(skip_repeats=False)  # every frame has a label, and rendered clips repeat none
+    encoder = FlowEncoder(skip_repeats=False, framing=False)  # every frame has a label, and rendered clips repeat none
     images, along_axis = [], []
     for frame, velocity in zip(clip.frames, clip.label_velocity):
         encoded = encoder(frame, 1.0 / clip.fps)

@@ -7,6 +7,7 @@ import pytest
 
 from flowrep.flow import (FULL_BRIGHTNESS_SPEED, FlowEncoder, FlowEstimator, FlowScale, MotionAxis,
                           align_to_axis, colour_code, flow_shape)
+from flowrep.flow import EncodedFlow, MotionFraming
 
 SCALE = FlowScale(diagonal_px=100.0, seconds_per_frame=1 / 25)
 
@@ -122,3 +123,60 @@ def test_a_motionless_scene_is_still_read_after_a_couple_of_repeats() -> None:
     fed = [r for r in readings[1:] if r is not None]
     assert len(fed) >= 2  # stillness still reaches the counter, at least every third frame
     assert all(abs(r.mean_velocity).max() < 1e-3 for r in fed)
+
+
+def _scene(frame: int, mover_centre: tuple[float, float], mover_side: float, shake_px: int = 0,
+           fps: float = 25.0) -> np.ndarray:
+    """A 320×180 textured room with a textured square bobbing up and down (1.2 s a cycle) at
+    `mover_centre` (fractions of the frame), the whole picture shaken by up to `shake_px`."""
+    rng = np.random.default_rng(5)
+    room = cv2.resize(rng.integers(0, 256, (18, 32, 3)).astype(np.uint8), (320, 180), interpolation=cv2.INTER_NEAREST)
+    side = round(mover_side * 180)
+    mover = cv2.resize(rng.integers(0, 256, (5, 5, 3)).astype(np.uint8), (side, side), interpolation=cv2.INTER_NEAREST)
+    bob = round(0.25 * side * np.sin(2 * np.pi * frame / (1.2 * fps)))
+    x0 = round(mover_centre[0] * 320 - side / 2)
+    y0 = round(mover_centre[1] * 180 - side / 2) + bob
+    room[y0:y0 + side, x0:x0 + side] = mover
+    if shake_px:
+        dx, dy = np.random.default_rng(frame).integers(-shake_px, shake_px + 1, 2)
+        room = np.roll(room, (int(dy), int(dx)), axis=(0, 1))
+    return room
+
+
+def _encode(frames: int, **scene: object) -> list[tuple[int, EncodedFlow]]:
+    """(frame number, reading) for each frame that gave flow (not the first, nor a repeat)."""
+    encoder = FlowEncoder()
+    readings = [(k, encoder(_scene(k, **scene), 0.04)) for k in range(frames)]
+    return [(k, r) for k, r in readings if r is not None]
+
+
+def test_a_small_mover_is_shown_to_the_cnn_close_up_after_a_couple_of_seconds() -> None:
+    # A person across the room: the CNN's image is the flow of a crop around them, the counter's
+    # field and the screen's image stay the whole frame.
+    readings = _encode(125, mover_centre=(0.3, 0.6), mover_side=0.15)
+    assert all(r.crop is None for k, r in readings if k < 50)  # nothing is framed in the first 2 s
+    last = readings[-1][1]
+    assert last.crop is not None
+    x0, y0, x1, y1 = last.crop
+    assert 1.4 <= 1 / (x1 - x0) <= 2.5 and (x1 - x0) == pytest.approx(y1 - y0)  # the frame's aspect
+    assert (x0 + x1) / 2 == pytest.approx(0.3, abs=0.06) and (y0 + y1) / 2 == pytest.approx(0.6, abs=0.06)
+    assert last.display_bgr.shape == (72, 128, 3) and last.aligned_bgr.shape[:2] == (72, 128)
+    # Within the crop the mover is bigger, so its motion reads faster than in the whole frame.
+    framed_brightness = last.aligned_bgr.max(axis=2).astype(float).mean()
+    assert framed_brightness > 1.5 * last.display_bgr.max(axis=2).astype(float).mean()
+
+
+def test_motion_everywhere_or_a_close_up_keeps_the_whole_frame() -> None:
+    shaken = _encode(125, mover_centre=(0.5, 0.5), mover_side=0.15, shake_px=3)  # a hand-held phone
+    close_up = _encode(125, mover_centre=(0.5, 0.5), mover_side=0.6)
+    assert all(r.crop is None for _, r in shaken + close_up)
+
+
+def test_the_framing_does_not_flip_back_and_forth_on_a_steady_scene() -> None:
+    framing = MotionFraming()
+    change = np.zeros((72, 128), np.uint8)
+    change[30:45, 50:65] = 40  # steady motion in a small region
+    boxes = [framing.update(change, 0.04) for _ in range(250)]
+    first = next(k for k, box in enumerate(boxes) if box is not None)
+    assert 2.0 <= first * 0.04 <= 3.0  # warm-up, then a steady call for the crop
+    assert all(box == boxes[first] for box in boxes[first:])

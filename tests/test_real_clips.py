@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from flowrep.bench import farther_camera
 from flowrep.pipeline import Session, count_clip
 
 # A spread of exercises, camera angles and tempos; each must be counted within the article's 2.5 %
@@ -41,3 +42,11 @@ def test_real_clip_is_counted(shared_data: Path, session: Session, folder: str, 
     assert abs(result.count - count) <= tolerance, f"counted {result.count}, labelled {count}"
     assert len(result.reps) == result.count
     assert all(a.end_s <= b.end_s for a, b in zip(result.reps, result.reps[1:]))
+
+
+def test_a_person_filmed_from_across_the_room_is_still_counted(shared_data: Path, session: Session) -> None:
+    # The same lunges, filmed as if from twice as far: the person is a fifth of the frame tall.
+    name = "lunge_nowva_1.mp4"
+    result = count_clip(shared_data / "exercise" / name, session, frame_filter=farther_camera(2.0))
+    count, _ = true_count(shared_data / "exercise", name)
+    assert abs(result.count - count) <= 1, f"counted {result.count}, labelled {count}"
