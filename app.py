@@ -266,7 +266,7 @@ class FlowRepApp:
             status = f"The camera changed ({error}); a new set has started."
         live.times.append(result.time_s)
         live.probabilities.append(result.probabilities)
-        view = cv2.cvtColor(viz.side_by_side(frame, result.flow_bgr, result.count), cv2.COLOR_BGR2RGB)
+        view = cv2.cvtColor(viz.side_by_side(frame, result.flow_bgr, result.count, crop=result.crop), cv2.COLOR_BGR2RGB)
         chart = gr.skip()
         if arrived - live.chart_at >= CHART_EVERY_S:
             live.chart_at = arrived
@@ -381,7 +381,7 @@ class FlowRepApp:
     def _progress_outputs(self, seen: UploadProgress, name: str, elapsed: float) -> tuple[Any, ...]:
         result, frame = seen.result, seen.frame
         assert result is not None and frame is not None
-        view = cv2.cvtColor(viz.side_by_side(frame, result.flow_bgr, result.count), cv2.COLOR_BGR2RGB)
+        view = cv2.cvtColor(viz.side_by_side(frame, result.flow_bgr, result.count, crop=result.crop), cv2.COLOR_BGR2RGB)
         share = f" ({100 * seen.index / seen.total:.0f} %)" if seen.total else ""
         rate = seen.index / max(elapsed, 1e-6)
         status = f"Counting `{name}`: frame {seen.index} of {seen.total or '?'}{share}, {rate:.0f} frames/s"
@@ -393,7 +393,9 @@ class FlowRepApp:
                        reps_csv: Path) -> tuple[Any, ...]:
         view = gr.skip()
         if seen.frame is not None and seen.result is not None:
-            view = cv2.cvtColor(viz.side_by_side(seen.frame, seen.result.flow_bgr, result.count), cv2.COLOR_BGR2RGB)
+            last = seen.result
+            view = cv2.cvtColor(viz.side_by_side(seen.frame, last.flow_bgr, result.count, crop=last.crop),
+                                cv2.COLOR_BGR2RGB)
         chart = viz.probability_figure(seen.times, seen.probabilities, None, [r.end_s for r in result.reps])
         table = pd.DataFrame(viz.reps_rows(result.reps), columns=TABLE_HEADERS)
         status = (f"Done: **{result.count} reps** in `{name}` ({result.frames} frames, "
@@ -724,7 +726,7 @@ class WorkoutPage:
             cues = runner.update(live.clock(arrived), result.count) if runner is not None else []
             self._new_set_if_asked(live, cues)
             shown = runner.step_reps if runner is not None and runner.phase is Phase.WORK else result.count
-            view = cv2.cvtColor(viz.side_by_side(frame, result.flow_bgr, shown), cv2.COLOR_BGR2RGB)
+            view = cv2.cvtColor(viz.side_by_side(frame, result.flow_bgr, shown, crop=result.crop), cv2.COLOR_BGR2RGB)
             self.log.write(tab="workout", wall=arrived_wall, t=result.time_s, count=result.count,
                            phase=str(runner.phase) if runner else None, step_reps=shown)
             return self._outputs(live, arrived, cues, view=view)

@@ -16,7 +16,7 @@ import numpy as np
 import torch
 
 from .counter import CounterSettings, Rep, RepCounter
-from .flow import DEFAULT_FLOW_SIZE, FlowEncoder, FlowMethod
+from .flow import DEFAULT_FLOW_SIZE, Box, FlowEncoder, FlowMethod
 from .signals import ProbabilitySource, SignalName, make_signal
 from .video import ClipReader, VideoError
 
@@ -37,6 +37,7 @@ class FrameResult:
     probabilities: np.ndarray  # P(down), P(still), P(up)
     count: int
     rep: Rep | None  # the rep this frame completed, if any
+    crop: Box | None = None  # the part of the frame the CNN looked at (None: all of it)
 
 
 def _as_bgr(frame: np.ndarray) -> np.ndarray:
@@ -71,8 +72,8 @@ class Session:
         self.reps: list[Rep] = []
         self._size: tuple[int, int] | None = None
         self._last_time: float | None = None
-        self._last_seen: tuple[np.ndarray | None, np.ndarray, np.ndarray | None, float] = (
-            None, STILL, None, 0.0)
+        self._last_seen: tuple[np.ndarray | None, np.ndarray, np.ndarray | None, float, Box | None] = (
+            None, STILL, None, 0.0, None)
 
     @property
     def count(self) -> int:
@@ -95,25 +96,25 @@ class Session:
         encoded = self._encoder(image, dt)
         if self._encoder.repeated:
             # A copy of the last frame says nothing new: the last frame's reading stands (not "still").
-            flow_bgr, probabilities, field, speed = self._last_seen
+            flow_bgr, probabilities, field, speed, crop = self._last_seen
             rep = self.counter.update(time_s, probabilities, field, speed, repeated=True)
-            return self._result(time_s, flow_bgr, probabilities, rep)
+            return self._result(time_s, flow_bgr, probabilities, rep, crop)
         if encoded is None:  # the stream's first frame: nothing to compare it with yet
-            self._last_seen = (None, STILL, None, 0.0)
+            self._last_seen = (None, STILL, None, 0.0, None)
             rep = self.counter.update(time_s, STILL, None, 0.0)  # "still" has no speed either
             return self._result(time_s, None, STILL, rep)
         probabilities = self._signal(encoded)
-        self._last_seen = (encoded.display_bgr, probabilities, encoded.coarse_field, encoded.mean_speed)
+        self._last_seen = (encoded.display_bgr, probabilities, encoded.coarse_field, encoded.mean_speed, encoded.crop)
         rep = self.counter.update(time_s, probabilities, encoded.coarse_field, encoded.mean_speed)
-        return self._result(time_s, encoded.display_bgr, probabilities, rep)
+        return self._result(time_s, encoded.display_bgr, probabilities, rep, encoded.crop)
 
     def finish(self) -> Rep | None:
         """The stream has ended; returns the rep its last frames completed, if any."""
         return self._record(self.counter.finish())
 
     def _result(self, time_s: float, flow_bgr: np.ndarray | None, probabilities: np.ndarray,
-                rep: Rep | None) -> FrameResult:
-        return FrameResult(time_s, flow_bgr, probabilities, self.counter.count, self._record(rep))
+                rep: Rep | None, crop: Box | None = None) -> FrameResult:
+        return FrameResult(time_s, flow_bgr, probabilities, self.counter.count, self._record(rep), crop)
 
     def _record(self, rep: Rep | None) -> Rep | None:
         if rep is not None:

@@ -1,6 +1,7 @@
 """Drawing and exports: everything a screen or a file shows about a counted stream.
 
-Owns the side-by-side frame (original | colour-coded flow, with the live count drawn on it), the
+Owns the side-by-side frame (original | colour-coded flow, with the live count drawn on it, and
+the part of the picture the CNN looks at outlined when it frames a person small in the picture), the
 Plotly chart of P(down), P(still), P(up) over time, the annotated-video writer (H.264 mp4 that
 browsers play), the reps CSV, and `ClipExports`, which the CLI (`flowrep count --out-dir`) and the
 demo page both use so that their files are the same. Nothing here counts.
@@ -20,6 +21,7 @@ import numpy as np
 import plotly.graph_objects as go
 
 from .counter import Rep
+from .flow import Box
 from .pipeline import ClipResult, FrameResult
 from .video import probe
 
@@ -51,10 +53,13 @@ def _draw_label(image: np.ndarray, text: str, origin: tuple[int, int], scale: fl
 
 
 def side_by_side(frame_bgr: np.ndarray, flow_bgr: np.ndarray | None, count: int,
-                 height: int = VIEW_HEIGHT) -> np.ndarray:
-    """Original | flow (black before the first flow), both `height` tall, the count on the left."""
+                 height: int = VIEW_HEIGHT, crop: Box | None = None) -> np.ndarray:
+    """Original | flow (black before the first flow), both `height` tall, the count on the left,
+    and the crop the CNN looks at (if any) outlined on the original."""
     height = _even(height)
     left = _fit_height(frame_bgr, height)
+    if crop is not None:
+        _draw_crop(left, crop)
     if flow_bgr is None:
         right = np.zeros_like(left)
     else:
@@ -63,6 +68,14 @@ def side_by_side(frame_bgr: np.ndarray, flow_bgr: np.ndarray | None, count: int,
     _draw_label(left, f"reps {count}", (round(10 * scale), round(40 * scale)), 1.1 * scale)
     _draw_label(right, "flow", (round(10 * scale), round(22 * scale)), 0.6 * scale)
     return np.hstack([left, right])
+
+
+def _draw_crop(image: np.ndarray, crop: Box) -> None:
+    height, width = image.shape[:2]
+    corner_a = (round(crop[0] * (width - 1)), round(crop[1] * (height - 1)))
+    corner_b = (round(crop[2] * (width - 1)), round(crop[3] * (height - 1)))
+    cv2.rectangle(image, corner_a, corner_b, (0, 0, 0), 3, cv2.LINE_AA)
+    cv2.rectangle(image, corner_a, corner_b, (80, 220, 255), 1, cv2.LINE_AA)
 
 
 def _thin(times: np.ndarray, probabilities: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -125,15 +138,15 @@ class AnnotatedVideoWriter:
         self.path = path
         self.fps = fps
         self.height = height
-        self._frames: queue.Queue[tuple[np.ndarray, np.ndarray | None, int] | None] = queue.Queue(maxsize=16)
+        self._frames: queue.Queue[tuple[np.ndarray, np.ndarray | None, int, Box | None] | None] = queue.Queue(maxsize=16)
         self._error: BaseException | None = None
         self._thread = threading.Thread(target=self._encode, daemon=True)
         self._thread.start()
 
-    def write(self, frame_bgr: np.ndarray, flow_bgr: np.ndarray | None, count: int) -> None:
+    def write(self, frame_bgr: np.ndarray, flow_bgr: np.ndarray | None, count: int, crop: Box | None = None) -> None:
         if self._error is not None:
             raise RuntimeError(f"writing {self.path} failed: {self._error}") from self._error
-        self._frames.put((frame_bgr, flow_bgr, count))
+        self._frames.put((frame_bgr, flow_bgr, count, crop))
 
     def close(self) -> None:
         if self._thread.is_alive():
@@ -153,7 +166,8 @@ class AnnotatedVideoWriter:
         writer = None
         try:
             while (item := self._frames.get()) is not None:
-                image = side_by_side(*item, height=self.height)
+                frame, flow, count, crop = item
+                image = side_by_side(frame, flow, count, self.height, crop)
                 if writer is None:  # started on the first frame, when the size is known
                     writer = imageio_ffmpeg.write_frames(
                         str(self.path), (image.shape[1], image.shape[0]), pix_fmt_in="yuv420p", fps=self.fps,
@@ -189,20 +203,20 @@ class ClipExports:
         self._every = max(1, math.ceil(clip_fps / max_fps - 1e-6))
         self.fps = clip_fps / self._every
         self._video = AnnotatedVideoWriter(self.video_path, self.fps, height)
-        self._last: tuple[np.ndarray, np.ndarray | None, int] | None = None
+        self._last: tuple[np.ndarray, FrameResult] | None = None
 
     def on_frame(self, index: int, total: int, result: FrameResult, frame_bgr: np.ndarray) -> None:
         if index % self._every:
             return
-        self._video.write(frame_bgr, result.flow_bgr, result.count)
-        self._last = (frame_bgr, result.flow_bgr, result.count)
+        self._video.write(frame_bgr, result.flow_bgr, result.count, result.crop)
+        self._last = (frame_bgr, result)
 
     def finish(self, result: ClipResult) -> tuple[Path, Path]:
-        if self._last is not None and self._last[2] != result.count:
+        if self._last is not None and self._last[1].count != result.count:
             # The end of the stream completed a rep: hold the last frame half a second with the final count.
-            frame, flow, _ = self._last
+            frame, last = self._last
             for _ in range(max(1, round(self.fps / 2))):
-                self._video.write(frame, flow, result.count)
+                self._video.write(frame, last.flow_bgr, result.count, last.crop)
         self._video.close()
         write_reps_csv(result.reps, self.csv_path)
         return self.video_path, self.csv_path

@@ -62,6 +62,17 @@ def test_side_by_side_is_original_then_flow_at_one_even_height() -> None:
     assert viz.side_by_side(frame, None, 0)[:, 300:].max() < 255  # no flow yet: a dark right half
 
 
+def test_side_by_side_outlines_the_part_the_cnn_looks_at_and_nothing_else() -> None:
+    frame = np.full((360, 640, 3), 90, np.uint8)
+    plain = viz.side_by_side(frame, None, 0)
+    framed = viz.side_by_side(frame, None, 0, crop=(0.25, 0.25, 0.75, 0.75))
+    changed = np.argwhere((framed != plain).any(axis=2))
+    rows, cols = changed[:, 0], changed[:, 1]
+    assert rows.min() == pytest.approx(90, abs=3) and rows.max() == pytest.approx(270, abs=3)
+    assert cols.min() == pytest.approx(160, abs=3) and cols.max() == pytest.approx(480, abs=3)
+    assert (framed[150:210, 200:440] == plain[150:210, 200:440]).all()  # an outline, the inside untouched
+
+
 def test_probability_figure_shows_the_last_seconds_of_three_series() -> None:
     times = np.arange(0, 20, 0.1)
     probabilities = np.tile([0.2, 0.5, 0.3], (len(times), 1))

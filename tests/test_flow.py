@@ -8,6 +8,7 @@ import pytest
 from flowrep.flow import (FULL_BRIGHTNESS_SPEED, FlowEncoder, FlowEstimator, FlowScale, MotionAxis,
                           align_to_axis, colour_code, flow_shape)
 from flowrep.flow import EncodedFlow, MotionFraming
+from flowrep.pipeline import Session
 
 SCALE = FlowScale(diagonal_px=100.0, seconds_per_frame=1 / 25)
 
@@ -180,3 +181,12 @@ def test_the_framing_does_not_flip_back_and_forth_on_a_steady_scene() -> None:
     first = next(k for k, box in enumerate(boxes) if box is not None)
     assert 2.0 <= first * 0.04 <= 3.0  # warm-up, then a steady call for the crop
     assert all(box == boxes[first] for box in boxes[first:])
+
+
+def test_the_session_says_which_part_of_the_frame_the_cnn_looks_at() -> None:
+    # The screens outline it (viz.side_by_side).
+    session = Session()
+    results = [session.process(_scene(k, mover_centre=(0.7, 0.4), mover_side=0.15), k / 25) for k in range(100)]
+    assert results[10].crop is None and results[-1].crop is not None
+    x0, y0, x1, y1 = results[-1].crop
+    assert x0 < 0.7 < x1 and y0 < 0.4 < y1
