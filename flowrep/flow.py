@@ -255,6 +255,7 @@ def _same_framing(a: Box | None, b: Box | None, tolerance: float = 0.25) -> bool
 
 
 def crop(image: np.ndarray, box: Box) -> np.ndarray:
+    """The part of an image inside `box` (at least one pixel each way), as a view."""
     height, width = image.shape[:2]
     x0, y0, x1, y1 = box
     return image[round(y0 * height):max(round(y1 * height), round(y0 * height) + 1),
