@@ -332,7 +332,7 @@ class FlowEncoder:
             self._crop_estimator.reset()
         if box is None:
             return None
-        return self._crop_estimator(np.ascontiguousarray(crop(grey, box)))
+        return self._crop_estimator(crop(grey, box))  # a view: OpenCV reads it in place
 
     def reset(self) -> None:
         """A new stream: no previous frame, and the motion axis back to vertical."""
