@@ -104,6 +104,12 @@ class FlowScale:
     diagonal_px: float
     seconds_per_frame: float
 
+    @classmethod
+    def of(cls, flow: np.ndarray, seconds_per_frame: float) -> FlowScale:
+        """The scale of a flow field: its own grid's diagonal."""
+        height, width = flow.shape[:2]
+        return cls(float(np.hypot(width, height)), seconds_per_frame)
+
     def to_speed(self, flow: np.ndarray | float) -> np.ndarray | float:
         return flow / (self.diagonal_px * self.seconds_per_frame)
 
@@ -306,15 +312,13 @@ class FlowEncoder:
                 self._framed_flow(grey, None if self.framing is None else self.framing.box)
             return None
         dt, self._skipped_dt = dt + self._skipped_dt, 0.0
-        height, width = flow.shape[:2]
-        scale = FlowScale(float(np.hypot(width, height)), max(dt, 1e-3))
+        scale = FlowScale.of(flow, max(dt, 1e-3))
         coarse = scale.to_speed(cv2.resize(flow, (COARSE_GRID, COARSE_GRID), interpolation=cv2.INTER_AREA))
         mean_velocity = coarse.reshape(-1, 2).mean(axis=0).astype(np.float64)
         axis = self.axis.update(mean_velocity, dt)
         box = None if self.framing is None else self.framing.update(self.estimator.difference, dt)
         framed = self._framed_flow(grey, box)
-        cnn_flow, cnn_scale = (flow, scale) if framed is None else (
-            framed, FlowScale(float(np.hypot(framed.shape[1], framed.shape[0])), scale.seconds_per_frame))
+        cnn_flow, cnn_scale = (flow, scale) if framed is None else (framed, FlowScale.of(framed, scale.seconds_per_frame))
         return EncodedFlow(
             display_bgr=colour_code(flow, scale),
             aligned_bgr=colour_code(align_to_axis(cnn_flow, axis), cnn_scale),

@@ -16,7 +16,7 @@ import numpy as np
 import torch
 
 from .counter import CounterSettings, Rep, RepCounter
-from .flow import DEFAULT_FLOW_SIZE, Box, FlowEncoder, FlowMethod
+from .flow import DEFAULT_FLOW_SIZE, Box, EncodedFlow, FlowEncoder, FlowMethod
 from .signals import ProbabilitySource, SignalName, make_signal
 from .video import ClipReader, VideoError
 
@@ -72,8 +72,7 @@ class Session:
         self.reps: list[Rep] = []
         self._size: tuple[int, int] | None = None
         self._last_time: float | None = None
-        self._last_seen: tuple[np.ndarray | None, np.ndarray, np.ndarray | None, float, Box | None] = (
-            None, STILL, None, 0.0, None)
+        self._last_seen: tuple[EncodedFlow | None, np.ndarray] = (None, STILL)
 
     @property
     def count(self) -> int:
@@ -96,25 +95,28 @@ class Session:
         encoded = self._encoder(image, dt)
         if self._encoder.repeated:
             # A copy of the last frame says nothing new: the last frame's reading stands (not "still").
-            flow_bgr, probabilities, field, speed, crop = self._last_seen
-            rep = self.counter.update(time_s, probabilities, field, speed, repeated=True)
-            return self._result(time_s, flow_bgr, probabilities, rep, crop)
+            return self._feed(time_s, *self._last_seen, repeated=True)
         if encoded is None:  # the stream's first frame: nothing to compare it with yet
-            self._last_seen = (None, STILL, None, 0.0, None)
-            rep = self.counter.update(time_s, STILL, None, 0.0)  # "still" has no speed either
-            return self._result(time_s, None, STILL, rep)
+            self._last_seen = (None, STILL)
+            return self._feed(time_s, None, STILL)
         probabilities = self._signal(encoded)
-        self._last_seen = (encoded.display_bgr, probabilities, encoded.coarse_field, encoded.mean_speed, encoded.crop)
-        rep = self.counter.update(time_s, probabilities, encoded.coarse_field, encoded.mean_speed)
-        return self._result(time_s, encoded.display_bgr, probabilities, rep, encoded.crop)
+        self._last_seen = (encoded, probabilities)
+        return self._feed(time_s, encoded, probabilities)
 
     def finish(self) -> Rep | None:
         """The stream has ended; returns the rep its last frames completed, if any."""
         return self._record(self.counter.finish())
 
-    def _result(self, time_s: float, flow_bgr: np.ndarray | None, probabilities: np.ndarray,
-                rep: Rep | None, crop: Box | None = None) -> FrameResult:
-        return FrameResult(time_s, flow_bgr, probabilities, self.counter.count, self._record(rep), crop)
+    def _feed(self, time_s: float, encoded: EncodedFlow | None, probabilities: np.ndarray,
+              repeated: bool = False) -> FrameResult:
+        """Gives the counter one frame's reading; a stream's first frame has no flow, so no motion
+        field, and no speed ("still" has none)."""
+        if encoded is None:
+            rep = self.counter.update(time_s, probabilities, None, 0.0, repeated=repeated)
+            return FrameResult(time_s, None, probabilities, self.counter.count, self._record(rep))
+        rep = self.counter.update(time_s, probabilities, encoded.coarse_field, encoded.mean_speed, repeated=repeated)
+        return FrameResult(time_s, encoded.display_bgr, probabilities, self.counter.count, self._record(rep),
+                           encoded.crop)
 
     def _record(self, rep: Rep | None) -> Rep | None:
         if rep is not None:
