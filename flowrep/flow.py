@@ -318,7 +318,8 @@ class FlowEncoder:
         axis = self.axis.update(mean_velocity, dt)
         box = None if self.framing is None else self.framing.update(self.estimator.difference, dt)
         framed = self._framed_flow(grey, box)
-        cnn_flow, cnn_scale = (flow, scale) if framed is None else (framed, FlowScale.of(framed, scale.seconds_per_frame))
+        cnn_flow, cnn_scale = (
+            (flow, scale) if framed is None else (framed, FlowScale.of(framed, scale.seconds_per_frame)))
         return EncodedFlow(
             display_bgr=colour_code(flow, scale),
             aligned_bgr=colour_code(align_to_axis(cnn_flow, axis), cnn_scale),
