@@ -4,18 +4,21 @@ Owns reading labels.csv, running the live counter over every clip in one process
 the issues are judged by: MAE (mean |pred − true| / true), OBO (share with |pred − true| ≤ 1),
 frames per second of wall time (decoding included), peak resident memory, the time per frame
 spent in the probability source (the CNN's forward pass, on the one thread a session uses), and how
-long after a rep's motion ends its count is shown. With `farther`, every clip is counted as if
+long after a rep's motion ends its count is shown. Where labels.csv gives each rep's end
+(`cycle_end_frames`), the counted reps are also matched to the true ones in time, so that reps
+missed in one stretch and counted twice in another show, even when the totals agree. With `farther`, every clip is counted as if
 filmed from that many times as far away (see `farther_camera`), to measure how counts hold up
 when the person is small in the picture.
 """
 from __future__ import annotations
 
 import csv
+import math
 import resource
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
+from typing import Callable, NamedTuple
 
 import cv2
 import numpy as np
@@ -46,8 +49,47 @@ def farther_camera(factor: float) -> Callable[[np.ndarray], np.ndarray]:
     return shrink
 
 
+#: How far (a share of the spacing of the true reps) a counted rep's end may be from its true one.
+_MATCH_SHARE = 0.75
+
+
 class LabelsError(Exception):
     """labels.csv is missing or unusable; str() says why."""
+
+
+@dataclass(frozen=True)
+class Label:
+    file: str
+    count: int
+    end_frames: list[int] | None = None  # the frame each true rep ends on, where labels.csv says
+
+
+class RepMatch(NamedTuple):
+    """Counted reps against the true ones, in time: each true rep's end pairs with at most one
+    counted rep ending within three quarters of a rep of it."""
+
+    missed: int  # true reps no counted rep ended near
+    extra: int  # counted reps that ended near no true rep
+
+
+def match_reps(true_ends_s: list[float], counted_ends_s: list[float]) -> RepMatch:
+    """Pairs counted rep ends with true ones in time order; a true end accepts a counted end within
+    three quarters of the spacing to its nearer neighbour: the counter may close a cycle at its other
+    turn, or at a rhythm's own phase, up to half a rep or more from where the labels put its end."""
+    true, counted = sorted(true_ends_s), sorted(counted_ends_s)
+    gaps = np.diff(true)
+    missed = extra = 0
+    i = j = 0
+    while i < len(true) and j < len(counted):
+        neighbours = [g for g in (gaps[i - 1] if i > 0 else None, gaps[i] if i < len(gaps) else None) if g is not None]
+        tolerance = _MATCH_SHARE * min(neighbours) if neighbours else math.inf
+        if abs(counted[j] - true[i]) <= tolerance:
+            i, j = i + 1, j + 1
+        elif counted[j] < true[i]:
+            extra, j = extra + 1, j + 1
+        else:
+            missed, i = missed + 1, i + 1
+    return RepMatch(missed + len(true) - i, extra + len(counted) - j)
 
 
 @dataclass
@@ -59,10 +101,13 @@ class ClipScore:
     frames: int
     error: str | None = None
     delays_s: list[float] = field(default_factory=list)  # per rep: count shown − end of its motion
+    match: RepMatch | None = None  # None where labels.csv does not say when each rep ends
 
     def as_json(self) -> dict[str, object]:
         row: dict[str, object] = {"file": self.file, "true": self.true, "pred": self.pred,
                                   "seconds": round(self.seconds, 3), "frames": self.frames}
+        if self.match is not None:
+            row.update(missed=self.match.missed, extra=self.match.extra)
         if self.error:
             row["error"] = self.error
         return row
@@ -113,6 +158,16 @@ class BenchReport:
                 "p90": round(delays[int(0.9 * (len(delays) - 1))], 3), "reps": len(delays)}
 
     @property
+    def timing(self) -> dict[str, int] | None:
+        """Reps missed and counted where there was none, over the clips whose labels say when each
+        rep ends."""
+        matched = [c.match for c in self.clips if c.match is not None]
+        if not matched:
+            return None
+        return {"clips": len(matched), "true": sum(c.true for c in self.clips if c.match is not None),
+                "missed": sum(m.missed for m in matched), "extra": sum(m.extra for m in matched)}
+
+    @property
     def fps(self) -> float:
         return sum(c.frames for c in self.clips) / self.wall_seconds if self.wall_seconds > 0 else 0.0
 
@@ -120,6 +175,7 @@ class BenchReport:
         return {"clips": [c.as_json() for c in self.clips], "mae": round(self.mae, 4),
                 "obo": round(self.obo, 4), "fps": round(self.fps, 1), "peak_rss_mb": round(peak_rss_mb(), 1),
                 "signal_ms_per_frame": round(self.signal_ms_per_frame, 3), "count_delay_s": self.count_delay_s,
+                **({"timing": self.timing} if self.timing else {}),
                 **({"farther": self.farther} if self.farther > 1.0 else {})}
 
 
@@ -127,7 +183,7 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux reports KiB
 
 
-def read_labels(folder: Path) -> list[tuple[str, int]]:
+def read_labels(folder: Path) -> list[Label]:
     labels = folder / "labels.csv"
     if not labels.is_file():
         raise LabelsError(f"{labels}: no such file (a bench folder needs labels.csv with file,count)")
@@ -143,8 +199,17 @@ def read_labels(folder: Path) -> list[tuple[str, int]]:
                 raise LabelsError(f"{labels}, line {line}: count {row['count']!r} is not a whole number") from None
             if count <= 0:
                 raise LabelsError(f"{labels}, line {line}: count must be positive to score relative error")
-            rows.append((row["file"], count))
+            rows.append(Label(row["file"], count, _end_frames(row.get("cycle_end_frames"), labels, line)))
     return rows
+
+
+def _end_frames(text: str | None, labels: Path, line: int) -> list[int] | None:
+    if not text or not text.strip():
+        return None
+    try:
+        return [int(frame) for frame in text.split()]
+    except ValueError:
+        raise LabelsError(f"{labels}, line {line}: cycle_end_frames must be frame numbers, not {text!r}") from None
 
 
 def run_bench(folder: Path, signal: ProbabilitySource, flow_method: str = "dis",
@@ -156,14 +221,16 @@ def run_bench(folder: Path, signal: ProbabilitySource, flow_method: str = "dis",
     session = Session(timed, flow_method=flow_method)
     report = BenchReport(farther=farther)
     started = time.perf_counter()
-    for name, true_count in read_labels(folder):
+    for label in read_labels(folder):
         clip_started = time.perf_counter()
         try:
-            result = count_clip(folder / name, session, frame_filter=frame_filter)
-            score = ClipScore(name, true_count, result.count, result.seconds, result.frames,
-                              delays_s=[rep.counted_s - rep.end_s for rep in result.reps])
+            result = count_clip(folder / label.file, session, frame_filter=frame_filter)
+            match = None if label.end_frames is None else match_reps(
+                [frame / result.fps for frame in label.end_frames], [rep.end_s for rep in result.reps])
+            score = ClipScore(label.file, label.count, result.count, result.seconds, result.frames,
+                              delays_s=[rep.counted_s - rep.end_s for rep in result.reps], match=match)
         except VideoError as error:
-            score = ClipScore(name, true_count, 0, time.perf_counter() - clip_started, 0, str(error))
+            score = ClipScore(label.file, label.count, 0, time.perf_counter() - clip_started, 0, str(error))
         report.clips.append(score)
         if on_clip is not None:
             on_clip(score)

@@ -66,12 +66,13 @@ def _count(args: argparse.Namespace) -> int:
 
 def _print_clip(score: ClipScore) -> None:
     mark = f"  ERROR {score.error}" if score.error else ""
-    print(f"{score.file:40s} {score.true:6d} {score.pred:6d} {score.pred - score.true:+6d} "
+    missed, extra = ("-", "-") if score.match is None else (score.match.missed, score.match.extra)
+    print(f"{score.file:40s} {score.true:6d} {score.pred:6d} {score.pred - score.true:+6d} {missed:>6} {extra:>6} "
           f"{score.frames:7d} {score.frames / max(score.seconds, 1e-9):8.0f}{mark}", flush=True)
 
 
 def _bench(args: argparse.Namespace) -> int:
-    print(f"{'clip':40s} {'true':>6s} {'pred':>6s} {'diff':>6s} {'frames':>7s} {'fps':>8s}")
+    print(f"{'clip':40s} {'true':>6s} {'pred':>6s} {'diff':>6s} {'missed':>6s} {'extra':>6s} {'frames':>7s} {'fps':>8s}")
     try:
         report: BenchReport = run_bench(Path(args.folder), _signal(args), args.flow, _print_clip, args.farther)
     except LabelsError as error:
@@ -87,6 +88,10 @@ def _bench(args: argparse.Namespace) -> int:
         delay = summary["count_delay_s"]
         print(f"count shown {delay['median']:.2f} s after a rep's motion ends (median; p90 "
               f"{delay['p90']:.2f} s; {delay['reps']} reps)")
+    if summary.get("timing"):
+        timing = summary["timing"]
+        print(f"reps matched in time on {timing['clips']} clips with labelled rep ends: {timing['missed']} of "
+              f"{timing['true']} missed, {timing['extra']} counted where there was none")
     if args.json:
         Path(args.json).write_text(json.dumps(summary, indent=2) + "\n")
     return EXIT_BAD_INPUT if any(c.error for c in report.clips) else 0

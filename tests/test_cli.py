@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from flowrep.bench import farther_camera
+from flowrep.bench import farther_camera, match_reps
 from flowrep.pipeline import FrameError, Session
 
 
@@ -118,6 +118,36 @@ def test_bench_scores_a_labelled_folder(clips: dict[str, Path], tmp_path: Path) 
                                  "seconds": figures["clips"][0]["seconds"], "frames": 152}]
     assert figures["mae"] == 0 and figures["obo"] == 1 and figures["fps"] > 0 and figures["peak_rss_mb"] > 0
     assert "MAE 0.000" in run.stdout
+
+
+def test_bench_matches_counted_reps_to_labelled_rep_ends(clips: dict[str, Path], tmp_path: Path) -> None:
+    folder = clips["good"].parent
+    # The square's 4 reps end on frames 55, 85, 115 and 145. The second row's labels put three of
+    # them in the still first second: the totals still agree, the timing does not.
+    (folder / "labels.csv").write_text("file,count,cycle_end_frames\ngood.mp4,4,55 85 115 145\n"
+                                       "good.mp4,4,5 10 15 145\n")
+    out = tmp_path / "timed.json"
+    run = flowrep("bench", str(folder), "--json", str(out))
+    assert run.returncode == 0, run.stderr
+    figures = json.loads(out.read_text())
+    right, shifted = figures["clips"]
+    assert right["pred"] == shifted["pred"] == 4
+    assert (right["missed"], right["extra"]) == (0, 0)
+    assert shifted["missed"] >= 3 and shifted["extra"] >= 3
+    assert figures["timing"] == {"clips": 2, "true": 8, "missed": shifted["missed"], "extra": shifted["extra"]}
+    assert "reps matched in time on 2 clips" in run.stdout
+    (folder / "labels.csv").write_text("file,count,cycle_end_frames\ngood.mp4,4,55 85 x 145\n")
+    broken = flowrep("bench", str(folder))
+    assert broken.returncode == 2 and "line 2: cycle_end_frames must be frame numbers" in broken.stderr
+
+
+def test_rep_matching_finds_reps_missed_in_one_stretch_and_doubled_in_another() -> None:
+    true_ends = [float(s) for s in range(1, 11)]  # a rep a second
+    assert match_reps(true_ends, [s + 0.6 for s in true_ends]) == (0, 0)  # counted late, each within a rep
+    # none in the first three seconds, three too many at the end: the same total of 10
+    late_start = [4.0, 5.0, 6.0, 7.0, 8.0, 9.0, 10.0, 10.3, 10.6, 10.9]
+    assert match_reps(true_ends, late_start) == (3, 3)
+    assert match_reps(true_ends, []) == (10, 0) and match_reps([], [1.0]) == (0, 1)
 
 
 def test_bench_can_film_every_clip_from_farther_away(clips: dict[str, Path], tmp_path: Path) -> None:
