@@ -6,9 +6,9 @@ frames per second of wall time (decoding included), peak resident memory, the ti
 spent in the probability source (the CNN's forward pass, on the one thread a session uses), and how
 long after a rep's motion ends its count is shown. Where labels.csv gives each rep's end
 (`cycle_end_frames`), the counted reps are also matched to the true ones in time, so that reps
-missed in one stretch and counted twice in another show, even when the totals agree. With `farther`, every clip is counted as if
-filmed from that many times as far away (see `farther_camera`), to measure how counts hold up
-when the person is small in the picture.
+missed in one stretch and counted twice in another show, even when the totals agree. With
+`farther`, every clip is counted as if filmed from that many times as far away (see
+`farther_camera`), to measure how counts hold up when the person is small in the picture.
 """
 from __future__ import annotations
 
@@ -78,12 +78,11 @@ def match_reps(true_ends_s: list[float], counted_ends_s: list[float]) -> RepMatc
     turn, or at a rhythm's own phase, up to half a rep or more from where the labels put its end."""
     true, counted = sorted(true_ends_s), sorted(counted_ends_s)
     gaps = np.diff(true)
+    tolerances = _MATCH_SHARE * np.minimum(np.r_[math.inf, gaps], np.r_[gaps, math.inf])
     missed = extra = 0
     i = j = 0
     while i < len(true) and j < len(counted):
-        neighbours = [g for g in (gaps[i - 1] if i > 0 else None, gaps[i] if i < len(gaps) else None) if g is not None]
-        tolerance = _MATCH_SHARE * min(neighbours) if neighbours else math.inf
-        if abs(counted[j] - true[i]) <= tolerance:
+        if abs(counted[j] - true[i]) <= tolerances[i]:
             i, j = i + 1, j + 1
         elif counted[j] < true[i]:
             extra, j = extra + 1, j + 1
@@ -161,21 +160,22 @@ class BenchReport:
     def timing(self) -> dict[str, int] | None:
         """Reps missed and counted where there was none, over the clips whose labels say when each
         rep ends."""
-        matched = [c.match for c in self.clips if c.match is not None]
-        if not matched:
+        timed = [(c.true, c.match) for c in self.clips if c.match is not None]
+        if not timed:
             return None
-        return {"clips": len(matched), "true": sum(c.true for c in self.clips if c.match is not None),
-                "missed": sum(m.missed for m in matched), "extra": sum(m.extra for m in matched)}
+        return {"clips": len(timed), "true": sum(true for true, _ in timed),
+                "missed": sum(match.missed for _, match in timed), "extra": sum(match.extra for _, match in timed)}
 
     @property
     def fps(self) -> float:
         return sum(c.frames for c in self.clips) / self.wall_seconds if self.wall_seconds > 0 else 0.0
 
     def as_json(self) -> dict[str, object]:
+        timing = self.timing
         return {"clips": [c.as_json() for c in self.clips], "mae": round(self.mae, 4),
                 "obo": round(self.obo, 4), "fps": round(self.fps, 1), "peak_rss_mb": round(peak_rss_mb(), 1),
                 "signal_ms_per_frame": round(self.signal_ms_per_frame, 3), "count_delay_s": self.count_delay_s,
-                **({"timing": self.timing} if self.timing else {}),
+                **({"timing": timing} if timing else {}),
                 **({"farther": self.farther} if self.farther > 1.0 else {})}
 
 
