@@ -225,6 +225,12 @@ def _prune(root: Path, older_than_s: float) -> None:
             shutil.rmtree(run, ignore_errors=True)
 
 
+def _view(frame_bgr: np.ndarray, result: FrameResult, count: int) -> np.ndarray:
+    """The side-by-side picture for the page (RGB): the frame, its flow, the count shown and the
+    crop the CNN looked at."""
+    return cv2.cvtColor(viz.side_by_side(frame_bgr, result.flow_bgr, count, crop=result.crop), cv2.COLOR_BGR2RGB)
+
+
 # ---------------------------------------------------------------- the page's handlers
 
 
@@ -266,7 +272,7 @@ class FlowRepApp:
             status = f"The camera changed ({error}); a new set has started."
         live.times.append(result.time_s)
         live.probabilities.append(result.probabilities)
-        view = cv2.cvtColor(viz.side_by_side(frame, result.flow_bgr, result.count, crop=result.crop), cv2.COLOR_BGR2RGB)
+        view = _view(frame, result, result.count)
         chart = gr.skip()
         if arrived - live.chart_at >= CHART_EVERY_S:
             live.chart_at = arrived
@@ -381,7 +387,7 @@ class FlowRepApp:
     def _progress_outputs(self, seen: UploadProgress, name: str, elapsed: float) -> tuple[Any, ...]:
         result, frame = seen.result, seen.frame
         assert result is not None and frame is not None
-        view = cv2.cvtColor(viz.side_by_side(frame, result.flow_bgr, result.count, crop=result.crop), cv2.COLOR_BGR2RGB)
+        view = _view(frame, result, result.count)
         share = f" ({100 * seen.index / seen.total:.0f} %)" if seen.total else ""
         rate = seen.index / max(elapsed, 1e-6)
         status = f"Counting `{name}`: frame {seen.index} of {seen.total or '?'}{share}, {rate:.0f} frames/s"
@@ -393,9 +399,7 @@ class FlowRepApp:
                        reps_csv: Path) -> tuple[Any, ...]:
         view = gr.skip()
         if seen.frame is not None and seen.result is not None:
-            last = seen.result
-            view = cv2.cvtColor(viz.side_by_side(seen.frame, last.flow_bgr, result.count, crop=last.crop),
-                                cv2.COLOR_BGR2RGB)
+            view = _view(seen.frame, seen.result, result.count)
         chart = viz.probability_figure(seen.times, seen.probabilities, None, [r.end_s for r in result.reps])
         table = pd.DataFrame(viz.reps_rows(result.reps), columns=TABLE_HEADERS)
         status = (f"Done: **{result.count} reps** in `{name}` ({result.frames} frames, "
@@ -726,7 +730,7 @@ class WorkoutPage:
             cues = runner.update(live.clock(arrived), result.count) if runner is not None else []
             self._new_set_if_asked(live, cues)
             shown = runner.step_reps if runner is not None and runner.phase is Phase.WORK else result.count
-            view = cv2.cvtColor(viz.side_by_side(frame, result.flow_bgr, shown, crop=result.crop), cv2.COLOR_BGR2RGB)
+            view = _view(frame, result, shown)
             self.log.write(tab="workout", wall=arrived_wall, t=result.time_s, count=result.count,
                            phase=str(runner.phase) if runner else None, step_reps=shown)
             return self._outputs(live, arrived, cues, view=view)
