@@ -81,7 +81,8 @@ class CounterSettings:
     memory: int = 6  # swings remembered for that median
     reset_after_s: float = 4.0  # stillness that long starts a new set (either direction first)
     alternation_margin: float = 0.25  # how much more alike motion must be two cycles back than one
-    alternation_votes: int = 3  # cycles of evidence kept for the cycles-per-rep decision
+    alternation_votes: int = 3  # cycles of evidence kept for the cycles-per-rep decision …
+    alternation_min_votes: int = 2  # … and needed before two cycles make one rep
     rhythm_window_s: float = 4.0  # history in which the rhythm tracker looks for a period …
     rhythm_periods_s: tuple[float, float] = (0.1, 2.0)  # … this short to this long, seen twice at least
     rhythm_correlation: float = 0.5  # autocorrelation at the period that makes a rhythm …
@@ -136,11 +137,13 @@ class RepCounter:
 
     def _decide_cycles_per_rep(self) -> None:
         """2 once cycles clearly alternate in shape (two distinct halves per rep); back to 1 only
-        when recent cycles are clearly alike, so one odd cycle (a zoom, a stumble) changes nothing."""
+        when recent cycles are clearly alike, so one odd cycle (a zoom, a stumble) changes nothing.
+        Two cycles make one rep only on more than one cycle's evidence: a camera that moves for a
+        moment makes one cycle unlike the last, and would otherwise halve the count of a slow set."""
         if not self._votes:
             return
         mean_vote = sum(self._votes) / len(self._votes)
-        if mean_vote > self.settings.alternation_margin:
+        if mean_vote > self.settings.alternation_margin and len(self._votes) >= self.settings.alternation_min_votes:
             self.cycles_per_rep = 2
         elif mean_vote < 0.0:
             self.cycles_per_rep = 1

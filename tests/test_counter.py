@@ -160,6 +160,17 @@ def test_alike_cycles_each_count() -> None:
     assert run(frames, fields=_two_halves_fields(frames, 15, False)).count == 20
 
 
+def test_one_cycle_unlike_the_last_does_not_halve_a_slow_set() -> None:
+    # A back extension filmed by a hand-held camera: the framing shifts over the first reps, so for
+    # one cycle the motion looks more like two cycles back than one. That is no jumping jack.
+    frames = stream([(STILL, 0.5)] + [(DOWN, 0.5), (UP, 0.5)] * 12 + [(STILL, 1.0)])
+    lead, shifting = round(0.5 * FPS), round(3 * FPS)
+    alternating = _two_halves_fields(frames[lead:], 30, True)
+    alike = _two_halves_fields(frames[lead:], 30, False)
+    fields = [np.zeros((6, 6, 2), np.float32)] * lead + alternating[:shifting] + alike[shifting:]
+    assert run(frames, fields=fields).count == 12
+
+
 @pytest.mark.parametrize("cycles, frames_per_cycle", [(40, 6), (60, 5), (20, 10)])
 def test_fast_cycles_with_an_unsure_return_are_counted_by_their_rhythm(cycles: int, frames_per_cycle: int) -> None:
     # A fast movement whose return the classifier barely sees: x only drifts one way and no swing
