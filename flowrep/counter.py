@@ -191,10 +191,25 @@ class RepCounter:
         return rep
 
     def finish(self) -> Rep | None:
-        """The stream has ended: the swing under way ends too (as if the person had stopped)."""
-        if self._swing is None:
+        """The stream has ended: the swing under way ends too (as if the person had stopped).
+
+        A clip often stops as its last rep ends. If the person is still moving, and a whole typical
+        cycle's time has passed since the last rep ended, that rep is done even though its swings
+        were never paired (its first half was too slight to close, or the recording stopped just
+        before the turn that would have confirmed it)."""
+        swing = self._swing
+        if swing is None:
             return None
-        return self._complete_cycle(self._swing)
+        rep = self._complete_cycle(swing)
+        if rep is not None or swing.completed_rep:
+            return rep
+        last_end, now = self._last_cycle_end_s, self._last_t
+        if last_end is None or now is None or not self._durations:
+            return None
+        moving = self._still_since is None and swing.size >= self.threshold(swing.sign)
+        if not moving or now - last_end < median(self._durations):
+            return None
+        return self._on_cycle(last_end, swing.start_s, now)
 
     def _on_rhythm_cycle(self, t: float) -> Rep | None:
         """The rhythm completed a cycle: it counts only if the swings are a whole cycle behind

@@ -121,6 +121,17 @@ def test_count_rises_within_half_a_second_of_the_rep_ending() -> None:
     assert all(0 <= c - e <= 0.5 for c, e in zip(count_times, rep_ends))
 
 
+@pytest.mark.parametrize("last_rise_s, counted", [(0.45, 5), (0.2, 4)])
+def test_a_clip_that_stops_a_whole_cycle_after_the_last_rep_counts_the_rep_under_way(
+        last_rise_s: float, counted: int) -> None:
+    # Cut from the middle of a set: the clip opens on the end of a rise, so the swings pair up as
+    # (up, down), and the last, slow rise has no partner when the clip stops. The person is still
+    # moving and a whole rep's time has passed since the last count: one more rep (the rep the clip
+    # opened in is then counted too, as QUVA's annotators count it). Half a rep's time adds nothing.
+    phases = [(UP, 0.15)] + [(DOWN, 0.17), (UP, 0.23)] * 3 + [(DOWN, 0.17), (UP, last_rise_s)]
+    assert run(stream(phases)).count == counted
+
+
 def test_reps_report_their_start_turn_and_end() -> None:
     counter = run(stream([(STILL, 1.0), (DOWN, 1.0), (UP, 1.0), (STILL, 1.0)]))
     counter_reps = []
