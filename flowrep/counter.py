@@ -143,7 +143,8 @@ class RepCounter:
         if not self._votes:
             return
         mean_vote = sum(self._votes) / len(self._votes)
-        if mean_vote > self.settings.alternation_margin and len(self._votes) >= self.settings.alternation_min_votes:
+        enough = len(self._votes) >= self.settings.alternation_min_votes
+        if mean_vote > self.settings.alternation_margin and enough:
             self.cycles_per_rep = 2
         elif mean_vote < 0.0:
             self.cycles_per_rep = 1
@@ -195,8 +196,8 @@ class RepCounter:
 
         A clip often stops as its last rep ends. If the person is still moving, and a whole typical
         cycle's time has passed since the last rep ended, that rep is done even though its swings
-        were never paired (its first half was too slight to close, or the recording stopped just
-        before the turn that would have confirmed it)."""
+        were never paired: the swings paired out of step with the reps (the clip opened mid-rep),
+        or two strokes read as one long swing."""
         swing = self._swing
         if swing is None:
             return None
