@@ -41,18 +41,7 @@ def flow_shape(width: int, height: int, long_side: int = DEFAULT_FLOW_SIZE) -> t
 
 
 def to_small_grey(frame_bgr: np.ndarray, size: tuple[int, int]) -> np.ndarray:
-    """The frame in grey, shrunk to `size` (width, height) by averaging over areas."""
     grey = frame_bgr if frame_bgr.ndim == 2 else cv2.cvtColor(frame_bgr, cv2.COLOR_BGR2GRAY)
-    height, width = grey.shape
-    factor = min(width // (2 * size[0]), height // (2 * size[1]))
-    if factor >= 2 and (width % size[0] or height % size[1]):
-        # OpenCV averages areas by a whole factor several times faster than by any other (a 720×720
-        # frame to 128 px: 0.4 ms instead of 1.4), so shrink by one first, to at least twice the
-        # size. The few edge rows and columns that leaves out (fewer than `factor`, split between
-        # the two sides) are a fraction of a pixel of the result.
-        top, left = height % factor // 2, width % factor // 2
-        whole = grey[top:top + height - height % factor, left:left + width - width % factor]
-        grey = cv2.resize(whole, (width // factor, height // factor), interpolation=cv2.INTER_AREA)
     return cv2.resize(grey, size, interpolation=cv2.INTER_AREA)
 
 
