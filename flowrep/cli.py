@@ -72,7 +72,8 @@ def _print_clip(score: ClipScore) -> None:
 
 
 def _bench(args: argparse.Namespace) -> int:
-    print(f"{'clip':40s} {'true':>6s} {'pred':>6s} {'diff':>6s} {'missed':>6s} {'extra':>6s} {'frames':>7s} {'fps':>8s}")
+    print(f"{'clip':40s} {'true':>6s} {'pred':>6s} {'diff':>6s} {'missed':>6s} {'extra':>6s} "
+          f"{'frames':>7s} {'fps':>8s}")
     try:
         report: BenchReport = run_bench(Path(args.folder), _signal(args), args.flow, _print_clip, args.farther)
     except LabelsError as error:

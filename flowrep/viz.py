@@ -127,6 +127,10 @@ def write_reps_csv(reps: Sequence[Rep], path: Path) -> Path:
     return path
 
 
+#: What the video writer's thread draws: frame, colour-coded flow, count shown, the CNN's crop.
+_VideoFrame = tuple[np.ndarray, np.ndarray | None, int, Box | None]
+
+
 class AnnotatedVideoWriter:
     """Writes side-by-side frames as H.264 mp4 (yuv420p, faststart) with imageio-ffmpeg's own ffmpeg.
 
@@ -138,7 +142,7 @@ class AnnotatedVideoWriter:
         self.path = path
         self.fps = fps
         self.height = height
-        self._frames: queue.Queue[tuple[np.ndarray, np.ndarray | None, int, Box | None] | None] = queue.Queue(maxsize=16)
+        self._frames: queue.Queue[_VideoFrame | None] = queue.Queue(maxsize=16)
         self._error: BaseException | None = None
         self._thread = threading.Thread(target=self._encode, daemon=True)
         self._thread.start()
