@@ -64,16 +64,26 @@ def _count(args: argparse.Namespace) -> int:
     return status
 
 
+_BENCH_COLUMNS = (("clip", 40), ("true", 6), ("pred", 6), ("diff", 6), ("missed", 6), ("extra", 6),
+                  ("frames", 7), ("fps", 8))
+
+
+def _bench_row(cells: list[object]) -> str:
+    """One line of the bench table: the clip name left-aligned, every other cell right-aligned."""
+    (_, name_width), *rest = _BENCH_COLUMNS
+    return f"{cells[0]!s:{name_width}s}" + "".join(f" {cell!s:>{width}s}" for cell, (_, width) in zip(cells[1:], rest))
+
+
 def _print_clip(score: ClipScore) -> None:
     mark = f"  ERROR {score.error}" if score.error else ""
     missed, extra = ("-", "-") if score.match is None else (score.match.missed, score.match.extra)
-    print(f"{score.file:40s} {score.true:6d} {score.pred:6d} {score.pred - score.true:+6d} {missed:>6} {extra:>6} "
-          f"{score.frames:7d} {score.frames / max(score.seconds, 1e-9):8.0f}{mark}", flush=True)
+    fps = f"{score.frames / max(score.seconds, 1e-9):.0f}"
+    cells = [score.file, score.true, score.pred, f"{score.pred - score.true:+d}", missed, extra, score.frames, fps]
+    print(_bench_row(cells) + mark, flush=True)
 
 
 def _bench(args: argparse.Namespace) -> int:
-    print(f"{'clip':40s} {'true':>6s} {'pred':>6s} {'diff':>6s} {'missed':>6s} {'extra':>6s} "
-          f"{'frames':>7s} {'fps':>8s}")
+    print(_bench_row([name for name, _ in _BENCH_COLUMNS]))
     try:
         report: BenchReport = run_bench(Path(args.folder), _signal(args), args.flow, _print_clip, args.farther)
     except LabelsError as error:
@@ -81,7 +91,8 @@ def _bench(args: argparse.Namespace) -> int:
         return EXIT_BAD_INPUT
     summary = report.as_json()
     if report.farther > 1.0:
-        print(f"\n(every clip filmed as from {report.farther:g} times as far: the picture shrunk into a plain frame)", end="")
+        print(f"\n(every clip filmed as from {report.farther:g} times as far: "
+              "the picture shrunk into a plain frame)", end="")
     print(f"\n{len(report.clips)} clips  MAE {summary['mae']:.3f}  OBO {summary['obo']:.2f}  "
           f"{summary['fps']:.0f} frames/s  peak RSS {summary['peak_rss_mb']:.0f} MB  "
           f"{args.signal} {summary['signal_ms_per_frame']:.2f} ms/frame  (flow {args.flow})")

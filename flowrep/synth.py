@@ -3,10 +3,10 @@
 Owns the scene generator used for training (and for the demo's example clips): a stick figure with a
 textured body performs one of several exercises at a random tempo, with pauses, seen from a random
 camera roll and distance, over a textured background, with camera shake, lighting drift, sensor
-noise, JPEG artefacts, a swaying hand-held camera and an unrelated moving object. Textured blobs moved to and fro or in circles
-stand for everything else people repeat (painting, stirring, sawing). Each frame's label is the
-velocity of the figure's moving mass (parts weighted by area × speed), so the CNN learns the
-direction of what moves most, not of the camera, the noise or the ball rolling past.
+noise, JPEG artefacts, a swaying hand-held camera and an unrelated moving object. Textured blobs
+moved to and fro or in circles stand for everything else people repeat (painting, stirring, sawing).
+Each frame's label is the velocity of the figure's moving mass (parts weighted by area × speed), so
+the CNN learns the direction of what moves most, not of the camera, the noise or the ball rolling past.
 """
 from __future__ import annotations
 
@@ -230,7 +230,8 @@ def _phase_track(rng: np.random.Generator, n_frames: int, fps: float, period_s: 
     return np.array(phases), int(math.floor(phases[-1] + 1e-9))
 
 
-def _parts(screen: dict[str, np.ndarray], body_px: float, thickness: float) -> list[tuple[np.ndarray, np.ndarray, float]]:
+def _parts(screen: dict[str, np.ndarray], body_px: float,
+           thickness: float) -> list[tuple[np.ndarray, np.ndarray, float]]:
     """The figure as (end, end, width in px) segments: what is drawn, and what the label weighs."""
     if "patch" in screen:
         centre = screen["patch"]

@@ -176,7 +176,8 @@ class AnnotatedVideoWriter:
                     writer = imageio_ffmpeg.write_frames(
                         str(self.path), (image.shape[1], image.shape[0]), pix_fmt_in="yuv420p", fps=self.fps,
                         codec="libx264", macro_block_size=2, ffmpeg_log_level="error",
-                        output_params=["-preset", "ultrafast", "-crf", "27", "-threads", "1", "-movflags", "+faststart"])
+                        output_params=["-preset", "ultrafast", "-crf", "27", "-threads", "1",
+                                       "-movflags", "+faststart"])
                     writer.send(None)
                 # OpenCV's BT.601 conversion is twice as fast as ffmpeg's bgr24 path, and halves the piped bytes.
                 writer.send(cv2.cvtColor(image, cv2.COLOR_BGR2YUV_I420))
