@@ -91,11 +91,13 @@ def load_model(path: Path | str = DEFAULT_WEIGHTS) -> FlowNet:
 
 class Classifier:
     """Runs the CNN on one colour-coded flow image at a time, as a frozen TorchScript graph
-    (about 40 % faster than eager mode for single frames on a CPU)."""
+    (about 40 % faster than eager mode for single frames on a CPU), in channels-last layout: the
+    input already is (an H×W×3 image viewed as 3×H×W), and a network in the other layout converts
+    every tensor between them, which took the forward pass from 0.26 to 0.46 ms on this repo's CPU."""
 
     def __init__(self, path: Path | str = DEFAULT_WEIGHTS) -> None:
-        model = load_model(path)
-        example = torch.zeros(1, 3, INPUT_SIZE, INPUT_SIZE)
+        model = load_model(path).to(memory_format=torch.channels_last)
+        example = torch.zeros(1, 3, INPUT_SIZE, INPUT_SIZE).contiguous(memory_format=torch.channels_last)
         # TorchScript is deprecated in favour of torch.compile, which needs a compiler at run time;
         # with torch pinned to 2.13 the traced graph stays the fastest plain-CPU option.
         with torch.inference_mode(), warnings.catch_warnings():

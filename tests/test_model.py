@@ -8,7 +8,7 @@ import pytest
 import torch
 from safetensors.torch import save_file
 
-from flowrep.model import DEFAULT_WEIGHTS, Classifier, FlowNet, WeightsError, load_model
+from flowrep.model import DEFAULT_WEIGHTS, Classifier, FlowNet, WeightsError, letterbox, load_model, to_tensor
 
 
 def test_shipped_weights_are_small_safetensors_and_classify() -> None:
@@ -49,3 +49,16 @@ def test_forward_pass_is_deterministic() -> None:
     image = np.random.default_rng(0).integers(0, 255, (64, 64, 3), dtype=np.uint8)
     assert np.array_equal(classifier(image), classifier(image))
     assert torch.get_num_threads() >= 1
+
+
+def test_the_fast_frozen_classifier_reads_flow_as_the_trained_network_does() -> None:
+    """The live classifier runs a frozen graph in another memory layout; its probabilities must be
+    the trained network's, on real-looking flow of any shape."""
+    model = load_model()
+    classifier = Classifier()
+    rng = np.random.default_rng(1)
+    for shape in ((72, 128, 3), (128, 96, 3), (64, 64, 3)):
+        image = rng.integers(0, 255, shape, dtype=np.uint8)
+        with torch.inference_mode():
+            expected = torch.softmax(model(to_tensor(letterbox(image)[None])), dim=1)[0].numpy()
+        assert np.allclose(classifier(image), expected, atol=1e-5)
