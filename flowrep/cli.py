@@ -71,7 +71,8 @@ _BENCH_COLUMNS = (("clip", 40), ("true", 6), ("pred", 6), ("diff", 6), ("missed"
 def _bench_row(cells: list[object]) -> str:
     """One line of the bench table: the clip name left-aligned, every other cell right-aligned."""
     (_, name_width), *rest = _BENCH_COLUMNS
-    return f"{cells[0]!s:{name_width}s}" + "".join(f" {cell!s:>{width}s}" for cell, (_, width) in zip(cells[1:], rest))
+    aligned = (f" {cell!s:>{width}s}" for cell, (_, width) in zip(cells[1:], rest))
+    return f"{cells[0]!s:{name_width}s}" + "".join(aligned)
 
 
 def _print_clip(score: ClipScore) -> None:

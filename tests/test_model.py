@@ -53,7 +53,7 @@ def test_forward_pass_is_deterministic() -> None:
 
 def test_the_fast_frozen_classifier_reads_flow_as_the_trained_network_does() -> None:
     """The live classifier runs a frozen graph in another memory layout; its probabilities must be
-    the trained network's, on real-looking flow of any shape."""
+    the trained network's, for flow images of any shape."""
     model = load_model()
     classifier = Classifier()
     rng = np.random.default_rng(1)
