@@ -66,7 +66,7 @@ class Label:
 
 class RepMatch(NamedTuple):
     """Counted reps against the true ones, in time: each true rep's end pairs with at most one
-    counted rep ending within three quarters of a rep of it."""
+    counted rep ending near it (see `match_reps`)."""
 
     missed: int  # true reps no counted rep ended near
     extra: int  # counted reps that ended near no true rep
@@ -74,7 +74,7 @@ class RepMatch(NamedTuple):
 
 def match_reps(true_ends_s: list[float], counted_ends_s: list[float]) -> RepMatch:
     """Pairs counted rep ends with true ones in time order; a true end accepts a counted end within
-    three quarters of the spacing to its nearer neighbour: the counter may close a cycle at its other
+    `_MATCH_SHARE` of the spacing to its nearer neighbour: the counter may close a cycle at its other
     turn, or at a rhythm's own phase, up to half a rep or more from where the labels put its end."""
     true, counted = sorted(true_ends_s), sorted(counted_ends_s)
     gaps = np.diff(true)
