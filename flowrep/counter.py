@@ -90,6 +90,7 @@ class CounterSettings:
     rhythm_reversal: float = -0.2  # s this correlated one speed pulse apart turns over between pulses
     rhythm_whole_rep_s: float = 0.25  # a rhythm this fast makes one rep per cycle
     rhythm_velocity_share: float = 0.2  # share of the mean velocity's variance that must repeat
+    rhythm_speed_longest_s: float = 0.5  # a speed rhythm slower than this is phases of a rep, not reps
     rhythm_still_probability: float = 0.5  # a speed or velocity rhythm turns only while P(still) is below
     rhythm_turns_per_cycle: float = 0.5  # … and needs s to turn this often per cycle (twice for a back-and-forth)
 
@@ -476,8 +477,10 @@ class _Rhythm:
             return lag is not None and not turns_over(lag) and self._reading_turns(lag * frame_s)
 
         if not np.isnan(history.column(_History.SPEED)).any():
-            speed = autocorrelation(_History.SPEED, floor=0.0)
+            speed_lags = min(max_lag, math.ceil(cfg.rhythm_speed_longest_s / frame_s))
+            speed = autocorrelation(_History.SPEED, floor=0.0, lags=speed_lags)
             lag = None if speed is None else _first_peak(speed, shortest_lag, cfg)
+            lag = None if lag is None or lag * frame_s >= cfg.rhythm_speed_longest_s else lag
             if plausible(lag):
                 return lag * frame_s, False
         lag = self._fast_velocity_lag(autocorrelation, shortest_lag, frame_s)
