@@ -27,7 +27,9 @@ when it is given. Some fast motions repeat their direction pattern only every ot
 alternating feet of speed steps), yet every rep is one pulse of speed. A speed period counts only
 where s does not reverse between pulses: a back-and-forth (a squat's down and up) makes two speed
 pulses per rep, with s opposite at one pulse's lag. A rhythm faster than `rhythm_whole_rep_s`
-makes one rep per cycle: no rep has two distinct halves in so little time.
+makes one rep per cycle: no rep has two distinct halves in so little time. A speed period longer
+than `rhythm_speed_longest_s` is not a rhythm of reps: a slow rep with several phases (a burpee
+crouches, stands, jumps and lands) pulses in speed once a phase, and the reading follows the rep.
 
 For such fast rhythms only, the frame's mean flow velocity (the mean of its coarse field) is the
 last resort: a rope skipper whose steps the classifier cannot resolve still sways the image left and

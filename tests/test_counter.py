@@ -211,6 +211,25 @@ def test_fast_steps_whose_direction_repeats_every_other_step_are_counted_by_thei
     assert steps - 21 <= run(frames, speeds=speeds).count <= steps
 
 
+@pytest.mark.parametrize(("n", "phase_s", "pause_s"), [(8, 0.75, 0.2), (10, 0.5, 0.1), (6, 0.9, 0.3)])
+def test_burpees_count_once_each_though_their_speed_pulses_four_times(n: int, phase_s: float, pause_s: float) -> None:
+    # A burpee crouches, stands, jumps and lands: four pulses of speed a rep, while the reading
+    # turns only twice (down; up, up; down). The speed's rhythm is a phase of the rep, not a rep.
+    phases = [(STILL, 1.0)]
+    for _ in range(n):
+        for direction in (DOWN, UP, UP, DOWN):
+            phases += [(direction, phase_s), (STILL, pause_s)]
+    frames, speeds = [], []
+    for probabilities, seconds in phases + [(STILL, 1.0)]:
+        length = round(seconds * FPS)
+        for i in range(length):
+            frames.append((len(frames) / FPS, probabilities))
+            moving = probabilities is not STILL
+            speeds.append(0.02 + (np.sin(np.pi * (i + 0.5) / length) if moving else 0.0))
+    assert run(frames).count == n
+    assert run(frames, speeds=speeds).count == n
+
+
 @pytest.mark.parametrize("scenario", ["steady", "pauses", "slow and fast", "jitter", "still", "two halves"])
 def test_the_mean_speed_changes_nothing_where_the_direction_shows_the_reps(scenario: str) -> None:
     # Each rep's down and up are two pulses of speed: they must not be counted as two reps.
