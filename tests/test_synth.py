@@ -13,7 +13,7 @@ def _joints(exercise: Exercise, phase: float) -> np.ndarray:
 
 
 # The burpee never rises from its crouch: it leaps to the top of its jump in one frame. Mended and
-# retrained on six seeds, it counted real clips worse on average, so it stays (weights/README.md).
+# retrained on six seeds, it counted QUVA worse on average, so it stays (weights/README.md).
 _KNOWN_LEAPS = {"burpee"}
 
 
