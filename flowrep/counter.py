@@ -479,6 +479,8 @@ class _Rhythm:
             return lag is not None and not turns_over(lag) and self._reading_turns(lag * frame_s)
 
         if not np.isnan(history.column(_History.SPEED)).any():
+            # One lag past the bound, so that a peak just under it can be confirmed; the refined
+            # (sub-frame) lag is then checked against the bound itself.
             speed_lags = min(max_lag, math.ceil(cfg.rhythm_speed_longest_s / frame_s))
             speed = autocorrelation(_History.SPEED, floor=0.0, lags=speed_lags)
             lag = None if speed is None else _first_peak(speed, shortest_lag, cfg)
