@@ -38,7 +38,7 @@ import pandas as pd  # plotly imports pandas lazily; two threads doing that at o
 
 from flowrep import viz
 from flowrep.model import DEFAULT_WEIGHTS, WeightsError
-from flowrep.pipeline import ClipResult, FrameError, FrameResult, Session, count_clip
+from flowrep.pipeline import ClipResult, FrameError, FrameResult, FrameSizeChanged, Session, count_clip
 from flowrep.signals import ProbabilitySource, make_signal
 from flowrep.video import MAX_FRAME_SIDES, VideoError, probe
 from flowrep.history import History, HistoryError
@@ -266,10 +266,12 @@ class FlowRepApp:
         t = live.timestamp(arrived)
         try:
             result = live.session.process(frame, t)
-        except FrameError as error:  # e.g. the camera switched resolution: start a new set
+        except FrameSizeChanged as error:  # the camera switched resolution: start a new set
             live.new_set()
             result = live.session.process(frame, live.timestamp(arrived))
             status = f"The camera changed ({error}); a new set has started."
+        except FrameError as error:
+            return gr.skip(), gr.skip(), gr.skip(), f"**The camera's picture cannot be counted:** {error}.", live
         live.times.append(result.time_s)
         live.probabilities.append(result.probabilities)
         view = _view(frame, result, result.count)
@@ -723,9 +725,11 @@ class WorkoutPage:
             live.session = live.session or self.engine.new_session()
             try:
                 result = live.session.process(frame, live.timestamp(arrived))
-            except FrameError:  # e.g. the camera switched resolution: a new set, the runner goes on
+            except FrameSizeChanged:  # the camera switched resolution: a new set, the runner goes on
                 live.session.reset()
                 result = live.session.process(frame, live.timestamp(arrived))
+            except FrameError as error:
+                return self._outputs(live, arrived, [], status=f"**The camera's picture cannot be counted:** {error}.")
             runner = live.runner
             cues = runner.update(live.clock(arrived), result.count) if runner is not None else []
             self._new_set_if_asked(live, cues)

@@ -17,6 +17,8 @@ FlowMethod = Literal["dis", "farneback"]
 
 #: Longer side, in pixels, of the grey frame that flow is computed on.
 DEFAULT_FLOW_SIZE = 128
+#: Shortest side, in pixels, of any flow grid: OpenCV's DIS crashes the process on thinner ones (128×28).
+MIN_FLOW_SIDE = 32
 #: Side of the coarse grid of block-mean flow that the counter compares cycles with.
 COARSE_GRID = 6
 #: Speed (in frame diagonals per second) shown at full brightness. Fixed, never per frame, so
@@ -35,9 +37,10 @@ _FRAMING_DECISION_S = 0.2
 
 
 def flow_shape(width: int, height: int, long_side: int = DEFAULT_FLOW_SIZE) -> tuple[int, int]:
-    """(width, height) of the flow grid for a frame, longer side = long_side, aspect kept."""
+    """(width, height) of the flow grid for a frame, longer side = long_side, aspect kept (but no side
+    under MIN_FLOW_SIDE, whatever the frame: the video limits keep real clips well inside it)."""
     scale = long_side / max(width, height)
-    return max(8, round(width * scale)), max(8, round(height * scale))
+    return max(MIN_FLOW_SIDE, round(width * scale)), max(MIN_FLOW_SIDE, round(height * scale))
 
 
 def to_small_grey(frame_bgr: np.ndarray, size: tuple[int, int]) -> np.ndarray:

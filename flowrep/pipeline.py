@@ -18,7 +18,7 @@ import torch
 from .counter import CounterSettings, Rep, RepCounter
 from .flow import DEFAULT_FLOW_SIZE, Box, EncodedFlow, FlowEncoder, FlowMethod
 from .signals import ProbabilitySource, SignalName, make_signal
-from .video import ClipReader, VideoError
+from .video import ClipReader, VideoError, frame_shape_problem
 
 STILL = np.array([0.0, 1.0, 0.0])
 #: A pause in a live stream longer than this (the camera stopped, then started again) starts the
@@ -28,6 +28,10 @@ STREAM_GAP_S = 1.0
 
 class FrameError(ValueError):
     """A frame the session cannot take (wrong type, wrong shape, or a new size mid-stream)."""
+
+
+class FrameSizeChanged(FrameError):
+    """A frame of another size than the stream's first: a camera that switched resolution starts a new set."""
 
 
 @dataclass(frozen=True)
@@ -82,10 +86,12 @@ class Session:
         """Takes the next frame (BGR, or grey) and its timestamp in seconds."""
         image = _as_bgr(frame)
         size = (image.shape[1], image.shape[0])
+        if problem := frame_shape_problem(*size):
+            raise FrameError(problem)
         if self._size is None:
             self._size = size
         elif size != self._size:
-            raise FrameError(f"frame size changed from {self._size[0]}×{self._size[1]} to {size[0]}×{size[1]}")
+            raise FrameSizeChanged(f"frame size changed from {self._size[0]}×{self._size[1]} to {size[0]}×{size[1]}")
         dt = 0.0 if self._last_time is None else time_s - self._last_time
         if self._last_time is not None and dt <= 0:
             raise FrameError(f"timestamps must increase ({time_s:.3f} s after {self._last_time:.3f} s)")

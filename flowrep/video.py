@@ -1,7 +1,8 @@
 """Video input: opening and validating clips, and streaming their frames with timestamps.
 
-Owns every decision about what counts as a usable clip (readable, enough frames, not too large, one
-frame size) and the one-line messages users see when it is not. Frames are read on a background
+Owns every decision about what counts as a usable clip and the one-line messages users see when it
+is not: one allow-list of containers (recognised by the file's first bytes, never its name) and video
+codecs, one set of frame-shape limits, enough frames, one frame size. Frames are read on a background
 thread into a small bounded queue, so decoding overlaps processing and memory stays flat.
 """
 from __future__ import annotations
@@ -22,6 +23,16 @@ import numpy as np
 
 #: Largest frame accepted, as (long side, short side): full HD in either orientation.
 MAX_FRAME_SIDES = (1920, 1080)
+#: Smallest side of a frame accepted, in pixels: below it there is too little picture to count.
+MIN_FRAME_SIDE = 64
+#: Longest side over shortest side accepted: a wider strip holds no person, and shrinks to a flow grid
+#: too thin for the flow (OpenCV's DIS crashes the process on a 128×28 grid).
+MAX_ASPECT = 4.0
+#: Video codecs accepted, as OpenCV's FFmpeg backend names them (lower case): H.264, H.265, MPEG-4
+#: part 2, VP8, VP9, AV1 and Motion JPEG, what cameras, phones and browsers record.
+ACCEPTED_CODECS = frozenset({"h264", "avc1", "hevc", "hev1", "hvc1", "h265", "fmp4", "mp4v", "xvid", "divx",
+                             "dx50", "vp80", "vp90", "vp08", "vp09", "av01", "mjpg"})
+ACCEPTED_CONTAINERS_TEXT = "mp4, mov, m4v, webm, mkv or avi"
 #: Frame rate assumed when a container does not say (or says something absurd).
 FALLBACK_FPS = 30.0
 _PREFETCH_FRAMES = 8
@@ -52,13 +63,54 @@ class Frame:
     image: np.ndarray  # BGR uint8, H×W×3
 
 
-def check_frame_size(path: str | os.PathLike, width: int, height: int) -> None:
+def frame_shape_problem(width: int, height: int) -> str | None:
+    """Why frames of this size cannot be counted, or None if they can."""
     long_limit, short_limit = MAX_FRAME_SIDES
-    if max(width, height) > long_limit or min(width, height) > short_limit:
-        raise VideoError(
-            path, f"frames are {width}×{height}, larger than the {long_limit}×{short_limit} limit; "
-            "downscale the clip first"
-        )
+    long_side, short_side = max(width, height), min(width, height)
+    if long_side > long_limit or short_side > short_limit:
+        return f"frames are {width}×{height}, larger than the {long_limit}×{short_limit} limit; downscale the clip first"
+    if short_side < MIN_FRAME_SIDE:
+        return f"frames are {width}×{height}, smaller than {MIN_FRAME_SIDE} pixels on a side"
+    if long_side > MAX_ASPECT * short_side:
+        return f"frames are {width}×{height}, more than {MAX_ASPECT:g} times as wide as high (or high as wide)"
+    return None
+
+
+def check_frame_size(path: str | os.PathLike, width: int, height: int) -> None:
+    if problem := frame_shape_problem(width, height):
+        raise VideoError(path, problem)
+
+
+# The first bytes of the containers accepted. ISO media (mp4, mov, m4v) opens with a box whose type
+# is at bytes 4–8; Matroska (webm, mkv) with the EBML magic; AVI with a RIFF header of form "AVI ".
+_ISO_FIRST_BOXES = (b"ftyp", b"moov", b"mdat", b"free", b"skip", b"wide", b"pnot")
+_MATROSKA_MAGIC = b"\x1aE\xdf\xa3"
+# What some refused files are, to say so in the message.
+_KNOWN_OTHERS = ((b"#EXTM3U", "a playlist (m3u8)"), (b"\x89PNG", "a PNG image"), (b"\xff\xd8\xff", "a JPEG image"),
+                 (b"GIF8", "a GIF image"), (b"%PDF", "a PDF document"), (b"PK\x03\x04", "a zip archive"))
+
+
+def container_of(head: bytes) -> str | None:
+    """The container a file's first bytes (at least 12) announce, if it is one accepted."""
+    if len(head) >= 12 and head[4:8] in _ISO_FIRST_BOXES:
+        return "iso-media"
+    if head.startswith(_MATROSKA_MAGIC):
+        return "matroska"
+    if head[:4] == b"RIFF" and head[8:12] == b"AVI ":
+        return "avi"
+    return None
+
+
+def _refused_content(head: bytes) -> str:
+    what = next((name for magic, name in _KNOWN_OTHERS if head.lstrip().startswith(magic)), None)
+    if what is None:
+        what = "text" if head and all(b in b"\t\n\r" or 32 <= b < 127 for b in head) else "not a video"
+    return f"this file is {what}, not a video we accept ({ACCEPTED_CONTAINERS_TEXT})"
+
+
+def _codec_name(capture: cv2.VideoCapture) -> str:
+    fourcc = int(capture.get(cv2.CAP_PROP_FOURCC)) & 0xFFFFFFFF
+    return fourcc.to_bytes(4, "little").decode("latin-1").strip("\x00 ").lower()
 
 
 def _open(path: str | os.PathLike) -> cv2.VideoCapture:
@@ -69,11 +121,20 @@ def _open(path: str | os.PathLike) -> cv2.VideoCapture:
         raise VideoError(path, "not a file")
     if file.stat().st_size == 0:
         raise VideoError(path, "the file is empty")
+    with file.open("rb") as handle:
+        head = handle.read(64)
+    if container_of(head) is None:  # by content: a playlist named .mp4 would make FFmpeg read other files
+        raise VideoError(path, _refused_content(head))
     # One decoding thread: frames are already decoded on a thread of their own, beside the counting;
     # ffmpeg's extra threads spent a quarter more CPU for the same frames, which 2 cores cannot spare.
     capture = cv2.VideoCapture(str(file), cv2.CAP_FFMPEG, [cv2.CAP_PROP_N_THREADS, 1])
     if not capture.isOpened():
         raise VideoError(path, "not a readable video (unknown format, or a damaged or truncated file)")
+    codec = _codec_name(capture)
+    if codec not in ACCEPTED_CODECS:
+        capture.release()
+        raise VideoError(path, f"its video codec ({codec or 'unknown'}) is not one we accept "
+                         "(H.264, H.265, MPEG-4, VP8, VP9, AV1 or Motion JPEG)")
     return capture
 
 

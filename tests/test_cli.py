@@ -29,7 +29,7 @@ def test_count_prints_each_clip_and_json_gives_the_reps(clips: dict[str, Path]) 
 
 BAD = {
     "missing": "no such file",
-    "text": "not a readable video",
+    "text": "this file is text, not a video we accept",
     "empty": "empty",
     "truncated": "not a readable video",
     "one_frame": "1 readable frame; at least 2",
@@ -54,7 +54,7 @@ def test_json_mode_reports_errors_per_clip(clips: dict[str, Path]) -> None:
     run = flowrep("count", "--json", str(clips["text"]), str(clips["good"]))
     rows = [json.loads(line) for line in run.stdout.splitlines()]
     assert run.returncode == 2
-    assert rows[0] == {"file": str(clips["text"]), "error": rows[0]["error"]} and "readable" in rows[0]["error"]
+    assert rows[0] == {"file": str(clips["text"]), "error": rows[0]["error"]} and "not a video" in rows[0]["error"]
     assert rows[1]["count"] == 4
 
 
