@@ -16,9 +16,9 @@ import csv
 import math
 import resource
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Callable, NamedTuple
+from typing import Callable, Iterable, Iterator, Literal, NamedTuple
 
 import cv2
 import numpy as np
@@ -26,14 +26,14 @@ import numpy as np
 from .flow import EncodedFlow
 from .pipeline import Session, count_clip
 from .signals import ProbabilitySource
-from .video import VideoError
+from .video import Frame, FrameTransform, VideoError, WebcamConditions
 
 #: Grey of the plain frame around a picture shrunk by `farther_camera`.
 _SURROUND_GREY = 90
 
 
-def farther_camera(factor: float) -> Callable[[np.ndarray], np.ndarray]:
-    """A frame filter: the picture shrunk `factor` times into the middle of a plain frame of the
+def farther_camera(factor: float) -> FrameTransform:
+    """A frame transform: each picture shrunk `factor` times into the middle of a plain frame of the
     same size, as if the camera stood that many times as far away (a plain surround, no new scene)."""
     if factor < 1.0:
         raise ValueError(f"the camera can only move farther away (factor {factor} < 1)")
@@ -46,7 +46,10 @@ def farther_camera(factor: float) -> Callable[[np.ndarray], np.ndarray]:
         out[y0:y0 + small_h, x0:x0 + small_w] = cv2.resize(frame, (small_w, small_h), interpolation=cv2.INTER_AREA)
         return out
 
-    return shrink
+    def transform(frames: Iterable[Frame]) -> Iterator[Frame]:
+        return (replace(frame, image=shrink(frame.image)) for frame in frames)
+
+    return transform
 
 
 #: How far (a share of the spacing of the true reps) a counted rep's end may be from its true one.
@@ -132,12 +135,44 @@ class TimedSignal:
         return 1000 * self.seconds / max(1, self.calls)
 
 
+BenchMode = Literal["file", "webcam"]
+
+
+@dataclass(frozen=True)
+class BenchOptions:
+    """How a folder is counted: `file` mode counts each clip as a file is counted (the whole clip's
+    evidence), `webcam` mode as a browser webcam would deliver it, through the live counter; `farther`
+    films every clip as from that many times as far."""
+
+    mode: BenchMode = "file"
+    flow_method: str = "dis"
+    farther: float = 1.0
+
+    def transform(self) -> FrameTransform | None:
+        steps = [farther_camera(self.farther)] if self.farther > 1.0 else []
+        if self.mode == "webcam":
+            steps.append(WebcamConditions())
+        if not steps:
+            return None
+
+        def chain(frames: Iterable[Frame]) -> Iterable[Frame]:
+            for step in steps:
+                frames = step(frames)
+            return frames
+
+        return chain
+
+
 @dataclass
 class BenchReport:
     clips: list[ClipScore] = field(default_factory=list)
     wall_seconds: float = 0.0
     signal_ms_per_frame: float = 0.0
-    farther: float = 1.0  # the clips were counted as if filmed from this many times as far
+    options: BenchOptions = field(default_factory=BenchOptions)
+
+    @property
+    def farther(self) -> float:  # the clips were counted as if filmed from this many times as far
+        return self.options.farther
 
     @property
     def mae(self) -> float:
@@ -172,7 +207,7 @@ class BenchReport:
 
     def as_json(self) -> dict[str, object]:
         timing = self.timing
-        return {"clips": [c.as_json() for c in self.clips], "mae": round(self.mae, 4),
+        return {"mode": self.options.mode, "clips": [c.as_json() for c in self.clips], "mae": round(self.mae, 4),
                 "obo": round(self.obo, 4), "fps": round(self.fps, 1), "peak_rss_mb": round(peak_rss_mb(), 1),
                 "signal_ms_per_frame": round(self.signal_ms_per_frame, 3), "count_delay_s": self.count_delay_s,
                 **({"timing": timing} if timing else {}),
@@ -212,25 +247,31 @@ def _end_frames(text: str | None, labels: Path, line: int) -> list[int] | None:
         raise LabelsError(f"{labels}, line {line}: cycle_end_frames must be frame numbers, not {text!r}") from None
 
 
-def run_bench(folder: Path, signal: ProbabilitySource, flow_method: str = "dis",
-              on_clip: Callable[[ClipScore], None] | None = None, farther: float = 1.0) -> BenchReport:
-    """Counts every clip of folder/labels.csv with the live counter, in this process (as if filmed
-    from `farther` times as far away, when that is over 1)."""
-    frame_filter = farther_camera(farther) if farther > 1.0 else None
-    timed = TimedSignal(signal)
-    session = Session(timed, flow_method=flow_method)
-    report = BenchReport(farther=farther)
+def score_clip(folder: Path, label: Label, session: Session, options: BenchOptions) -> ClipScore:
+    """Counts one labelled clip as `options` say and scores it; a clip that cannot be read scores 0,
+    with its error."""
     started = time.perf_counter()
-    for label in read_labels(folder):
-        clip_started = time.perf_counter()
-        try:
-            result = count_clip(folder / label.file, session, frame_filter=frame_filter)
-            match = None if label.end_frames is None else match_reps(
-                [frame / result.fps for frame in label.end_frames], [rep.end_s for rep in result.reps])
-            score = ClipScore(label.file, label.count, result.count, result.seconds, result.frames,
-                              delays_s=[rep.counted_s - rep.end_s for rep in result.reps], match=match)
-        except VideoError as error:
-            score = ClipScore(label.file, label.count, 0, time.perf_counter() - clip_started, 0, str(error))
+    try:
+        result = count_clip(folder / label.file, session, transform=options.transform(),
+                            live=options.mode == "webcam")
+    except VideoError as error:
+        return ClipScore(label.file, label.count, 0, time.perf_counter() - started, 0, str(error))
+    match = None if label.end_frames is None else match_reps(
+        [frame / result.fps for frame in label.end_frames], [rep.end_s for rep in result.reps])
+    return ClipScore(label.file, label.count, result.count, result.seconds, result.frames,
+                     delays_s=[rep.counted_s - rep.end_s for rep in result.reps], match=match)
+
+
+def run_bench(folder: Path, signal: ProbabilitySource, options: BenchOptions = BenchOptions(),
+              on_clip: Callable[[ClipScore], None] | None = None) -> BenchReport:
+    """Counts every clip of folder/labels.csv as `options` say, in this process."""
+    labels = read_labels(folder)
+    timed = TimedSignal(signal)
+    session = Session(timed, flow_method=options.flow_method)
+    report = BenchReport(options=options)
+    started = time.perf_counter()
+    for label in labels:
+        score = score_clip(folder, label, session, options)
         report.clips.append(score)
         if on_clip is not None:
             on_clip(score)

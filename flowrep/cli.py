@@ -11,7 +11,7 @@ import json
 import sys
 from pathlib import Path
 
-from .bench import BenchReport, ClipScore, LabelsError, run_bench
+from .bench import BenchOptions, BenchReport, ClipScore, LabelsError, run_bench
 from .model import DEFAULT_WEIGHTS, WeightsError
 from .pipeline import FrameError, Session, count_clip
 from .signals import ProbabilitySource, make_signal
@@ -86,7 +86,8 @@ def _print_clip(score: ClipScore) -> None:
 def _bench(args: argparse.Namespace) -> int:
     print(_bench_row([name for name, _ in _BENCH_COLUMNS]))
     try:
-        report: BenchReport = run_bench(Path(args.folder), _signal(args), args.flow, _print_clip, args.farther)
+        options = BenchOptions("webcam" if args.webcam else "file", args.flow, args.farther)
+        report: BenchReport = run_bench(Path(args.folder), _signal(args), options, _print_clip)
     except LabelsError as error:
         print(f"flowrep: {error}", file=sys.stderr)
         return EXIT_BAD_INPUT
@@ -94,6 +95,9 @@ def _bench(args: argparse.Namespace) -> int:
     if report.farther > 1.0:
         print(f"\n(every clip filmed as from {report.farther:g} times as far: "
               "the picture shrunk into a plain frame)", end="")
+    if options.mode == "webcam":
+        print("\n(every clip as a browser webcam delivers it, counted live: 10 frames/s, long side at most "
+              "640 px, JPEG quality 70, jittered timestamps)", end="")
     print(f"\n{len(report.clips)} clips  MAE {summary['mae']:.3f}  OBO {summary['obo']:.2f}  "
           f"{summary['fps']:.0f} frames/s  peak RSS {summary['peak_rss_mb']:.0f} MB  "
           f"{args.signal} {summary['signal_ms_per_frame']:.2f} ms/frame  (flow {args.flow})")
@@ -230,6 +234,10 @@ def _parser() -> argparse.ArgumentParser:
     bench.add_argument("--farther", type=_at_least_one, default=1.0, metavar="F",
                        help="count each clip as if filmed from F times as far (the picture shrunk F times "
                        "into a plain grey frame); default 1, the clips as they are")
+    bench.add_argument("--webcam", action="store_true",
+                       help="count each clip as a browser webcam delivers it (about 10 frames/s, long side at "
+                       "most 640 px, JPEG quality 70, jittered timestamps) with the live counter; default: "
+                       "as a file, with the whole clip's evidence")
     engine_options(bench)
     bench.set_defaults(run=_bench)
 

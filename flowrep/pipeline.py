@@ -18,7 +18,7 @@ import torch
 from .counter import CounterSettings, Rep, RepCounter
 from .flow import DEFAULT_FLOW_SIZE, Box, EncodedFlow, FlowEncoder, FlowMethod
 from .signals import ProbabilitySource, SignalName, make_signal
-from .video import ClipReader, VideoError, frame_shape_problem
+from .video import ClipReader, FrameTransform, VideoError, frame_shape_problem
 
 STILL = np.array([0.0, 1.0, 0.0])
 #: A pause in a live stream longer than this (the camera stopped, then started again) starts the
@@ -155,13 +155,14 @@ class ClipResult:
 
 
 FrameCallback = Callable[[int, int, FrameResult, np.ndarray], None]
-FrameFilter = Callable[[np.ndarray], np.ndarray]
 
 
-def count_clip(path: str | Path, session: Session | None = None,
-               on_frame: FrameCallback | None = None, frame_filter: FrameFilter | None = None) -> ClipResult:
-    """Counts a clip frame by frame. on_frame(index, total_frames, result, frame) sees every frame;
-    frame_filter, if given, changes each frame before it is counted (the benchmark's camera variants).
+def count_clip(path: str | Path, session: Session | None = None, on_frame: FrameCallback | None = None,
+               transform: FrameTransform | None = None, live: bool = False) -> ClipResult:
+    """Counts a clip frame by frame. on_frame(index, total_frames, result, frame) sees every frame (and
+    the live count); transform, if given, changes the stream of frames before it is counted (the
+    benchmark's camera variants: a farther camera, a browser webcam's delivery). With `live`, the
+    result is the live counter's, as a webcam set would end.
 
     Raises VideoError (with the file and the problem) if the clip cannot be read to its end.
     """
@@ -170,15 +171,14 @@ def count_clip(path: str | Path, session: Session | None = None,
     session = session or Session()
     session.reset()
     frames = 0
-    for frame in reader:
-        image = frame.image if frame_filter is None else frame_filter(frame.image)
+    for frame in reader if transform is None else transform(reader):
         try:
-            result = session.process(image, frame.time_s)
+            result = session.process(frame.image, frame.time_s)
         except FrameError as error:
             raise VideoError(path, f"{error} at frame {frame.index}") from error
         frames += 1
         if on_frame is not None:
-            on_frame(frame.index, reader.info.frame_count, result, image)
+            on_frame(frame.index, reader.info.frame_count, result, frame.image)
     session.finish()
     return ClipResult(str(path), session.count, list(session.reps), frames,
                       time.perf_counter() - started, reader.info.fps)

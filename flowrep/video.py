@@ -7,6 +7,7 @@ thread into a small bounded queue, so decoding overlaps processing and memory st
 """
 from __future__ import annotations
 
+import math
 import os
 
 os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", "-8")  # ffmpeg's per-packet warnings are noise to users
@@ -14,9 +15,9 @@ os.environ.setdefault("OPENCV_LOG_LEVEL", "ERROR")
 
 import queue
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterable, Iterator
 
 import cv2
 import numpy as np
@@ -235,3 +236,42 @@ class ClipReader:
             self._put(VideoError(info.path, f"decoding failed: {str(error).strip().splitlines()[-1]}"))
         finally:
             capture.release()
+
+
+#: A change to a stream of frames on its way to the counter (a farther camera, a webcam's delivery).
+FrameTransform = Callable[[Iterable[Frame]], Iterable[Frame]]
+
+
+@dataclass(frozen=True)
+class WebcamConditions:
+    """A clip's frames as a browser webcam delivers them to the page: about `fps` frames a second (the
+    latest frame at each tick), the long side at most `long_side` pixels, JPEG-compressed at
+    `jpeg_quality`, and timestamps that are arrival times, off by up to `jitter_s` either way. The
+    same clip always gets the same jitter."""
+
+    fps: float = 10.0
+    long_side: int = 640
+    jpeg_quality: int = 70
+    jitter_s: float = 0.015
+    seed: int = 0
+
+    def __call__(self, frames: Iterable[Frame]) -> Iterator[Frame]:
+        rng = np.random.default_rng(self.seed)
+        tick = 1.0 / self.fps
+        due, last_t = 0.0, -math.inf
+        for frame in frames:
+            if frame.time_s + 1e-6 < due:
+                continue
+            due = max(due + tick, frame.time_s + 0.5 * tick)
+            time_s = max(last_t + 1e-3, frame.time_s + rng.uniform(-self.jitter_s, self.jitter_s))
+            last_t = time_s
+            yield replace(frame, time_s=time_s, image=self._deliver(frame.image))
+
+    def _deliver(self, image: np.ndarray) -> np.ndarray:
+        height, width = image.shape[:2]
+        scale = self.long_side / max(height, width)
+        if scale < 1.0:
+            size = (max(1, round(width * scale)), max(1, round(height * scale)))
+            image = cv2.resize(image, size, interpolation=cv2.INTER_AREA)
+        _, jpeg = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, self.jpeg_quality])
+        return cv2.imdecode(jpeg, cv2.IMREAD_COLOR)

@@ -166,7 +166,8 @@ def test_bench_can_film_every_clip_from_farther_away(clips: dict[str, Path], tmp
 def test_a_farther_camera_shrinks_the_picture_into_a_plain_frame_of_the_same_size() -> None:
     frame = np.zeros((90, 160, 3), np.uint8)
     frame[:, :80] = 200  # left half bright
-    far = farther_camera(2.0)(frame)
+    from flowrep.video import Frame
+    far = next(iter(farther_camera(2.0)([Frame(0, 0.0, frame)]))).image
     assert far.shape == frame.shape
     assert (far[:20] == 90).all() and (far[:, :38] == 90).all()  # the plain surround
     assert (far[30:60, 42:78] == 200).all() and (far[30:60, 82:118] == 0).all()  # the picture, half size

@@ -47,6 +47,6 @@ def test_real_clip_is_counted(shared_data: Path, session: Session, folder: str, 
 def test_a_person_filmed_from_across_the_room_is_still_counted(shared_data: Path, session: Session) -> None:
     # The same lunges, filmed as if from twice as far: the person is a fifth of the frame tall.
     name = "lunge_nowva_1.mp4"
-    result = count_clip(shared_data / "exercise" / name, session, frame_filter=farther_camera(2.0))
+    result = count_clip(shared_data / "exercise" / name, session, transform=farther_camera(2.0))
     count, _ = true_count(shared_data / "exercise", name)
     assert abs(result.count - count) <= 1, f"counted {result.count}, labelled {count}"
