@@ -18,18 +18,20 @@ import tempfile
 import time
 from collections import Counter
 from contextlib import contextmanager
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Callable, Iterator, Union
+from typing import Any, Callable, Iterator, Union, cast
 
+import cv2
 import ray
 from ray.exceptions import OutOfMemoryError, RayError, RayTaskError
 from tqdm import tqdm
 
 from .bench import BenchOptions, BenchReport, ClipScore, Label, TimedSignal, read_labels, score_clip
+from .flow import FlowMethod
 from .model import DEFAULT_WEIGHTS
 from .pipeline import Session
-from .signals import make_signal
+from .signals import SignalName, make_signal
 from .video import ClipReader, VideoError
 
 #: `--ray` with no address: a Ray started on this machine for the run, using all its cores.
@@ -43,8 +45,8 @@ CountLine = Union[dict, VideoError]  # a clip's JSON line, or why it could not b
 class Engine:
     """What counts each clip: the same choices as the plain CLI's --signal, --flow, --weights."""
 
-    signal: str = "cnn"
-    flow: str = "dis"
+    signal: SignalName = "cnn"
+    flow: FlowMethod = "dis"
     weights: Path = DEFAULT_WEIGHTS
 
 
@@ -123,7 +125,8 @@ class ClusterBenchReport(BenchReport):
 
 # --- on the workers ---------------------------------------------------------------------------
 
-_engines: dict[tuple[str, str, str], tuple[Session, TimedSignal]] = {}  # one per worker process
+_engines: dict[tuple[str, str, str], tuple[Session, TimedSignal]] = {}  # this worker process's engine
+Work = Callable[[Session], tuple[Union[dict, ClipScore, None], Union[str, None]]]
 
 
 def _engine_here(engine: Engine, weights: bytes | None) -> tuple[Session, TimedSignal, bool]:
@@ -132,12 +135,24 @@ def _engine_here(engine: Engine, weights: bytes | None) -> tuple[Session, TimedS
     if key in _engines:
         return (*_engines[key], False)
     _engines.clear()
+    cv2.setNumThreads(1)  # Ray gives a task one CPU; OpenCV would start a thread per core in every worker
     with tempfile.NamedTemporaryFile(suffix=".safetensors") as file:
         file.write(weights or b"")
         file.flush()
         timed = TimedSignal(make_signal(engine.signal, file.name))
     _engines[key] = (Session(timed, flow_method=engine.flow), timed)
     return (*_engines[key], True)
+
+
+def _measured(engine: Engine, weights: bytes | None, work: Work) -> Counted:
+    """Runs one clip's work on this worker's session; says where, and what it cost."""
+    session, timed, loaded = _engine_here(engine, weights)
+    seconds, calls = timed.seconds, timed.calls
+    value, problem = work(session)
+    context = ray.get_runtime_context()
+    return Counted(value, problem, WorkerId(ray.util.get_node_ip_address(), context.get_node_id(), os.getpid()),
+                   loaded, timed.seconds - seconds, timed.calls - calls,
+                   resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)  # Linux reports KiB
 
 
 @contextmanager
@@ -153,38 +168,29 @@ def _clip_folder_here(folder: str, name: str, data: bytes | None) -> Iterator[Pa
         yield Path(temporary)
 
 
-def _counted(value: dict | ClipScore | None, problem: str | None, loaded: bool, timed: TimedSignal,
-             before: tuple[float, int]) -> Counted:
-    context = ray.get_runtime_context()
-    worker = WorkerId(ray.util.get_node_ip_address(), context.get_node_id(), os.getpid())
-    return Counted(value, problem, worker, loaded, timed.seconds - before[0], timed.calls - before[1],
-                   resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
-
-
 @ray.remote(num_cpus=1, max_retries=1, retry_exceptions=False)
-def _count_task(engine: Engine, weights: bytes | None, clip: str, data: bytes | None, out_dir: str | None) -> Counted:
+def _count_task(engine: Engine, weights: bytes | None, clip: str, out_dir: str | None, data: bytes | None) -> Counted:
     from .cli import count_one  # the plain CLI's own counting of one clip (and its exports)
-    session, timed, loaded = _engine_here(engine, weights)
-    before = (timed.seconds, timed.calls)
-    path = Path(clip)
-    with _clip_folder_here(str(path.parent), path.name, data) as folder:
-        try:
-            line = count_one(str(folder / path.name), session, out_dir)
-        except VideoError as error:
-            return _counted(None, error.problem, loaded, timed, before)
-    return _counted(line, None, loaded, timed, before)
+
+    def count(session: Session) -> tuple[dict | None, str | None]:
+        with _clip_folder_here(str(Path(clip).parent), Path(clip).name, data) as folder:
+            try:
+                return count_one(str(folder / Path(clip).name), session, out_dir), None
+            except VideoError as error:
+                return None, error.problem
+    return _measured(engine, weights, count)
 
 
 @ray.remote(num_cpus=1, max_retries=1, retry_exceptions=False)
-def _score_task(engine: Engine, weights: bytes | None, folder: str, label: Label, options: BenchOptions,
-                data: bytes | None) -> Counted:
-    session, timed, loaded = _engine_here(engine, weights)
-    before = (timed.seconds, timed.calls)
-    with _clip_folder_here(folder, label.file, data) as here:
-        score = score_clip(here, label, session, options)
-        if score.error:  # name the clip as the driver knows it, not as a temporary copy
-            score = replace(score, error=score.error.replace(str(here / label.file), str(Path(folder) / label.file)))
-    return _counted(score, None, loaded, timed, before)
+def _score_task(engine: Engine, weights: bytes | None, folder: str, shown_folder: str, label: Label,
+                options: BenchOptions, data: bytes | None) -> Counted:
+    def score(session: Session) -> tuple[ClipScore, None]:
+        with _clip_folder_here(folder, label.file, data) as here:
+            scored = score_clip(here, label, session, options)
+        if scored.error:  # name the clip as the user did, not as this worker or a temporary copy sees it
+            scored = replace(scored, error=scored.error.replace(str(here / label.file), str(Path(shown_folder) / label.file)))
+        return scored, None
+    return _measured(engine, weights, score)
 
 
 # --- on the driver ----------------------------------------------------------------------------
@@ -199,12 +205,48 @@ def connected(address: str | None) -> Iterator[tuple[str, float]]:
         return
     started = time.perf_counter()
     code = {"py_modules": [str(Path(__file__).resolve().parent)]}
-    options = dict(include_dashboard=False, log_to_driver=False, logging_level=logging.ERROR, runtime_env=code)
-    ray.init(**options) if address in (None, LOCAL) else ray.init(address=address, **options)
+    if address in (None, LOCAL):
+        ray.init(include_dashboard=False, log_to_driver=False, logging_level=logging.ERROR, runtime_env=code)
+    else:
+        ray.init(address=address, log_to_driver=False, logging_level=logging.ERROR, runtime_env=code)
     try:
         yield ray.get_runtime_context().gcs_address, time.perf_counter() - started
     finally:
         ray.shutdown()
+
+
+def _weights(engine: Engine) -> ray.ObjectRef | None:
+    """The driver's model, checked here (a bad file is one WeightsError, as in a plain run) and put
+    in the object store once, so every worker loads the same weights wherever flowrep is installed."""
+    make_signal(engine.signal, engine.weights)
+    return ray.put(Path(engine.weights).read_bytes()) if engine.signal == "cnn" else None
+
+
+def _shipped(path: Path, ship_bytes: bool) -> ray.ObjectRef | None:
+    """The clip's bytes in the object store, with `ship_bytes`; raises the plain run's VideoError
+    when this machine cannot read it."""
+    if not ship_bytes:
+        return None
+    try:
+        return ray.put(path.read_bytes())
+    except OSError as error:
+        ClipReader(path)  # raises the error a plain run gives for this path
+        raise VideoError(path, f"cannot be read ({error.strerror})") from None
+
+
+Submit = Callable[[], Union[ray.ObjectRef, Counted]]
+
+
+def _submit(task: Any, clip: Path, ship_bytes: bool, *args: object) -> Submit:
+    """Submits task(*args, bytes or None) for one clip when called; a clip this machine cannot read
+    for shipping is its error at once."""
+    def submit() -> ray.ObjectRef | Counted:
+        try:
+            data = _shipped(clip, ship_bytes)
+        except VideoError as error:
+            return Counted(None, error.problem)
+        return task.remote(*args, data)
+    return submit
 
 
 def _lost(error: RayError) -> str:
@@ -217,7 +259,11 @@ def _lost(error: RayError) -> str:
             "code, a killed worker or a lost node); not counted")
 
 
-Submit = Callable[[], Union["ray.ObjectRef", Counted]]
+def _result(ref: ray.ObjectRef) -> Counted:
+    try:
+        return ray.get(ref)
+    except RayError as error:
+        return Counted(None, _lost(error))
 
 
 def _run_in_order(submits: list[Submit], on_done: Callable[[int, Counted], None]) -> tuple[list[Counted], float]:
@@ -250,46 +296,9 @@ def _run_in_order(submits: list[Submit], on_done: Callable[[int, Counted], None]
     return [r for r in results if r is not None], time.perf_counter() - started
 
 
-def _result(ref: ray.ObjectRef) -> Counted:
-    try:
-        return ray.get(ref)
-    except RayError as error:
-        return Counted(None, _lost(error))
-
-
-def _shipped(path: Path, ship_bytes: bool) -> bytes | None:
-    """The clip's bytes for the workers, with `ship_bytes`; raises the plain run's VideoError when
-    this machine cannot read it."""
-    if not ship_bytes:
-        return None
-    try:
-        return path.read_bytes()
-    except OSError as error:
-        ClipReader(path)  # raises the same error a plain run gives for this path
-        raise VideoError(path, f"cannot be read ({error.strerror})") from None
-
-
-def _weights(engine: Engine) -> "ray.ObjectRef | None":
-    """The driver's model, checked here (a bad file is one WeightsError, as in a plain run) and put
-    in the object store once, so every worker loads the same weights wherever flowrep is installed."""
-    make_signal(engine.signal, engine.weights)
-    return ray.put(Path(engine.weights).read_bytes()) if engine.signal == "cnn" else None
-
-
-def _submit_count(engine: Engine, weights, clip: str, out_dir: str | None, ship_bytes: bool) -> Submit:
-    def submit() -> ray.ObjectRef | Counted:
-        path = Path(clip).resolve()
-        try:
-            data = _shipped(path, ship_bytes)
-        except VideoError as error:
-            return Counted(None, error.problem)
-        return _count_task.remote(engine, weights, str(path), None if data is None else ray.put(data), out_dir)
-    return submit
-
-
 def _as_shown(clip: str, outcome: Counted, out_dir: str | None) -> CountLine:
     """The clip's line as the plain run prints it: the clip and export paths as the user gave them."""
-    if outcome.value is None:
+    if not isinstance(outcome.value, dict):
         return VideoError(clip, outcome.problem or "not counted")
     line = {**outcome.value, "file": clip}
     for key in ("annotated_video", "reps_csv"):
@@ -299,45 +308,30 @@ def _as_shown(clip: str, outcome: Counted, out_dir: str | None) -> CountLine:
 
 
 def count_clips(clips: list[str], engine: Engine = Engine(), address: str | None = None, ship_bytes: bool = False,
-                out_dir: str | None = None, on_clip: Callable[[str, CountLine], None] | None = None
+                out_dir: str | None = None, on_clip: Callable[[str, CountLine], object] | None = None
                 ) -> tuple[list[CountLine], RunSummary]:
     """`flowrep count --ray`: each clip's JSON line (or its VideoError) in input order, as the plain
     run gives them, and where they were counted. on_clip(clip, line) sees each in order as it is ready."""
+    worker_out = None if out_dir is None else str(Path(out_dir).resolve())
+    lines: list[CountLine] = []
+
+    def done(index: int, outcome: Counted) -> None:
+        lines.append(_as_shown(clips[index], outcome, out_dir))
+        if on_clip is not None:
+            on_clip(clips[index], lines[-1])
+
     with connected(address) as (where, startup_s):
         weights = _weights(engine)
-        worker_out = None if out_dir is None else str(Path(out_dir).resolve())
-        submits = [_submit_count(engine, weights, clip, worker_out, ship_bytes) for clip in clips]
-        lines: list[CountLine] = []
-
-        def done(index: int, outcome: Counted) -> None:
-            lines.append(_as_shown(clips[index], outcome, out_dir))
-            if on_clip is not None:
-                on_clip(clips[index], lines[-1])
-
+        submits = [_submit(_count_task, Path(clip).resolve(), ship_bytes, engine, weights, str(Path(clip).resolve()),
+                           worker_out) for clip in clips]
         outcomes, wall_s = _run_in_order(submits, done)
     return lines, RunSummary(where, startup_s, wall_s, outcomes)
 
 
-def _submit_score(engine: Engine, weights, folder: Path, label: Label, options: BenchOptions,
-                  ship_bytes: bool) -> Submit:
-    def submit() -> ray.ObjectRef | Counted:
-        try:
-            data = _shipped(folder.resolve() / label.file, ship_bytes)
-        except VideoError as error:
-            return Counted(ClipScore(label.file, label.count, 0, 0.0, 0, f"{folder / label.file}: {error.problem}"))
-        return _score_task.remote(engine, weights, str(folder.resolve()), label, options,
-                                  None if data is None else ray.put(data))
-    return submit
-
-
 def _score(folder: Path, label: Label, outcome: Counted) -> ClipScore:
-    """The clip's score, its error naming the clip as the user named the folder."""
-    if not isinstance(outcome.value, ClipScore):
-        return ClipScore(label.file, label.count, 0, 0.0, 0, f"{folder / label.file}: {outcome.problem}")
-    error = outcome.value.error
-    if error:
-        error = error.replace(str(folder.resolve() / label.file), str(folder / label.file))
-    return replace(outcome.value, error=error)
+    if isinstance(outcome.value, ClipScore):
+        return outcome.value
+    return ClipScore(label.file, label.count, 0, 0.0, 0, f"{folder / label.file}: {outcome.problem}")
 
 
 def bench_folder(folder: Path, options: BenchOptions = BenchOptions(), engine: Engine = Engine(),
@@ -346,20 +340,20 @@ def bench_folder(folder: Path, options: BenchOptions = BenchOptions(), engine: E
     """`flowrep bench --ray`: the plain bench's report (the same ClipScores, from `score_clip`) with
     the cluster's aggregate frames/s and where each clip was counted. Raises LabelsError as run_bench does."""
     labels = read_labels(folder)
-    engine = replace(engine, flow=options.flow_method)
+    engine = replace(engine, flow=cast(FlowMethod, options.flow_method))  # as run_bench does
+    report = ClusterBenchReport(options=options)
+
+    def done(index: int, outcome: Counted) -> None:
+        report.clips.append(_score(folder, labels[index], outcome))
+        if on_clip is not None:
+            on_clip(report.clips[-1])
+
     with connected(address) as (where, startup_s):
         weights = _weights(engine)
-        submits = [_submit_score(engine, weights, folder, label, options, ship_bytes) for label in labels]
-        report = ClusterBenchReport(options=options)
-
-        def done(index: int, outcome: Counted) -> None:
-            report.clips.append(_score(folder, labels[index], outcome))
-            if on_clip is not None:
-                on_clip(report.clips[-1])
-
-        outcomes, wall_s = _run_in_order(submits, done)
-    report.wall_seconds = wall_s
+        submits = [_submit(_score_task, folder.resolve() / label.file, ship_bytes, engine, weights,
+                           str(folder.resolve()), str(folder), label, options) for label in labels]
+        outcomes, report.wall_seconds = _run_in_order(submits, done)
     calls = sum(o.signal_calls for o in outcomes)
     report.signal_ms_per_frame = 1000 * sum(o.signal_seconds for o in outcomes) / max(1, calls)
-    report.run = RunSummary(where, startup_s, wall_s, outcomes)
+    report.run = RunSummary(where, startup_s, report.wall_seconds, outcomes)
     return report

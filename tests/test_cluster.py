@@ -22,7 +22,7 @@ ray = pytest.importorskip("ray", reason="Ray is not installed: pip install -e '.
 
 from ray.cluster_utils import Cluster  # noqa: E402
 
-from flowrep.bench import BenchOptions, read_labels, run_bench  # noqa: E402
+from flowrep.bench import BenchOptions, run_bench  # noqa: E402
 from flowrep.cluster import Engine, bench_folder, count_clips  # noqa: E402
 from flowrep.pipeline import Session, count_clip  # noqa: E402
 from flowrep.signals import make_signal  # noqa: E402
