@@ -105,7 +105,7 @@ class RunSummary:
     def line(self) -> str:
         nodes = ", ".join(f"{node} {clips} clips" for node, clips in sorted(self.clips_per_node.items()))
         return (f"ray: counted {len(self.outcomes)} clips on {len(self.clips_per_node)} node(s) by "
-                f"{len(self.workers)} workers (model loaded {self.model_loads} times): {nodes}; "
+                f"{len(self.workers)} worker(s) (model loaded {self.model_loads}×): {nodes}; "
                 f"Ray start-up {self.startup_s:.1f} s, counting {self.wall_s:.1f} s")
 
 
