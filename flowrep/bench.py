@@ -102,7 +102,7 @@ class ClipScore:
     seconds: float
     frames: int
     error: str | None = None
-    delays_s: list[float] = field(default_factory=list)  # per rep: count shown − end of its motion
+    delays_s: list[float] = field(default_factory=list)  # live, per rep: count shown − end of its motion
     match: RepMatch | None = None  # None where labels.csv does not say when each rep ends
 
     def as_json(self) -> dict[str, object]:
@@ -258,8 +258,8 @@ def score_clip(folder: Path, label: Label, session: Session, options: BenchOptio
         return ClipScore(label.file, label.count, 0, time.perf_counter() - started, 0, str(error))
     match = None if label.end_frames is None else match_reps(
         [frame / result.fps for frame in label.end_frames], [rep.end_s for rep in result.reps])
-    return ClipScore(label.file, label.count, result.count, result.seconds, result.frames,
-                     delays_s=[rep.counted_s - rep.end_s for rep in result.reps], match=match)
+    delays = [rep.counted_s - rep.end_s for rep in result.reps] if options.mode == "webcam" else []
+    return ClipScore(label.file, label.count, result.count, result.seconds, result.frames, delays_s=delays, match=match)
 
 
 def run_bench(folder: Path, signal: ProbabilitySource, options: BenchOptions = BenchOptions(),

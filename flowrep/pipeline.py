@@ -1,8 +1,9 @@
 """The session: one stream's whole chain, frame in → everything a screen needs out.
 
-Owns the order of the steps (flow → colour coding → probabilities → counter) for one stream, and
-`count_clip`, the one way every caller (CLI, benchmark, upload page) counts a file. Nothing here
-keeps more than a few seconds of state, however long the stream runs.
+Owns the order of the steps (flow → colour coding → probabilities → repetition evidence → counter)
+for one stream, and `count_clip`, the one way every caller (CLI, benchmark, upload page) counts a
+file. A live session (a webcam set) counts reps as they happen; a file is counted on its whole
+clip's evidence, of which the session keeps a few numbers a frame, never the frames.
 """
 from __future__ import annotations
 
@@ -39,8 +40,8 @@ class FrameResult:
     time_s: float
     flow_bgr: np.ndarray | None  # colour-coded flow, true directions; None for the first frame
     probabilities: np.ndarray  # P(down), P(still), P(up)
-    count: int
-    rep: Rep | None  # the rep this frame completed, if any
+    count: int  # live: the reps so far; a file: the reps judged for good so far (final at the end)
+    rep: Rep | None  # the (newest) rep counted at this frame, if any
     crop: Box | None = None  # the part of the frame the CNN looked at (None: all of it)
 
 
@@ -59,20 +60,25 @@ def _as_bgr(frame: np.ndarray) -> np.ndarray:
 
 
 class Session:
-    """Counts one stream of frames (a webcam set, or a clip)."""
+    """Counts one stream of frames: a webcam set (`live`, reps counted as they happen) or a clip
+    (counted on its whole evidence when it ends)."""
 
     def __init__(self, signal: SignalName | ProbabilitySource = "cnn", flow_method: FlowMethod = "dis",
-                 flow_size: int = DEFAULT_FLOW_SIZE, counter_settings: CounterSettings | None = None) -> None:
+                 flow_size: int = DEFAULT_FLOW_SIZE, counter_settings: CounterSettings | None = None,
+                 live: bool = True) -> None:
         torch.set_num_threads(1)  # one small frame at a time: threads cost more than they give
         self._signal = make_signal(signal) if isinstance(signal, str) else signal
         self._encoder = FlowEncoder(flow_method, flow_size)
         self._counter_settings = counter_settings or CounterSettings()
+        self.live = live
         self.reset()
 
-    def reset(self) -> None:
-        """Starts a new set: count 0, no memory of earlier frames."""
+    def reset(self, live: bool | None = None) -> None:
+        """Starts a new set (live or not, as given; otherwise as before): count 0, no memory of
+        earlier frames."""
+        self.live = self.live if live is None else live
         self._encoder.reset()
-        self.counter = RepCounter(self._counter_settings)
+        self.counter = RepCounter(self._counter_settings, live=self.live)
         self.reps: list[Rep] = []
         self._size: tuple[int, int] | None = None
         self._last_time: float | None = None
@@ -109,25 +115,23 @@ class Session:
         self._last_seen = (encoded, probabilities)
         return self._feed(time_s, encoded, probabilities)
 
-    def finish(self) -> Rep | None:
-        """The stream has ended; returns the rep its last frames completed, if any."""
-        return self._record(self.counter.finish())
+    def finish(self) -> list[Rep]:
+        """The stream has ended; returns the reps counted now (a file's are all of them)."""
+        new = self.counter.finish()
+        self.reps = list(self.counter.reps)
+        return new
 
     def _feed(self, time_s: float, encoded: EncodedFlow | None, probabilities: np.ndarray,
               repeated: bool = False) -> FrameResult:
         """Gives the counter one frame's reading; a stream's first frame has no flow, so no motion
-        field, and no speed ("still" has none)."""
+        features."""
+        features = None if encoded is None else encoded.coarse_field
+        new = self.counter.update(time_s, probabilities, features, repeated=repeated)
+        self.reps.extend(new)
+        rep = new[-1] if new else None
         if encoded is None:
-            rep = self.counter.update(time_s, probabilities, None, 0.0, repeated=repeated)
-            return FrameResult(time_s, None, probabilities, self.counter.count, self._record(rep))
-        rep = self.counter.update(time_s, probabilities, encoded.coarse_field, encoded.mean_speed, repeated=repeated)
-        return FrameResult(time_s, encoded.display_bgr, probabilities, self.counter.count, self._record(rep),
-                           encoded.crop)
-
-    def _record(self, rep: Rep | None) -> Rep | None:
-        if rep is not None:
-            self.reps.append(rep)
-        return rep
+            return FrameResult(time_s, None, probabilities, self.counter.count, rep)
+        return FrameResult(time_s, encoded.display_bgr, probabilities, self.counter.count, rep, encoded.crop)
 
 
 @dataclass
@@ -161,15 +165,15 @@ def count_clip(path: str | Path, session: Session | None = None, on_frame: Frame
                transform: FrameTransform | None = None, live: bool = False) -> ClipResult:
     """Counts a clip frame by frame. on_frame(index, total_frames, result, frame) sees every frame (and
     the live count); transform, if given, changes the stream of frames before it is counted (the
-    benchmark's camera variants: a farther camera, a browser webcam's delivery). With `live`, the
-    result is the live counter's, as a webcam set would end.
+    benchmark's camera variants: a farther camera, a browser webcam's delivery). The count and reps
+    are the whole clip's; with `live`, they are the live counter's, as a webcam set would end.
 
     Raises VideoError (with the file and the problem) if the clip cannot be read to its end.
     """
     started = time.perf_counter()
     reader = ClipReader(path)
     session = session or Session()
-    session.reset()
+    session.reset(live=live)
     frames = 0
     for frame in reader if transform is None else transform(reader):
         try:

@@ -172,7 +172,7 @@ def test_api_count_matches_the_cli(server: Server, app_clips: AppClips) -> None:
 def test_api_refuses_bad_clips_with_a_message(server: Server, app_clips: AppClips) -> None:
     from gradio_client import Client, handle_file
     client = Client(server.url, verbose=False)
-    cases = {app_clips.not_video: "not a readable video", app_clips.too_long_mp4: "limit",
+    cases = {app_clips.not_video: "not a video we accept", app_clips.too_long_mp4: "limit",
              app_clips.truncated: "truncated"}
     for clip, words in cases.items():
         with pytest.raises(Exception) as error:
@@ -309,7 +309,7 @@ def test_bad_files_show_a_message_and_the_page_keeps_working(server: Server, con
     page.goto(server.url)
     page.get_by_role("tab", name="Upload a clip").click()
     assert f"{TEST_MAX_UPLOAD_MB} MB" in page.locator("#limits").inner_text()
-    for clip, words in ((app_clips.not_video, "not a readable video"), (app_clips.truncated, "truncated")):
+    for clip, words in ((app_clips.not_video, "not a video we accept"), (app_clips.truncated, "truncated")):
         upload(page, clip)
         status = wait_for_status(page, clip.name)
         assert "Could not" in status and words in status, status

@@ -1,0 +1,414 @@
+"""Repetition evidence: is the motion repeating, and at what period.
+
+Owns the self-similarity of small per-frame motion features: the flow pooled to a coarse grid, less
+its mean over the grid (a camera that pans or sways moves every cell alike; a person does not). For
+each lag, the features are correlated with themselves that many samples earlier over a window of
+sample pairs, mean removed and normalised by the energy at both ends: the mean along one diagonal of
+a self-similarity matrix, as in RepNet. A lag's window is at least the lag itself, so every lag is
+judged on at least one whole period of pairs.
+
+The period is the shortest clear peak of that profile (after a dip below zero) whose correlation is
+within `near` of the best peak's, chosen on the profiles pooled over the last few seconds (so that a
+period and its multiples are told apart on more than one window) and then refined on the frame's own
+window; the strength is the correlation at the period. A sample repeats when the strength reaches
+`min_strength` and the classifier finds the picture moving somewhere in the half period before it
+and in the half period after it: a pause inside a set is part of its reps, while the stillness
+after a set's last rep (which still correlates with the set for a window's length) is not.
+
+One implementation, two forms, both streaming with bounded memory:
+- `LiveEvidence`: windows that end now, for a webcam (it looks back, never ahead).
+- `ClipEvidence`: each sample judged on windows centred on it, read through a delay line of a few
+  seconds, for files; it keeps only a few numbers per sample (its `Evidence`), never frames.
+"""
+from __future__ import annotations
+
+import copy
+import math
+from collections import deque
+from dataclasses import dataclass
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class EvidenceSettings:
+    """The few settings of repetition evidence (see the module docstring and weights/README.md for
+    how they were chosen)."""
+
+    window_s: float = 0.5  # shortest window of sample pairs compared at a lag
+    context_s: float = 5.0  # profiles pooled over this long to choose between a period and its multiples
+    near: float = 0.2  # a shorter period wins while its correlation is within this of the best one
+    min_strength: float = 0.2  # correlation at the period from which the motion repeats
+    shortest_period_s: float = 0.1
+    longest_period_s: float = 8.0
+
+
+#: A window holds at least this many pairs of samples, however low the frame rate: fewer make a
+#: noisy correlation (a webcam's 10 frames/s give 5 in half a second).
+_FEWEST_PAIRS = 8
+#: The frame's own window refines the pooled period within this share of it.
+_LOCAL_TOLERANCE = 0.3
+#: The weight, in the pooled profile, of a lag whose window had to be moved off its sample.
+_MOVED_WINDOW_WEIGHT = 0.1
+
+#: A sample whose P(still) is below this moves.
+_MOVING_BELOW = 0.5
+
+
+def motion_features(coarse_field: np.ndarray) -> np.ndarray:
+    """A frame's features: its coarse flow field (rows × columns × (dx, dy)) less the field's mean."""
+    cells = np.asarray(coarse_field, dtype=np.float64).reshape(-1, 2)
+    return (cells - cells.mean(axis=0)).ravel()
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """One sample's repetition evidence."""
+
+    time_s: float
+    period_s: float | None  # None: no clear period
+    strength: float  # correlation at the period (0 when none)
+    repeating: bool
+
+
+class SelfSimilarity:
+    """Streaming self-similarity profiles: each `update` takes the next sample's feature vector and
+    returns, for lags 0 … max_lag, the correlation (Pearson's, over all feature components) between
+    the window of samples that ends now and the same window that lag earlier; NaN where the stream is
+    not yet long enough. Cumulative sums in rings make each sample cost one pass over the lags, and
+    memory is bounded by the longest lag."""
+
+    def __init__(self, dim: int, frame_s: float, settings: EvidenceSettings) -> None:
+        self.max_lag = max(2, math.ceil(settings.longest_period_s / frame_s))
+        self.lags = np.arange(self.max_lag + 1)
+        self.windows = np.maximum(max(_FEWEST_PAIRS, round(settings.window_s / frame_s)), self.lags)
+        self._recent = np.zeros((self.max_lag + 1, dim))  # the last features, a ring by sample number
+        self._depth = int(self.windows.max()) + self.max_lag + 2
+        # Cumulative sums, a ring by sample number, with one more row of zeros for "before the stream".
+        self._products = np.zeros((self._depth + 1, self.max_lag + 1))  # Σ <f_t, f_(t-k)>, per lag
+        self._sums = np.zeros((self._depth + 1, dim))  # Σ f_t
+        self._energy = np.zeros(self._depth + 1)  # Σ |f_t|²
+        self.samples = 0
+
+    def update(self, feature: np.ndarray) -> np.ndarray:
+        t, ring = self.samples, self._depth
+        slots = len(self._recent)
+        self._recent[t % slots] = feature
+        products = (self._recent @ feature)[(t - self.lags) % slots]  # <f_t, f_(t-k)>, by lag
+        before = (t - 1) % ring if t else ring
+        self._products[t % ring] = self._products[before] + products
+        self._sums[t % ring] = self._sums[before] + feature
+        self._energy[t % ring] = self._energy[before] + float(feature @ feature)
+        self.samples = t + 1
+        return self._profile(t)
+
+    def _rows(self, samples: np.ndarray) -> np.ndarray:
+        """Ring rows of cumulative sums at these sample numbers (the zero row before the stream)."""
+        return np.where(samples >= 0, samples % self._depth, self._depth)
+
+    def _profile(self, t: int) -> np.ndarray:
+        lags, windows = self.lags, self.windows
+        now, back = self._rows(np.array([t])), self._rows(t - windows)
+        then, then_back = self._rows(t - lags), self._rows(t - lags - windows)
+        pairs = self._products[now, lags] - self._products[back, lags]
+        sum_here = self._sums[now] - self._sums[back]
+        sum_earlier = self._sums[then] - self._sums[then_back]
+        covariance = pairs - np.einsum("ij,ij->i", sum_here, sum_earlier) / windows
+        spread_here = self._energy[now] - self._energy[back] - np.einsum("ij,ij->i", sum_here, sum_here) / windows
+        spread_earlier = (self._energy[then] - self._energy[then_back]
+                          - np.einsum("ij,ij->i", sum_earlier, sum_earlier) / windows)
+        scale = spread_here * spread_earlier
+        with np.errstate(invalid="ignore", divide="ignore"):
+            profile = covariance / np.sqrt(scale)
+        profile[(t - windows - lags + 1 < 0) | ~(scale > 1e-18)] = np.nan
+        return profile
+
+
+def choose_period(context: np.ndarray, local: np.ndarray, shortest_lag: int, settings: EvidenceSettings,
+                  previous: float | None = None) -> tuple[float, float] | None:
+    """(lag in samples, refined between samples; strength) from a pooled profile and the frame's own,
+    or None where the pooled profile has no clear peak. A period found just before (`previous`, in
+    samples) is kept while the pooled profile peaks near it at least as high as at the shorter lag."""
+    lag = _shortest_near_best(context, shortest_lag, settings.near, previous)
+    if lag is None:
+        return None
+    lo = max(shortest_lag, int(lag * (1 - _LOCAL_TOLERANCE)))
+    hi = min(len(local) - 2, math.ceil(lag * (1 + _LOCAL_TOLERANCE)))
+    around = local[lo:hi + 1]
+    if hi < lo or np.isnan(around).all():
+        return None
+    best = lo + int(np.nanargmax(around))
+    before, at, after = local[best - 1], local[best], local[best + 1]
+    if not (at >= before and at >= after):  # no peak of its own near the pooled one: keep that lag
+        return float(lag), float(local[lag]) if not np.isnan(local[lag]) else 0.0
+    bend = before - 2 * at + after
+    return best + (0.5 * (before - after) / bend if bend < 0 else 0.0), float(at)
+
+
+def _shortest_near_best(profile: np.ndarray, shortest_lag: int, near: float,
+                        previous: float | None = None) -> int | None:
+    """The lag at a peak that follows a dip below zero and is within `near` of the best such peak: the
+    shortest, unless a peak close to `previous` is at least as high (so a period is kept while its
+    half, say a jumping jack's hop, only comes near it)."""
+    r = np.where(np.isnan(profile), -np.inf, profile)
+    inner = np.arange(1, len(r) - 1)
+    peak = (r[inner] >= r[inner - 1]) & (r[inner] > r[inner + 1]) & np.isfinite(r[inner])
+    after_dip = np.minimum.accumulate(np.where(np.isfinite(r), r, np.inf))[inner] < 0.0
+    candidates = inner[peak & after_dip & (inner >= shortest_lag)]
+    if len(candidates) == 0:
+        return None
+    heights = r[candidates]
+    good = candidates[heights >= heights.max() - near]
+    shortest = int(good[0])
+    if previous is not None:
+        close = good[np.abs(good - previous) <= _LOCAL_TOLERANCE * previous]
+        if len(close):
+            kept = int(close[np.argmin(np.abs(close - previous))])
+            if r[kept] >= r[shortest]:
+                return kept
+    return shortest
+
+
+class _Pool:
+    """The weighted mean of the last profiles (running sums over a ring)."""
+
+    def __init__(self, length: int, lags: int) -> None:
+        self._ring: deque[tuple[np.ndarray, np.ndarray]] = deque()
+        self._length = length
+        self._sum = np.zeros(lags)
+        self._weight = np.zeros(lags)
+
+    def push(self, profile: np.ndarray, weights: np.ndarray | float = 1.0) -> None:
+        entry = (np.nan_to_num(profile), np.where(np.isnan(profile), 0.0, weights))
+        self._ring.append(entry)
+        self._add(entry, 1.0)
+        if len(self._ring) > self._length:
+            self._add(self._ring.popleft(), -1.0)
+
+    def _add(self, entry: tuple[np.ndarray, np.ndarray], sign: float) -> None:
+        profile, weights = entry
+        self._sum += sign * weights * profile
+        self._weight += sign * weights
+
+    def mean(self) -> np.ndarray:
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return np.where(self._weight > 1e-6, self._sum / np.maximum(self._weight, 1e-12), np.nan)
+
+
+class _Sampler:
+    """Puts a stream's frames on a regular grid of samples: the frame interval is the median of the
+    first few, and a frame that comes after a gap (repeated frames skipped, a webcam frame dropped)
+    fills the samples it spans with its own values."""
+
+    WARM_UP = 8
+
+    def __init__(self) -> None:
+        self.frame_s: float | None = None
+        self._waiting: list[tuple[float, np.ndarray, float]] = []
+        self._t0 = 0.0
+        self._next = 0
+        self._last: tuple[float, np.ndarray] | None = None
+
+    def push(self, time_s: float, feature: np.ndarray, still: float) -> list[tuple[float, np.ndarray, float]]:
+        if self.frame_s is None:
+            self._waiting.append((time_s, feature, still))
+            if len(self._waiting) < self.WARM_UP:
+                return []
+            times = [t for t, _, _ in self._waiting]
+            self.frame_s = max(1e-3, float(np.median(np.diff(times))))
+            self._t0 = times[0]
+            waiting, self._waiting = self._waiting, []
+            return [s for item in waiting for s in self._fill(*item)]
+        return self._fill(time_s, feature, still)
+
+    def flush(self) -> list[tuple[float, np.ndarray, float]]:
+        """A stream shorter than the warm-up: its frames as they came (interval from their times)."""
+        if self.frame_s is not None or len(self._waiting) < 3:
+            return []
+        times = [t for t, _, _ in self._waiting]
+        self.frame_s = max(1e-3, float(np.median(np.diff(times))))
+        self._t0 = times[0]
+        waiting, self._waiting = self._waiting, []
+        return [s for item in waiting for s in self._fill(*item)]
+
+    def _fill(self, time_s: float, feature: np.ndarray, still: float) -> list[tuple[float, np.ndarray, float]]:
+        assert self.frame_s is not None
+        last = round((time_s - self._t0) / self.frame_s)
+        out = []
+        previous = self._last
+        while self._next <= last:
+            sample_t = self._t0 + self._next * self.frame_s
+            if previous is not None and time_s > previous[0]:
+                share = min(1.0, max(0.0, (sample_t - previous[0]) / (time_s - previous[0])))
+                value = previous[1] + share * (feature - previous[1])
+            else:
+                value = feature
+            out.append((sample_t, value, still))
+            self._next += 1
+        self._last = (time_s, feature)
+        return out
+
+
+class _Evidence:
+    """What both forms share: the sampler, the self-similarity, and the stillness of recent samples."""
+
+    def __init__(self, settings: EvidenceSettings | None = None) -> None:
+        self.settings = settings or EvidenceSettings()
+        self._sampler = _Sampler()
+        self._similarity: SelfSimilarity | None = None
+        self._moved: deque[int] = deque([0])  # cumulative count of moving samples, from `_first_moved`
+        self._first_moved = 0
+        self._previous_lag: float | None = None
+
+    @property
+    def frame_s(self) -> float | None:
+        return self._sampler.frame_s
+
+    def _samples(self, time_s: float, feature: np.ndarray, still: float, flush: bool = False):
+        fresh = self._sampler.flush() if flush else self._sampler.push(time_s, feature, still)
+        if fresh and self._similarity is None:
+            assert self.frame_s is not None
+            self._similarity = SelfSimilarity(len(fresh[0][1]), self.frame_s, self.settings)
+        for sample_t, sample, sample_still in fresh:
+            assert self._similarity is not None
+            self._keep_motion(sample_still)
+            yield self._similarity.samples, sample_t, self._similarity.update(sample)
+
+    def _keep_motion(self, still: float) -> None:
+        assert self._similarity is not None
+        self._moved.append(self._moved[-1] + (still < _MOVING_BELOW))
+        while len(self._moved) > 3 * self._similarity.max_lag + 2:
+            self._moved.popleft()
+            self._first_moved += 1
+
+    def _moved_within(self, first: int, last: int) -> bool:
+        """Whether the classifier found the picture moving in any of samples first … last (as far as
+        they have been seen)."""
+        first = max(first, self._first_moved)
+        last = min(last, self._first_moved + len(self._moved) - 2)
+        if last < first:
+            return False
+        return self._moved[last - self._first_moved + 1] > self._moved[first - self._first_moved]
+
+    def _shortest_lag(self) -> int:
+        assert self.frame_s is not None
+        return max(1, math.ceil(self.settings.shortest_period_s / self.frame_s))
+
+    def _judge(self, sample: int, time_s: float, context: np.ndarray, local: np.ndarray, centred: bool) -> Evidence:
+        """The evidence of one sample, from its pooled and own profiles and the motion around it (in
+        the half period after it only where `centred`: a live sample has no after yet)."""
+        assert self.frame_s is not None
+        found = choose_period(context, local, self._shortest_lag(), self.settings, self._previous_lag)
+        if found is None:
+            self._previous_lag = None
+            return Evidence(time_s, None, 0.0, False)
+        lag, strength = found
+        half = max(1, round(0.5 * lag))
+        moving = self._moved_within(sample - half, sample) and (
+            not centred or self._moved_within(sample, sample + half))
+        repeating = strength >= self.settings.min_strength and moving
+        self._previous_lag = lag if repeating else None
+        return Evidence(time_s, lag * self.frame_s, strength, repeating)
+
+
+class LiveEvidence(_Evidence):
+    """Repetition evidence on windows that end now: feed every frame, get the newest samples' evidence."""
+
+    def __init__(self, settings: EvidenceSettings | None = None) -> None:
+        super().__init__(settings)
+        self._pool: _Pool | None = None
+
+    def update(self, time_s: float, feature: np.ndarray, still: float) -> list[Evidence]:
+        out = []
+        for sample, sample_t, profile in self._samples(time_s, feature, still):
+            if self._pool is None:
+                assert self.frame_s is not None
+                self._pool = _Pool(max(1, round(self.settings.context_s / self.frame_s)), len(profile))
+            self._pool.push(profile)
+            out.append(self._judge(sample, sample_t, self._pool.mean(), profile, centred=False))
+        return out
+
+
+class ClipEvidence(_Evidence):
+    """Repetition evidence with windows centred on each sample, for a whole clip: feed every frame,
+    then `finish`, which returns one `Evidence` per sample, in order.
+
+    A lag k's window for sample t is the one of `windows[k]` pairs centred on t, moved later where the
+    stream has not yet seen k + window samples before it, and earlier at the stream's end. Trailing
+    profiles wait in a ring until every lag's window for the oldest waiting sample has been seen;
+    its centred profile then waits in a second ring until the context after it is pooled."""
+
+    def __init__(self, settings: EvidenceSettings | None = None) -> None:
+        super().__init__(settings)
+        self.evidence: list[Evidence] = []
+        self._rows: np.ndarray | None = None  # trailing profiles, a ring indexed by sample number
+        self._seen: list[float] = []  # times of the samples not yet centred
+        self._received = 0  # trailing profiles received
+        self._centred_count = 0  # samples whose centred profile is made
+        self._waiting: deque[tuple[int, float, np.ndarray]] = deque()  # centred, waiting for context
+        self._pool: _Pool | None = None
+
+    def update(self, time_s: float, feature: np.ndarray, still: float) -> None:
+        for _, sample_t, profile in self._samples(time_s, feature, still):
+            self._receive(sample_t, profile)
+            self._centre_ready(final=False)
+
+    def finish(self) -> list[Evidence]:
+        for _, sample_t, profile in self._samples(0.0, np.zeros(0), 1.0, flush=True):
+            self._receive(sample_t, profile)
+        self._centre_ready(final=True)
+        while self._waiting:
+            self._judge_oldest(closing=True)
+        return self.evidence
+
+    def provisional(self) -> list[Evidence]:
+        """The evidence of the samples after `evidence` as it would be if the stream ended now (their
+        windows cut at the newest sample); the stream goes on unchanged."""
+        final, self.evidence = self.evidence, []
+        try:
+            return copy.deepcopy(self).finish()
+        finally:
+            self.evidence = final
+
+    def _receive(self, sample_t: float, profile: np.ndarray) -> None:
+        similarity = self._similarity
+        assert similarity is not None and self.frame_s is not None
+        if self._rows is None:
+            size = 2 * similarity.max_lag + int(similarity.windows.max()) + 2
+            self._rows = np.empty((size, len(profile)))
+            half = max(1, round(0.5 * self.settings.context_s / self.frame_s))
+            self._pool, self._half = _Pool(2 * half + 1, len(profile)), half
+        self._rows[self._received % len(self._rows)] = profile
+        self._seen.append(sample_t)
+        self._received += 1
+
+    def _centre_ready(self, final: bool) -> None:
+        similarity = self._similarity
+        if similarity is None or self._rows is None:
+            return
+        lags, windows = similarity.lags, similarity.windows
+        last = self._received - 1
+        while self._centred_count <= last:
+            sample = self._centred_count
+            wanted = np.maximum(sample + (lags + windows) // 2, lags + windows - 1)
+            if not final and wanted.max() > last:
+                return
+            rows = np.minimum(wanted, last)
+            centred = self._rows[rows % len(self._rows), lags]
+            sample_t = self._seen[sample - (self._received - len(self._seen))]
+            self._centred_count += 1
+            self._waiting.append((sample, sample_t, centred))
+            assert self._pool is not None
+            # A lag whose window had to be moved off the sample (near the stream's ends) speaks less for
+            # its context: at a set's start the long lags' windows reach further into the set.
+            self._pool.push(centred, np.where(rows == sample + (lags + windows) // 2, 1.0, _MOVED_WINDOW_WEIGHT))
+            if len(self._waiting) > self._half:
+                self._judge_oldest(closing=False)
+            del self._seen[:max(0, len(self._seen) - (self._received - self._centred_count))]
+
+    def _judge_oldest(self, closing: bool) -> None:
+        assert self._pool is not None
+        if closing:
+            self._pool.push(np.full(len(self._waiting[0][2]), np.nan))  # the context ends with the stream
+        sample, sample_t, profile = self._waiting.popleft()
+        self.evidence.append(self._judge(sample, sample_t, self._pool.mean(), profile, centred=True))

@@ -1,0 +1,113 @@
+"""The tuning protocol of the repetition evidence's settings: choose on half of each dev folder,
+report on the other half.
+
+    python scripts/tune_evidence.py [--data ../shared/data] [--cache /tmp/flowrep-tune]
+
+Every clip of ../shared/data/{exercise,quva,jumprope} is run once through the engine (as a file and
+as a browser webcam delivers it), and what its counter receives frame by frame (time, the CNN's
+probabilities, the coarse flow field, repeated frames) is cached. Each setting of the grid then
+replays those inputs through `RepCounter` as a file is counted. Within each folder the clips, sorted
+by name, alternate between half A and half B. The objective is the mean MAE of four figures
+(exercise and QUVA, file and webcam conditions); the setting best on half A is reported on half B,
+and the other way round, and on the whole folders. Jump rope is reported, never used to choose.
+"""
+from __future__ import annotations
+
+import argparse
+import csv
+import itertools
+import sys
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import flowrep.pipeline as pipeline  # noqa: E402
+from flowrep.counter import CounterSettings, RepCounter  # noqa: E402
+from flowrep.periodicity import EvidenceSettings  # noqa: E402
+from flowrep.pipeline import Session, count_clip  # noqa: E402
+from flowrep.video import WebcamConditions  # noqa: E402
+
+FOLDERS = ("exercise", "quva", "jumprope")
+MODES = ("file", "webcam")
+CHOSEN_BY = (("file", "exercise"), ("file", "quva"), ("webcam", "exercise"), ("webcam", "quva"))
+GRID = {"window_s": (0.5, 1.0), "context_s": (3.0, 5.0, 8.0), "near": (0.1, 0.2, 0.3),
+        "min_strength": (0.2, 0.3, 0.4)}
+
+
+class _Recording(RepCounter):
+    """A counter that also keeps what it was fed."""
+
+    frames: list[tuple[float, np.ndarray, np.ndarray | None, bool]] = []
+
+    def update(self, t, probabilities, features=None, repeated=False):
+        _Recording.frames.append((t, np.array(probabilities), None if features is None else np.array(features),
+                                  repeated))
+        return super().update(t, probabilities, features, repeated)
+
+
+def record(data: Path, cache: Path) -> None:
+    """Runs every clip once per mode and caches its counter's inputs (skips what is cached)."""
+    pipeline.RepCounter = _Recording  # type: ignore[misc]
+    session = Session()
+    for folder, mode in itertools.product(FOLDERS, MODES):
+        for row in csv.DictReader((data / folder / "labels.csv").open()):
+            out = cache / mode / folder / f"{row['file']}.npz"
+            if out.exists():
+                continue
+            _Recording.frames = []
+            transform = WebcamConditions() if mode == "webcam" else None
+            count_clip(data / folder / row["file"], session, transform=transform)
+            t, p, f, r = zip(*_Recording.frames)
+            fields = np.stack([np.zeros((6, 6, 2)) if x is None else x for x in f])
+            out.parent.mkdir(parents=True, exist_ok=True)
+            np.savez(out, t=np.array(t), p=np.stack(p), fields=fields, has_field=np.array([x is not None for x in f]),
+                     repeated=np.array(r), true=int(row["count"]))
+            print(f"recorded {mode} {folder}/{row['file']}", flush=True)
+
+
+def replay(clip: np.lib.npyio.NpzFile, settings: CounterSettings) -> int:
+    counter = RepCounter(settings, live=False)
+    for t, p, field, has_field, repeated in zip(clip["t"], clip["p"], clip["fields"], clip["has_field"],
+                                                clip["repeated"]):
+        counter.update(float(t), p, field if has_field else None, bool(repeated))
+    counter.finish()
+    return counter.count
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data", default=str(Path(__file__).resolve().parent.parent.parent / "shared" / "data"))
+    parser.add_argument("--cache", default="/tmp/flowrep-tune")
+    args = parser.parse_args()
+    cache = Path(args.cache)
+    record(Path(args.data), cache)
+    clips = {(mode, folder): [np.load(p) for p in sorted((cache / mode / folder).glob("*.npz"))]
+             for mode, folder in itertools.product(MODES, FOLDERS)}
+    results = {}
+    for values in itertools.product(*GRID.values()):
+        chosen = dict(zip(GRID, values))
+        settings = CounterSettings(evidence=replace(EvidenceSettings(), **chosen))
+        results[values] = {key: [(int(c["true"]), replay(c, settings)) for c in group] for key, group in clips.items()}
+        print(chosen, flush=True)
+
+    def mae(values: tuple, key: tuple[str, str], half: int | None) -> float:
+        rows = [r for i, r in enumerate(results[values][key]) if half is None or i % 2 == half]
+        return float(np.mean([abs(pred - true) / true for true, pred in rows]))
+
+    def objective(values: tuple, half: int | None) -> float:
+        return float(np.mean([mae(values, key, half) for key in CHOSEN_BY]))
+
+    for tune, report in ((0, 1), (1, 0)):
+        best = min(results, key=lambda v: objective(v, tune))
+        print(f"\nchosen on half {'AB'[tune]}: {dict(zip(GRID, best))}")
+        for key in [*CHOSEN_BY, ("file", "jumprope"), ("webcam", "jumprope")]:
+            print(f"  {key[0]:6s} {key[1]:9s} half {'AB'[tune]} {mae(best, key, tune):.3f}   "
+                  f"half {'AB'[report]} {mae(best, key, report):.3f}   all {mae(best, key, None):.3f}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

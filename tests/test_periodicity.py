@@ -1,0 +1,79 @@
+"""Repetition evidence: the self-similarity profile, the period it finds, and its two streaming forms."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from flowrep.periodicity import ClipEvidence, EvidenceSettings, LiveEvidence, SelfSimilarity
+from streams import exercise, noise_only
+
+
+def _pearson(a: np.ndarray, b: np.ndarray) -> float:
+    a, b = a - a.mean(axis=0), b - b.mean(axis=0)
+    return float((a * b).sum() / np.sqrt((a * a).sum() * (b * b).sum()))
+
+
+def test_the_streaming_profile_is_the_correlation_of_each_window_with_itself_a_lag_earlier() -> None:
+    rng = np.random.default_rng(0)
+    features = rng.normal(size=(300, 5)) + np.sin(np.arange(300) / 7.0)[:, None]
+    similarity = SelfSimilarity(5, frame_s=0.1, settings=EvidenceSettings(window_s=1.0, longest_period_s=4.0))
+    profiles = [similarity.update(f) for f in features]
+    for t in (100, 150, 299):
+        for lag in (1, 7, 25, 40):
+            window = int(similarity.windows[lag])
+            here = features[t - window + 1:t + 1]
+            earlier = features[t - window + 1 - lag:t + 1 - lag]
+            assert profiles[t][lag] == pytest.approx(_pearson(here, earlier), abs=1e-9)
+    assert np.isnan(profiles[60][40])  # not yet seen: 40 + a 40-sample window
+
+
+@pytest.mark.parametrize("period_s", [0.4, 1.3, 4.0])
+def test_a_repeated_motion_gives_its_period_in_both_forms(period_s: float) -> None:
+    stream = exercise(8, period_s, lead_s=0.5, tail_s=0.0)
+    clip, live = ClipEvidence(), LiveEvidence()
+    live_evidence = []
+    for t, p, field in zip(stream.times, stream.probabilities, stream.fields):
+        clip.update(t, field.ravel(), float(p[1]))
+        live_evidence += live.update(t, field.ravel(), float(p[1]))
+    for evidence in (clip.finish(), live_evidence):
+        late = [e for e in evidence if stream.rep_ends[3] < e.time_s < stream.rep_ends[-2]]  # well inside the set
+        assert late and all(e.repeating for e in late)
+        assert np.median([e.period_s for e in late]) == pytest.approx(period_s, rel=0.08)
+
+
+def test_noise_repeats_nowhere() -> None:
+    stream = noise_only(20.0)
+    clip = ClipEvidence()
+    for t, p, field in zip(stream.times, stream.probabilities, stream.fields):
+        clip.update(t, field.ravel(), float(p[1]))
+    assert not any(e.repeating for e in clip.finish())
+
+
+def test_the_clip_form_gives_one_evidence_per_sample_in_bounded_memory() -> None:
+    def run(reps: int) -> tuple[int, int, int]:
+        stream = exercise(reps, 1.0)
+        clip = ClipEvidence()
+        for t, p, field in zip(stream.times, stream.probabilities, stream.fields):
+            clip.update(t, field.ravel(), float(p[1]))
+        held = clip._rows.nbytes + sum(profile.nbytes for *_, profile in clip._waiting)  # noqa: SLF001
+        return len(clip.finish()), len(stream.times), held
+
+    short_count, short_frames, short_held = run(40)
+    long_count, long_frames, long_held = run(120)
+    assert (short_count, long_count) == (short_frames, long_frames)
+    assert long_held <= short_held * 1.05  # what waits for its context does not grow with the stream
+
+
+def test_frames_that_arrive_irregularly_are_put_on_a_regular_grid() -> None:
+    # A webcam: frames every 0.1 s give or take 15 ms, one dropped now and then.
+    rng = np.random.default_rng(3)
+    stream = exercise(10, 1.5, fps=10.0)
+    clip = ClipEvidence()
+    for i, (t, p, field) in enumerate(zip(stream.times, stream.probabilities, stream.fields)):
+        if i % 17 == 5:
+            continue
+        clip.update(t + rng.uniform(-0.015, 0.015), field.ravel(), float(p[1]))
+    evidence = clip.finish()
+    assert clip.frame_s == pytest.approx(0.1, abs=0.005)
+    late = [e.period_s for e in evidence if e.repeating and e.time_s > stream.rep_ends[3]]
+    assert np.median(late) == pytest.approx(1.5, rel=0.08)
