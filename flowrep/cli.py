@@ -30,7 +30,12 @@ def _session(args: argparse.Namespace) -> Session:
     return Session(_signal(args), flow_method=args.flow)
 
 
-def _count_one(clip: str, session: Session, out_dir: str | None) -> dict[str, object]:
+def _engine(args: argparse.Namespace):  # -> cluster.Engine; cluster imports Ray, so only behind --ray
+    from .cluster import Engine
+    return Engine(args.signal, args.flow, Path(args.weights))
+
+
+def count_one(clip: str, session: Session, out_dir: str | None) -> dict[str, object]:
     """Counts one clip (and writes its exports to out_dir, if given); returns its JSON line."""
     if out_dir is None:
         return count_clip(clip, session).as_json()
@@ -45,23 +50,41 @@ def _count_one(clip: str, session: Session, out_dir: str | None) -> dict[str, ob
     return {**result.as_json(), "annotated_video": str(video), "reps_csv": str(reps_csv)}
 
 
+def _print_count(clip: str, line: dict[str, object] | VideoError, as_json: bool) -> bool:
+    """Prints one clip's line, or its error (on stderr, and as a JSON line with --json); False on an error."""
+    if isinstance(line, VideoError):
+        print(f"flowrep: {line}", file=sys.stderr)
+        if as_json:
+            print(json.dumps({"file": clip, "error": line.problem}), flush=True)
+        return False
+    if as_json:
+        print(json.dumps(line), flush=True)
+    else:
+        print(f"{clip}\t{line['count']}", flush=True)
+    return True
+
+
 def _count(args: argparse.Namespace) -> int:
+    if args.ray is not None:
+        return _count_on_ray(args)
     session = _session(args)
     status = 0
     for clip in args.clips:
         try:
-            line = _count_one(clip, session, args.out_dir)
+            line: dict[str, object] | VideoError = count_one(clip, session, args.out_dir)
         except VideoError as error:
-            print(f"flowrep: {error}", file=sys.stderr)
-            if args.json:
-                print(json.dumps({"file": clip, "error": error.problem}), flush=True)
+            line = error
+        if not _print_count(clip, line, args.json):
             status = EXIT_BAD_INPUT
-            continue
-        if args.json:
-            print(json.dumps(line), flush=True)
-        else:
-            print(f"{clip}\t{line['count']}", flush=True)
     return status
+
+
+def _count_on_ray(args: argparse.Namespace) -> int:
+    from .cluster import count_clips
+    lines, run = count_clips(args.clips, _engine(args), args.ray, args.ray_bytes, args.out_dir,
+                             on_clip=lambda clip, line: _print_count(clip, line, args.json))
+    print(run.line(), file=sys.stderr)
+    return EXIT_BAD_INPUT if any(isinstance(line, VideoError) for line in lines) else 0
 
 
 _BENCH_COLUMNS = (("clip", 40), ("true", 6), ("pred", 6), ("diff", 6), ("missed", 6), ("extra", 6),
@@ -87,7 +110,12 @@ def _bench(args: argparse.Namespace) -> int:
     print(_bench_row([name for name, _ in _BENCH_COLUMNS]))
     try:
         options = BenchOptions("webcam" if args.webcam else "file", args.flow, args.farther)
-        report: BenchReport = run_bench(Path(args.folder), _signal(args), options, _print_clip)
+        if args.ray is not None:
+            from .cluster import bench_folder
+            report: BenchReport = bench_folder(Path(args.folder), options, _engine(args), args.ray, args.ray_bytes,
+                                               _print_clip)
+        else:
+            report = run_bench(Path(args.folder), _signal(args), options, _print_clip)
     except LabelsError as error:
         print(f"flowrep: {error}", file=sys.stderr)
         return EXIT_BAD_INPUT
@@ -109,6 +137,8 @@ def _bench(args: argparse.Namespace) -> int:
         timing = summary["timing"]
         print(f"reps matched in time on {timing['clips']} clips with labelled rep ends: {timing['missed']} of "
               f"{timing['true']} missed, {timing['extra']} counted where there was none")
+    if (run := getattr(report, "run", None)) is not None:  # counted on Ray
+        print(f"{run.line()}; frames/s is the cluster's aggregate", file=sys.stderr)
     if args.json:
         Path(args.json).write_text(json.dumps(summary, indent=2) + "\n")
     return EXIT_BAD_INPUT if any(c.error for c in report.clips) else 0
@@ -209,6 +239,12 @@ def _at_least_one(text: str) -> float:
     return value
 
 
+def _ray_address(text: str) -> str:
+    if Path(text).exists():  # `--ray clip.mp4` would take the clip for the address
+        raise argparse.ArgumentTypeError(f"{text!r} is a file, not a Ray address: put the clips before --ray")
+    return text
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="flowrep", description="Count exercise repetitions in video.")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -219,6 +255,15 @@ def _parser() -> argparse.ArgumentParser:
         p.add_argument("--flow", choices=("dis", "farneback"), default="dis", help="optical flow method")
         p.add_argument("--weights", default=str(DEFAULT_WEIGHTS), help="model weights (.safetensors)")
 
+    def ray_options(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--ray", nargs="?", const="local", default=None, type=_ray_address, metavar="ADDRESS",
+                       help="count each clip as a task on the Ray cluster at ADDRESS (HOST:PORT, ray://HOST:PORT "
+                       "or auto), or on a local Ray started for the run when no address is given; put it after "
+                       "the clips (needs the ray extra: pip install -e '.[ray]')")
+        p.add_argument("--ray-bytes", action="store_true",
+                       help="with --ray, send each clip's bytes to its worker instead of its path (for workers "
+                       "that do not share this machine's storage)")
+
     count = commands.add_parser("count", help="print the number of reps in each clip")
     count.add_argument("clips", nargs="+", metavar="CLIP")
     count.add_argument("--json", action="store_true", help="one JSON object per clip, with the reps' times")
@@ -226,6 +271,7 @@ def _parser() -> argparse.ArgumentParser:
                        help="also write <stem>.annotated.mp4 (original | flow, with the count) and "
                        "<stem>.reps.csv for each clip into DIR")
     engine_options(count)
+    ray_options(count)
     count.set_defaults(run=_count)
 
     bench = commands.add_parser("bench", help="count every clip of DIR/labels.csv and score the counts")
@@ -239,6 +285,7 @@ def _parser() -> argparse.ArgumentParser:
                        "most 640 px, JPEG quality 70, jittered timestamps) with the live counter; default: "
                        "as a file, with the whole clip's evidence")
     engine_options(bench)
+    ray_options(bench)
     bench.set_defaults(run=_bench)
 
     train = commands.add_parser("train", help="train the CNN on synthetic clips")

@@ -176,3 +176,19 @@ def test_a_farther_camera_shrinks_the_picture_into_a_plain_frame_of_the_same_siz
 def test_bench_without_labels_is_a_clear_error(tmp_path: Path) -> None:
     run = flowrep("bench", str(tmp_path))
     assert run.returncode == 2 and "labels.csv" in run.stderr and "Traceback" not in run.stderr
+
+
+def test_plain_count_and_the_app_never_import_ray(clips: dict[str, Path]) -> None:
+    """Ray is an optional extra: only --ray loads it."""
+    code = ("import sys; sys.argv = ['app']; import app; from flowrep import cli; "
+            f"status = cli.main(['count', {str(clips['good'])!r}]); "
+            "print(status, sorted(m for m in sys.modules if m == 'ray' or m.startswith('ray.')))")
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
+                         cwd=Path(__file__).resolve().parent.parent)
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.strip().splitlines()[-1] == "0 []"
+
+
+def test_ray_before_the_clips_is_refused_rather_than_taking_a_clip_for_the_address(clips: dict[str, Path]) -> None:
+    run = flowrep("count", "--ray", str(clips["good"]))
+    assert run.returncode == 2 and "not a Ray address: put the clips before --ray" in run.stderr
