@@ -152,7 +152,7 @@ def _burpee(p: float) -> Pose:
     """Meant as a crouch down and back up, then a jump. Known fault: each half runs _smooth over the
     whole cycle, so the crouch never rises and the figure leaps to the top of its jump at p = 0.5.
     Mended (_smooth(2p), _smooth(2p − 1)) and retrained on six seeds, it counted QUVA worse on
-    average (weights/experiments.md), so the training data keep it as it is."""
+    average (docs/experiments.md), so the training data keep it as it is."""
     if p < 0.5:
         d = _smooth(p)  # crouch down (and never back up: see the docstring)
         pose = _standing(hip_drop=0.28 * d, knee_bend=70 * d, arm=(100 - 20 * d, 80 + 20 * d), torso=-90 + 40 * d)

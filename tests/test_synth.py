@@ -13,12 +13,12 @@ def _joints(exercise: Exercise, phase: float) -> np.ndarray:
 
 
 # The burpee never rises from its crouch: it leaps to the top of its jump in one frame. Mended and
-# retrained on six seeds, it counted QUVA worse on average, so it stays (weights/experiments.md).
+# retrained on six seeds, it counted QUVA worse on average, so it stays (docs/experiments.md).
 _KNOWN_LEAPS = {"burpee"}
 
 
 @pytest.mark.parametrize("exercise", [
-    pytest.param(e, marks=pytest.mark.xfail(strict=True, reason="known: the burpee leaps; see weights/experiments.md"))
+    pytest.param(e, marks=pytest.mark.xfail(strict=True, reason="known: the burpee leaps; see docs/experiments.md"))
     if e.name in _KNOWN_LEAPS else e for e in EXERCISES], ids=lambda e: e.name)
 def test_every_exercise_moves_without_jumps_and_ends_where_it_began(exercise: Exercise) -> None:
     phases = np.linspace(0.0, 1.0, 201)[:-1]
