@@ -289,7 +289,7 @@ def _parser() -> argparse.ArgumentParser:
     bench.set_defaults(run=_bench)
 
     train = commands.add_parser("train", help="train the CNN on synthetic clips")
-    train.add_argument("--quick", action="store_true", help="a small run (about 2 minutes) for tests")
+    train.add_argument("--quick", action="store_true", help="a small run (about 2 minutes) to try the command")
     train.add_argument("--seed", type=int, default=None)
     train.add_argument("--out", default=str(DEFAULT_WEIGHTS), help="where to write the weights")
     train.set_defaults(run=_train)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import multiprocessing
 import os
+import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,6 +19,7 @@ import cv2
 import numpy as np
 import torch
 from torch import nn
+from tqdm import tqdm
 
 from .flow import FlowEncoder
 from .model import CLASSES, DEFAULT_WEIGHTS, FlowNet, letterbox, save_weights, to_tensor
@@ -42,6 +44,11 @@ class TrainConfig:
     @classmethod
     def quick(cls) -> "TrainConfig":
         return cls(clips=90, epochs=3)
+
+    @classmethod
+    def tiny(cls) -> "TrainConfig":
+        """The whole path in seconds, for tests: too little data to judge the model by."""
+        return cls(clips=12, epochs=3, batch_size=128)
 
 
 def frame_labels(velocity_along_axis: np.ndarray) -> np.ndarray:
@@ -83,13 +90,18 @@ def build_dataset(config: TrainConfig, log=print) -> tuple[np.ndarray, np.ndarra
     jobs = [(config.seed, index) for index in range(config.clips)]
     workers = max(1, min(os.cpu_count() or 1, config.clips))
     with multiprocessing.get_context("spawn").Pool(workers, initializer=_one_thread_each) as pool:
-        for index, (x, y) in enumerate(pool.imap(_encoded_clip, jobs, chunksize=4)):
+        rendered = pool.imap(_encoded_clip, jobs, chunksize=4)
+        for index, (x, y) in enumerate(tqdm(rendered, "rendering", config.clips, unit="clip", disable=_quiet())):
             images.append(x)
             labels.append(y)
             clip_ids.append(np.full(len(y), index))
-            if (index + 1) % 100 == 0:
-                log(f"  rendered {index + 1}/{config.clips} clips ({time.time() - started:.0f} s)")
+    log(f"rendered {config.clips} clips ({time.time() - started:.0f} s)")
     return np.concatenate(images), np.concatenate(labels), np.concatenate(clip_ids)
+
+
+def _quiet() -> bool:
+    """Progress bars only where a person watches (a terminal), not in logs or tests."""
+    return not sys.stderr.isatty()
 
 
 def confusion_matrix(model: FlowNet, images: np.ndarray, labels: np.ndarray) -> np.ndarray:
@@ -128,11 +140,13 @@ def train(config: TrainConfig, out: Path = DEFAULT_WEIGHTS, log=print) -> dict[s
     steps = config.epochs * int(np.ceil(len(train_y) / config.batch_size))
     schedule = torch.optim.lr_scheduler.OneCycleLR(optimiser, config.learning_rate, total_steps=steps)
     order_rng = np.random.default_rng(config.seed + 1)
+    epoch_losses = []
     for epoch in range(config.epochs):
         model.train()
         order = order_rng.permutation(len(train_y))
         total = 0.0
-        for start in range(0, len(order), config.batch_size):
+        batches = range(0, len(order), config.batch_size)
+        for start in tqdm(batches, f"epoch {epoch + 1}/{config.epochs}", unit="batch", leave=False, disable=_quiet()):
             batch = order[start:start + config.batch_size]
             loss = loss_fn(model(to_tensor(train_x[batch])), torch.from_numpy(train_y[batch]))
             optimiser.zero_grad()
@@ -140,8 +154,9 @@ def train(config: TrainConfig, out: Path = DEFAULT_WEIGHTS, log=print) -> dict[s
             optimiser.step()
             schedule.step()
             total += loss.item() * len(batch)
+        epoch_losses.append(total / len(order))
         matrix = confusion_matrix(model, test_x, test_y)
-        log(f"epoch {epoch + 1}/{config.epochs}: loss {total / len(order):.3f}, "
+        log(f"epoch {epoch + 1}/{config.epochs}: loss {epoch_losses[-1]:.3f}, "
             f"held-out accuracy {accuracy(matrix):.3f} ({time.time() - started:.0f} s)")
 
     matrix = confusion_matrix(model, test_x, test_y)
@@ -150,6 +165,7 @@ def train(config: TrainConfig, out: Path = DEFAULT_WEIGHTS, log=print) -> dict[s
         "classes": CLASSES,
         "train_frames": int(len(train_y)),
         "held_out_frames": int(len(test_y)),
+        "epoch_losses": [round(loss, 4) for loss in epoch_losses],
         "held_out_accuracy": accuracy(matrix),
         "confusion_matrix_rows_true_cols_predicted": matrix.tolist(),
         "parameters": sum(p.numel() for p in model.parameters()),
