@@ -29,6 +29,11 @@ from .video import probe
 VIEW_HEIGHT = 360
 SERIES = (("P(down)", "#1f77b4"), ("P(still)", "#9a9a9a"), ("P(up)", "#ff7f0e"))
 CSV_HEADER = ("number", "start_s", "turn_s", "end_s", "duration_s")
+#: Brightness gain of the flow on screens: at the CNN's fixed scale most motion is dim (a squat's
+#: brightest 1 % of pixels at about 60 of 255), so a screen shows it this much brighter.
+FLOW_DISPLAY_GAIN = 2.5
+#: What the flow view's colours mean, drawn under it and said on the page.
+FLOW_LEGEND = "colour = direction, brightness = speed"
 #: Most points per series sent to a chart; longer histories are thinned evenly.
 MAX_CHART_POINTS = 1500
 #: Highest frame rate of an annotated video: every k-th frame of a faster clip is kept. Encoding
@@ -47,15 +52,25 @@ def _fit_height(image: np.ndarray, height: int) -> np.ndarray:
 
 
 def _draw_label(image: np.ndarray, text: str, origin: tuple[int, int], scale: float) -> None:
+    """White text with a thin black outline, shrunk if needed to fit the image's width."""
+    room = image.shape[1] - 2 * origin[0]
+    width = cv2.getTextSize(text, cv2.FONT_HERSHEY_DUPLEX, scale, 1)[0][0]
+    if width > room > 0:
+        scale *= room / width
     thickness = max(1, round(2 * scale))
-    cv2.putText(image, text, origin, cv2.FONT_HERSHEY_DUPLEX, scale, (0, 0, 0), thickness + 3, cv2.LINE_AA)
+    # A thicker stroke also widens Hershey glyph spacing, so the outline is the same text shifted.
+    for dx in (-1, 0, 1):
+        for dy in (-1, 0, 1):
+            shifted = (origin[0] + dx * thickness, origin[1] + dy * thickness)
+            cv2.putText(image, text, shifted, cv2.FONT_HERSHEY_DUPLEX, scale, (0, 0, 0), thickness, cv2.LINE_AA)
     cv2.putText(image, text, origin, cv2.FONT_HERSHEY_DUPLEX, scale, (255, 255, 255), thickness, cv2.LINE_AA)
 
 
 def side_by_side(frame_bgr: np.ndarray, flow_bgr: np.ndarray | None, count: int,
                  height: int = VIEW_HEIGHT, crop: Box | None = None) -> np.ndarray:
-    """Original | flow (black before the first flow), both `height` tall, the count on the left,
-    and the crop the CNN looks at (if any) outlined on the original."""
+    """Original | flow (black before the first flow, brightened for the eye), both `height` tall,
+    the count at the bottom left (a page's image label sits at the top left), a legend under the
+    flow, and the crop the CNN looks at (if any) outlined on the original."""
     height = _even(height)
     left = _fit_height(frame_bgr, height)
     if crop is not None:
@@ -63,11 +78,18 @@ def side_by_side(frame_bgr: np.ndarray, flow_bgr: np.ndarray | None, count: int,
     if flow_bgr is None:
         right = np.zeros_like(left)
     else:
-        right = cv2.resize(flow_bgr, (left.shape[1], height), interpolation=cv2.INTER_LINEAR)
+        right = brighter_flow(cv2.resize(flow_bgr, (left.shape[1], height), interpolation=cv2.INTER_LINEAR))
     scale = height / 240
-    _draw_label(left, f"reps {count}", (round(10 * scale), round(40 * scale)), 1.1 * scale)
-    _draw_label(right, "flow", (round(10 * scale), round(22 * scale)), 0.6 * scale)
+    _draw_label(left, f"reps {count}", (round(10 * scale), height - round(12 * scale)), 1.1 * scale)
+    _draw_label(right, FLOW_LEGEND, (round(8 * scale), height - round(10 * scale)), 0.42 * scale)
     return np.hstack([left, right])
+
+
+def brighter_flow(flow_bgr: np.ndarray, gain: float = FLOW_DISPLAY_GAIN) -> np.ndarray:
+    """The colour-coded flow with its brightness (HSV value) times `gain`, hue kept."""
+    hsv = cv2.cvtColor(flow_bgr, cv2.COLOR_BGR2HSV)
+    hsv[..., 2] = cv2.convertScaleAbs(hsv[..., 2], alpha=gain)
+    return cv2.cvtColor(hsv, cv2.COLOR_HSV2BGR)
 
 
 def _draw_crop(image: np.ndarray, crop: Box) -> None:

@@ -54,12 +54,15 @@ def duration_s(path: Path) -> float:
 
 def test_side_by_side_is_original_then_flow_at_one_even_height() -> None:
     frame = np.full((480, 270, 3), 90, np.uint8)  # portrait
-    flow = np.full((128, 72, 3), 200, np.uint8)
+    flow = np.zeros((128, 72, 3), np.uint8)
+    flow[...] = (0, 40, 0)  # dim green: slow motion in one direction
     view = viz.side_by_side(frame, flow, 7, height=360)
     assert view.shape[0] == 360 and view.shape[1] % 2 == 0 and view.shape[1] == 2 * round(270 * 360 / 480)
     left, right = view[:, : view.shape[1] // 2], view[:, view.shape[1] // 2:]
-    assert np.median(left) == 90 and np.median(right) == 200
-    assert viz.side_by_side(frame, None, 0)[:, 300:].max() < 255  # no flow yet: a dark right half
+    assert np.median(left) == 90
+    shown = np.median(right.reshape(-1, 3), axis=0)  # brighter for the eye, the same hue
+    assert shown[1] == pytest.approx(40 * viz.FLOW_DISPLAY_GAIN, abs=2) and shown[0] == shown[2] == 0
+    assert np.median(viz.side_by_side(frame, None, 0)[:, 300:]) == 0  # no flow yet: a dark right half
 
 
 def test_side_by_side_outlines_the_part_the_cnn_looks_at_and_nothing_else() -> None:
