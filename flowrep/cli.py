@@ -313,8 +313,8 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         return args.run(args)
-    except WeightsError as error:
-        print(f"flowrep: {error}", file=sys.stderr)
+    except WeightsError as error:  # the message names the file; here, on the user's own machine, the path helps
+        print(f"flowrep: {error} [{error.path}]", file=sys.stderr)
         return EXIT_BAD_INPUT
     except KeyboardInterrupt:
         return 130
