@@ -59,7 +59,8 @@ def _print_count(clip: str, line: dict[str, object] | VideoError, as_json: bool)
         if as_json:
             print(json.dumps({"file": clip, "error": line.problem}), flush=True)
         return False
-    for warning in line.get("warnings") or []:  # type: ignore[union-attr]
+    warnings = line.get("warnings")
+    for warning in warnings if isinstance(warnings, list) else []:
         print(f"flowrep: {clip}: warning: {warning}", file=sys.stderr)
     if as_json:
         print(json.dumps(line), flush=True)

@@ -36,7 +36,7 @@ def square_at(t: float, scene: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
     phase = (t - STILL_S) / CYCLE_S
     offset = 0.5 - 0.5 * math.cos(2 * math.pi * phase) if 0.0 <= phase <= REPS else 0.0
     frame = background.copy()
-    top = 10 + int(round(offset * (SIZE[1] - 60)))
+    top = 10 + round(offset * (SIZE[1] - 60))
     frame[top:top + 40, SIZE[0] // 2 - 20:SIZE[0] // 2 + 20] = square
     return frame
 
