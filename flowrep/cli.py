@@ -15,7 +15,7 @@ from .bench import BenchOptions, BenchReport, ClipScore, LabelsError, run_bench
 from .model import DEFAULT_WEIGHTS, WeightsError
 from .pipeline import FrameError, Session, count_clip
 from .signals import ProbabilitySource, make_signal
-from .video import ClipReader, VideoError
+from .video import ClipReader, VideoError, max_clip_seconds
 from .workout import (SHIPPED_PLANS, Cue, Phase, Plan, PlanError, WorkoutRunner, WorkoutSummary, clock_text,
                       find_plan)
 
@@ -35,14 +35,15 @@ def _engine(args: argparse.Namespace):  # -> cluster.Engine; cluster imports Ray
     return Engine(args.signal, args.flow, Path(args.weights))
 
 
-def count_one(clip: str, session: Session, out_dir: str | None) -> dict[str, object]:
-    """Counts one clip (and writes its exports to out_dir, if given); returns its JSON line."""
+def count_one(clip: str, session: Session, out_dir: str | None, max_seconds: float | None = None) -> dict[str, object]:
+    """Counts one clip (and writes its exports to out_dir, if given); returns its JSON line. A clip
+    longer than max_seconds is refused (None: any length)."""
     if out_dir is None:
-        return count_clip(clip, session).as_json()
+        return count_clip(clip, session, max_seconds=max_seconds).as_json()
     from .viz import ClipExports
     exports = ClipExports(clip, out_dir)
     try:
-        result = count_clip(clip, session, exports.on_frame)
+        result = count_clip(clip, session, exports.on_frame, max_seconds=max_seconds)
     except BaseException:
         exports.abort()
         raise
@@ -51,12 +52,16 @@ def count_one(clip: str, session: Session, out_dir: str | None) -> dict[str, obj
 
 
 def _print_count(clip: str, line: dict[str, object] | VideoError, as_json: bool) -> bool:
-    """Prints one clip's line, or its error (on stderr, and as a JSON line with --json); False on an error."""
+    """Prints one clip's line, or its error (on stderr, and as a JSON line with --json); False on an
+    error. A clip's warnings go to stderr (and stay in its JSON line)."""
     if isinstance(line, VideoError):
         print(f"flowrep: {line}", file=sys.stderr)
         if as_json:
             print(json.dumps({"file": clip, "error": line.problem}), flush=True)
         return False
+    warnings = line.get("warnings")
+    for warning in warnings if isinstance(warnings, list) else []:
+        print(f"flowrep: {clip}: warning: {warning}", file=sys.stderr)
     if as_json:
         print(json.dumps(line), flush=True)
     else:
@@ -71,7 +76,7 @@ def _count(args: argparse.Namespace) -> int:
     status = 0
     for clip in args.clips:
         try:
-            line: dict[str, object] | VideoError = count_one(clip, session, args.out_dir)
+            line: dict[str, object] | VideoError = count_one(clip, session, args.out_dir, args.max_seconds or None)
         except VideoError as error:
             line = error
         if not _print_count(clip, line, args.json):
@@ -82,7 +87,8 @@ def _count(args: argparse.Namespace) -> int:
 def _count_on_ray(args: argparse.Namespace) -> int:
     from .cluster import count_clips
     lines, run = count_clips(args.clips, _engine(args), args.ray, args.ray_bytes, args.out_dir,
-                             on_clip=lambda clip, line: _print_count(clip, line, args.json))
+                             on_clip=lambda clip, line: _print_count(clip, line, args.json),
+                             max_seconds=args.max_seconds or None)
     print(run.line(), file=sys.stderr)
     return EXIT_BAD_INPUT if any(isinstance(line, VideoError) for line in lines) else 0
 
@@ -229,6 +235,16 @@ def _plans(args: argparse.Namespace) -> int:
     return 0
 
 
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not value >= 0.0:
+        raise argparse.ArgumentTypeError(f"{text} is negative")
+    return value
+
+
 def _at_least_one(text: str) -> float:
     try:
         value = float(text)
@@ -270,6 +286,10 @@ def _parser() -> argparse.ArgumentParser:
     count.add_argument("--out-dir", metavar="DIR", default=None,
                        help="also write <stem>.annotated.mp4 (original | flow, with the count) and "
                        "<stem>.reps.csv for each clip into DIR")
+    count.add_argument("--max-seconds", type=_seconds, default=max_clip_seconds(), metavar="S",
+                       help="refuse clips longer than S seconds, by their header or, when it does not say, "
+                       "by the frames decoded; 0 for no limit (default: FLOWREP_MAX_CLIP_S, else 600, as the "
+                       "page)")
     engine_options(count)
     ray_options(count)
     count.set_defaults(run=_count)
@@ -313,8 +333,8 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         return args.run(args)
-    except WeightsError as error:
-        print(f"flowrep: {error}", file=sys.stderr)
+    except WeightsError as error:  # the message names the file; here, on the user's own machine, the path helps
+        print(f"flowrep: {error} [{error.path}]", file=sys.stderr)
         return EXIT_BAD_INPUT
     except KeyboardInterrupt:
         return 130

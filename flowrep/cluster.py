@@ -169,13 +169,14 @@ def _clip_folder_here(folder: str, name: str, data: bytes | None) -> Iterator[Pa
 
 
 @ray.remote(num_cpus=1, max_retries=1, retry_exceptions=False)
-def _count_task(engine: Engine, weights: bytes | None, clip: str, out_dir: str | None, data: bytes | None) -> Counted:
+def _count_task(engine: Engine, weights: bytes | None, clip: str, out_dir: str | None, max_seconds: float | None,
+                data: bytes | None) -> Counted:
     from .cli import count_one  # the plain CLI's own counting of one clip (and its exports)
 
     def count(session: Session) -> tuple[dict | None, str | None]:
         with _clip_folder_here(str(Path(clip).parent), Path(clip).name, data) as folder:
             try:
-                return count_one(str(folder / Path(clip).name), session, out_dir), None
+                return count_one(str(folder / Path(clip).name), session, out_dir, max_seconds), None
             except VideoError as error:
                 return None, error.problem
     return _measured(engine, weights, count)
@@ -308,10 +309,11 @@ def _as_shown(clip: str, outcome: Counted, out_dir: str | None) -> CountLine:
 
 
 def count_clips(clips: list[str], engine: Engine = Engine(), address: str | None = None, ship_bytes: bool = False,
-                out_dir: str | None = None, on_clip: Callable[[str, CountLine], object] | None = None
-                ) -> tuple[list[CountLine], RunSummary]:
+                out_dir: str | None = None, on_clip: Callable[[str, CountLine], object] | None = None,
+                max_seconds: float | None = None) -> tuple[list[CountLine], RunSummary]:
     """`flowrep count --ray`: each clip's JSON line (or its VideoError) in input order, as the plain
-    run gives them, and where they were counted. on_clip(clip, line) sees each in order as it is ready."""
+    run gives them, and where they were counted. on_clip(clip, line) sees each in order as it is ready;
+    clips longer than max_seconds are refused (None: any length)."""
     worker_out = None if out_dir is None else str(Path(out_dir).resolve())
     lines: list[CountLine] = []
 
@@ -323,7 +325,7 @@ def count_clips(clips: list[str], engine: Engine = Engine(), address: str | None
     with connected(address) as (where, startup_s):
         weights = _weights(engine)
         submits = [_submit(_count_task, Path(clip).resolve(), ship_bytes, engine, weights, str(Path(clip).resolve()),
-                           worker_out) for clip in clips]
+                           worker_out, max_seconds) for clip in clips]
         outcomes, wall_s = _run_in_order(submits, done)
     return lines, RunSummary(where, startup_s, wall_s, outcomes)
 

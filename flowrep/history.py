@@ -18,6 +18,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
+from .redact import file_name, without_paths
 from .workout import Plan, WorkoutSummary
 
 T = TypeVar("T")
@@ -44,10 +45,11 @@ CREATE TABLE IF NOT EXISTS workouts (
 
 
 class HistoryError(Exception):
-    """The history database cannot be used; str() is a message for people, naming the file."""
+    """The history database cannot be used; str() is a message for people, naming the file by its name
+    (the page shows it to visitors, so never the server's path); `path` is the full path, for logs."""
 
     def __init__(self, path: Path, problem: str) -> None:
-        super().__init__(f"The workout history at {path} cannot be used ({problem}). "
+        super().__init__(f"The workout history {path.name} cannot be used ({without_paths(problem)}). "
                          "Workouts still run, but plans and results are not saved.")
         self.path = path
         self.problem = problem
@@ -91,7 +93,7 @@ class History:
         except sqlite3.DatabaseError as error:
             raise HistoryError(self.path, _problem(error)) from error
         except OSError as error:
-            where = f": {error.filename}" if error.filename else ""
+            where = f": {file_name(error.filename)}" if error.filename else ""
             problem = f"it cannot be created or written ({error.strerror or error}{where})"
             raise HistoryError(self.path, problem) from error
         finally:

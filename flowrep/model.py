@@ -16,13 +16,20 @@ from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 from torch import nn
 
+from .redact import without_paths
+
 CLASSES = ("down", "still", "up")
 INPUT_SIZE = 64
 DEFAULT_WEIGHTS = Path(__file__).resolve().parent.parent / "weights" / "flowrep.safetensors"
 
 
 class WeightsError(Exception):
-    """The model's weights cannot be used; str() says which file and why."""
+    """The model's weights cannot be used; str() says which file, by its name (the page shows it to
+    visitors, so never the server's path), and why. `path` is the full path, for logs and the CLI."""
+
+    def __init__(self, path: Path, message: str) -> None:
+        super().__init__(message)
+        self.path = path
 
 
 def _block(c_in: int, c_out: int, stride: int) -> nn.Sequential:
@@ -75,18 +82,35 @@ def load_model(path: Path | str = DEFAULT_WEIGHTS) -> FlowNet:
     """Loads weights saved by save_weights, in eval mode; raises WeightsError if unusable."""
     path = Path(path)
     if not path.is_file():
-        raise WeightsError(f"model weights not found at {path}; run 'flowrep train' to make them")
+        raise WeightsError(path, f"model weights not found ({path.name}); run 'flowrep train' to make them")
     try:
         state = load_file(str(path))
     except (SafetensorError, OSError, ValueError) as error:
-        raise WeightsError(f"model weights at {path} are corrupt or not safetensors ({error})") from error
+        detail = without_paths(error.strerror or str(error)) if isinstance(error, OSError) else without_paths(str(error))
+        raise WeightsError(path, f"model weights {path.name} are corrupt or not safetensors ({detail})") from error
     model = FlowNet()
     try:
         model.load_state_dict(state, strict=True)
     except RuntimeError as error:
         first_line = str(error).strip().splitlines()[0]
-        raise WeightsError(f"model weights at {path} do not fit this version's network ({first_line})") from error
-    return model.eval()
+        raise WeightsError(path, f"model weights {path.name} do not fit this version's network ({first_line})") from error
+    model.eval()
+    if problem := _non_finite_problem(model):
+        raise WeightsError(path, f"model weights {path.name} {problem}; every clip would count 0")
+    return model
+
+
+def _non_finite_problem(model: FlowNet) -> str | None:
+    """Why the network cannot give probabilities (values or outputs that are NaN or infinite), or None."""
+    if not all(torch.isfinite(tensor).all() for tensor in model.state_dict().values()):
+        return "hold values that are not finite numbers (NaN or infinity)"
+    probes = torch.stack([torch.zeros(3, INPUT_SIZE, INPUT_SIZE), torch.full((3, INPUT_SIZE, INPUT_SIZE), 0.5),
+                          torch.rand(3, INPUT_SIZE, INPUT_SIZE, generator=torch.Generator().manual_seed(0))])
+    with torch.inference_mode():
+        outputs = model(probes)
+    if not torch.isfinite(outputs).all():
+        return "give outputs that are not finite numbers (NaN or infinity)"
+    return None
 
 
 class Classifier:

@@ -143,6 +143,7 @@ class ClipResult:
     seconds: float  # wall time spent, decoding included
     fps: float  # the clip's own frame rate
     error: str | None = None
+    warnings: list[str] = field(default_factory=list)  # counted, but the count may be off (a cut end)
 
     @property
     def fps_processed(self) -> float:
@@ -155,6 +156,7 @@ class ClipResult:
             "reps": [{"start_s": round(r.start_s, 3), "end_s": round(r.end_s, 3)} for r in self.reps],
             "frames": self.frames,
             "fps_processed": round(self.fps_processed, 1),
+            "warnings": list(self.warnings),
         }
 
 
@@ -162,16 +164,20 @@ FrameCallback = Callable[[int, int, FrameResult, np.ndarray], None]
 
 
 def count_clip(path: str | Path, session: Session | None = None, on_frame: FrameCallback | None = None,
-               transform: FrameTransform | None = None, live: bool = False) -> ClipResult:
+               transform: FrameTransform | None = None, live: bool = False,
+               max_seconds: float | None = None) -> ClipResult:
     """Counts a clip frame by frame. on_frame(index, total_frames, result, frame) sees every frame (and
     the live count); transform, if given, changes the stream of frames before it is counted (the
     benchmark's camera variants: a farther camera, a browser webcam's delivery). The count and reps
     are the whole clip's; with `live`, they are the live counter's, as a webcam set would end.
+    A clip longer than `max_seconds` (by its header, or by its frames' times as they are decoded) is
+    refused; None counts any length.
 
-    Raises VideoError (with the file and the problem) if the clip cannot be read to its end.
+    Raises VideoError (with the file and the problem) if the clip cannot be read to its end; a clip
+    whose end is cut off by a little is counted, with a warning in the result.
     """
     started = time.perf_counter()
-    reader = ClipReader(path)
+    reader = ClipReader(path, max_seconds)
     session = session or Session()
     session.reset(live=live)
     frames = 0
@@ -184,5 +190,6 @@ def count_clip(path: str | Path, session: Session | None = None, on_frame: Frame
         if on_frame is not None:
             on_frame(frame.index, reader.info.frame_count, result, frame.image)
     session.finish()
+    warnings = [reader.warning] if reader.warning else []
     return ClipResult(str(path), session.count, list(session.reps), frames,
-                      time.perf_counter() - started, reader.info.fps)
+                      time.perf_counter() - started, reader.info.fps, warnings=warnings)

@@ -36,11 +36,19 @@ ACCEPTED_CODECS = frozenset({"h264", "avc1", "hevc", "hev1", "hvc1", "h265", "fm
 ACCEPTED_CONTAINERS_TEXT = "mp4, mov, m4v, webm, mkv or avi"
 #: Frame rate assumed when a container does not say (or says something absurd).
 FALLBACK_FPS = 30.0
+#: Longest clip counted by the page and `flowrep count` unless told otherwise, in seconds.
+DEFAULT_MAX_CLIP_S = 600.0
+#: Frames a clip may fall short of its header's length before it is called cut: headers that do not
+#: list their frames give a length that is rounded, or that counts the last frame's duration.
+CUT_END_TOLERANCE_FRAMES = 2.0
+#: Share of the header's length that, when missing, makes a clip refused rather than counted with a warning.
+REFUSED_MISSING_SHARE = 0.1
 _PREFETCH_FRAMES = 8
 
 
 class VideoError(Exception):
-    """A clip that cannot be counted; str() is the one-line message for the user."""
+    """A clip that cannot be counted; str() is the one-line message for the CLI's user, with the path
+    as given. `problem` never holds a path: the page and /count show it with the file's name."""
 
     def __init__(self, path: str | os.PathLike, problem: str) -> None:
         self.path = str(path)
@@ -55,6 +63,11 @@ class ClipInfo:
     height: int
     fps: float
     frame_count: int  # as the container claims; 0 when it does not say
+
+    @property
+    def duration_s(self) -> float | None:
+        """The clip's length as its header says, or None when it does not say."""
+        return self.frame_count / self.fps if self.frame_count else None
 
 
 @dataclass(frozen=True)
@@ -165,15 +178,85 @@ def probe(path: str | os.PathLike) -> ClipInfo:
     return info
 
 
+def duration_text(seconds: float) -> str:
+    """A length as people say it: "90 seconds", "10 minutes"."""
+    return f"{seconds / 60:g} minutes" if seconds >= 60 else f"{seconds:g} seconds"
+
+
+def max_clip_seconds() -> float:
+    """The longest clip counted: FLOWREP_MAX_CLIP_S, else DEFAULT_MAX_CLIP_S."""
+    return float(os.environ.get("FLOWREP_MAX_CLIP_S", DEFAULT_MAX_CLIP_S))
+
+
+class FrameClock:
+    """A frame's time in seconds from the first frame, from the container's timestamps: a clip with a
+    variable frame rate (phones) keeps real time. A frame whose timestamp is missing, not finite or
+    not after the last frame's time is put one nominal frame after it instead; a container that gives
+    no timestamps at all gets index / fps."""
+
+    def __init__(self, fps: float) -> None:
+        self._step = 1.0 / fps
+        self._first_stamp_s: float | None = None
+        self._last_s: float | None = None
+        self.last_step_s = self._step  # the time between the last two frames
+
+    def time_of(self, stamp_s: float) -> float:
+        """The time of the next frame, given the container's timestamp for it (seconds)."""
+        if self._first_stamp_s is None or self._last_s is None:
+            self._first_stamp_s = stamp_s if math.isfinite(stamp_s) else 0.0
+            self._last_s = 0.0
+            return 0.0
+        since_first = stamp_s - self._first_stamp_s
+        if not (math.isfinite(since_first) and since_first > self._last_s):
+            since_first = self._last_s + self._step
+        self.last_step_s, self._last_s = since_first - self._last_s, since_first
+        return since_first
+
+
+def too_long_problem(max_seconds: float, length_s: float | None = None) -> str:
+    if length_s is None:
+        return f"the clip is longer than the limit of {duration_text(max_seconds)}"
+    return f"the clip is {duration_text(round(length_s, 1))} long; the limit is {duration_text(max_seconds)}"
+
+
+def missing_frames(info: ClipInfo, decoded: int, decoded_s: float) -> float:
+    """How far decoding fell short of the header's length, in frames (0 when the header does not say).
+    The smaller of the shortfalls in frames and in time: a variable-rate clip whose header guesses its
+    frame count from its length and nominal rate is short of frames, not of time."""
+    if not info.frame_count:
+        return 0.0
+    claimed_s = info.frame_count / info.fps
+    return max(0.0, min(info.frame_count - decoded, (claimed_s - decoded_s) * info.fps))
+
+
+def cut_end_warning(info: ClipInfo, decoded: int, decoded_s: float) -> str | None:
+    """A plain warning when the header says clearly more than was decoded (the end of the file is
+    missing), or None."""
+    if missing_frames(info, decoded, decoded_s) <= CUT_END_TOLERANCE_FRAMES:
+        return None
+    claimed_s = info.frame_count / info.fps
+    return (f"the end of the clip seems cut off: its header says {claimed_s:.1f} s ({info.frame_count} frames), "
+            f"but only {decoded_s:.1f} s ({decoded} frames) could be decoded; the count covers what was decoded")
+
+
 class ClipReader:
-    """Iterates a clip's frames once, decoded ahead on a background thread.
+    """Iterates a clip's frames once, decoded ahead on a background thread; frames are timed by the
+    container's timestamps (see FrameClock).
 
     Raises VideoError from the iteration if the clip has fewer than two frames, changes frame size,
-    or stops decoding well before the frame count its container claims (a truncated file).
+    runs past `max_seconds` (checked on the header's length first, then on the frames decoded, for
+    containers that do not say their length), or stops decoding well before the length its container
+    claims (a truncated file). A clip that falls short by less is counted, and `warning` says so once
+    the iteration has ended.
     """
 
-    def __init__(self, path: str | os.PathLike) -> None:
+    def __init__(self, path: str | os.PathLike, max_seconds: float | None = None) -> None:
         self.info = probe(path)
+        self.max_seconds = max_seconds
+        self.warning: str | None = None
+        length_s = self.info.duration_s
+        if max_seconds is not None and length_s is not None and length_s > max_seconds:
+            raise VideoError(path, too_long_problem(max_seconds, length_s))
         self._frames: queue.Queue[Frame | VideoError | None] = queue.Queue(_PREFETCH_FRAMES)
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -209,7 +292,8 @@ class ClipReader:
     def _decode(self) -> None:
         info = self.info
         capture = _open(info.path)
-        decoded = 0
+        clock = FrameClock(info.fps)
+        decoded, time_s = 0, 0.0
         try:
             while not self._stop.is_set():
                 ok, image = capture.read()
@@ -220,22 +304,40 @@ class ClipReader:
                         info.path, f"frame size changes from {info.width}×{info.height} to "
                         f"{image.shape[1]}×{image.shape[0]} at frame {decoded}"
                     )
-                if not self._put(Frame(decoded, decoded / info.fps, image)):
+                time_s = clock.time_of(capture.get(cv2.CAP_PROP_POS_MSEC) / 1000.0)
+                if self.max_seconds is not None and time_s > self.max_seconds:
+                    raise VideoError(info.path, too_long_problem(self.max_seconds))
+                if not self._put(Frame(decoded, time_s, image)):
                     return
                 decoded += 1
-            if decoded < 2:
-                raise VideoError(info.path, f"has {decoded} readable frame{'s' * (decoded != 1)}; "
-                                 "at least 2 are needed to see motion")
-            if info.frame_count and decoded < 0.9 * info.frame_count - 2:
-                raise VideoError(info.path, f"decoding stopped after {decoded} of {info.frame_count} "
-                                 "frames (the file looks truncated or damaged)")
+            if self._stop.is_set():
+                return
+            self._check_end(decoded, time_s + clock.last_step_s)
             self._put(None)
         except VideoError as error:
             self._put(error)
         except cv2.error as error:  # a decoder failure deep in a damaged file
-            self._put(VideoError(info.path, f"decoding failed: {str(error).strip().splitlines()[-1]}"))
+            self._put(VideoError(info.path, f"decoding failed: {decoder_problem(error)}"))
         finally:
             capture.release()
+
+    def _check_end(self, decoded: int, decoded_s: float) -> None:
+        """Raises VideoError for too few frames or a clip missing much of its end; else sets `warning`
+        if its end is cut."""
+        info = self.info
+        if decoded < 2:
+            raise VideoError(info.path, f"has {decoded} readable frame{'s' * (decoded != 1)}; "
+                             "at least 2 are needed to see motion")
+        if missing_frames(info, decoded, decoded_s) > REFUSED_MISSING_SHARE * info.frame_count + 2:
+            raise VideoError(info.path, f"decoding stopped after {decoded} of {info.frame_count} "
+                             "frames (the file looks truncated or damaged)")
+        self.warning = cut_end_warning(info, decoded, decoded_s)
+
+
+def decoder_problem(error: cv2.error) -> str:
+    """OpenCV's message without its source file's location."""
+    last_line = str(error).strip().splitlines()[-1]
+    return last_line.split(" error: ", 1)[-1]
 
 
 #: A change to a stream of frames on its way to the counter (a farther camera, a webcam's delivery).

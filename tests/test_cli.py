@@ -22,7 +22,8 @@ def test_count_prints_each_clip_and_json_gives_the_reps(clips: dict[str, Path]) 
     assert plain.returncode == 0, plain.stderr
     assert plain.stdout.strip() == f"{clips['good']}\t4"
     result = json.loads(flowrep("count", "--json", str(clips["good"])).stdout)
-    assert set(result) == {"file", "count", "reps", "frames", "fps_processed"}
+    assert set(result) == {"file", "count", "reps", "frames", "fps_processed", "warnings"}
+    assert result["warnings"] == []
     assert result["count"] == 4 and len(result["reps"]) == 4 and result["frames"] == 152
     assert all(0 <= r["start_s"] < r["end_s"] for r in result["reps"])
 

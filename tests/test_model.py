@@ -62,3 +62,45 @@ def test_the_fast_frozen_classifier_reads_flow_as_the_trained_network_does() -> 
         with torch.inference_mode():
             expected = torch.softmax(model(to_tensor(letterbox(image)[None])), dim=1)[0].numpy()
         assert np.allclose(classifier(image), expected, atol=1e-5)
+
+
+def _saved_state(path: Path, change) -> Path:
+    state = {k: v.clone().contiguous() for k, v in load_model().state_dict().items()}
+    change(state)
+    save_file(state, str(path))
+    return path
+
+
+def test_weights_full_of_nan_are_refused_at_load(tmp_path: Path) -> None:
+    # A valid safetensors file: it loaded, and every clip then counted 0 without a word.
+    def fill_with_nan(state: dict[str, torch.Tensor]) -> None:
+        for tensor in state.values():
+            if tensor.is_floating_point():
+                tensor.fill_(float("nan"))
+    nan = _saved_state(tmp_path / "nan.safetensors", fill_with_nan)
+    with pytest.raises(WeightsError, match=r"nan\.safetensors hold values that are not finite numbers"):
+        load_model(nan)
+    with pytest.raises(WeightsError, match="not finite"):
+        Classifier(nan)
+
+
+def test_weights_whose_outputs_are_not_finite_are_refused_at_load(tmp_path: Path) -> None:
+    # Every value finite, but a negative running variance makes batch norm's square root NaN.
+    def negative_variance(state: dict[str, torch.Tensor]) -> None:
+        state["features.0.1.running_var"].fill_(-1.0)
+    bad = _saved_state(tmp_path / "bad.safetensors", negative_variance)
+    with pytest.raises(WeightsError, match="give outputs that are not finite numbers"):
+        load_model(bad)
+
+
+def test_weights_errors_name_the_file_but_not_where_it_lies(tmp_path: Path) -> None:
+    """The page shows these messages to visitors: the file's name, never the server's path."""
+    corrupt = tmp_path / "corrupt.safetensors"
+    corrupt.write_bytes(DEFAULT_WEIGHTS.read_bytes()[:5000])
+    other = tmp_path / "other.safetensors"
+    save_file({k: v.contiguous() for k, v in FlowNet(width=8).state_dict().items()}, str(other))
+    for path in (tmp_path / "absent.safetensors", corrupt, other, tmp_path):
+        with pytest.raises(WeightsError) as error:
+            load_model(path)
+        assert path.name in str(error.value) and str(tmp_path) not in str(error.value)
+        assert error.value.path == path

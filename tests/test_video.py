@@ -13,7 +13,8 @@ import pytest
 from flowrep import cli
 from flowrep.flow import MIN_FLOW_SIDE, FlowEstimator, flow_shape
 from flowrep.pipeline import FrameError, Session
-from flowrep.video import MAX_ASPECT, MIN_FRAME_SIDE, VideoError, probe
+from flowrep.redact import without_paths
+from flowrep.video import MAX_ASPECT, MIN_FRAME_SIDE, ClipReader, VideoError, decoder_problem, probe
 
 
 def _noise_clip(path: Path, width: int, height: int, frames: int = 6, fps: float = 10.0) -> Path:
@@ -105,3 +106,22 @@ def test_accepted_containers_and_codecs_open_and_others_are_refused(tmp_path: Pa
     assert probe(_ffmpeg_clip(tmp_path / "h264.mkv", "-c:v", "libx264")).height == 120
     with pytest.raises(VideoError, match=r"video codec \(theo\) is not one we accept"):
         probe(_ffmpeg_clip(tmp_path / "theora.mkv", "-c:v", "libtheora"))
+
+
+@pytest.mark.parametrize("name", ["missing", "text", "empty", "truncated", "one_frame", "uhd"])
+def test_a_refused_clip_s_problem_names_no_server_path(clips: dict[str, Path], name: str) -> None:
+    """The page and /count show `problem` with the file's name; the server's folders stay out of it."""
+    with pytest.raises(VideoError) as error:
+        list(ClipReader(clips[name], max_seconds=600.0))
+    assert error.value.problem and str(clips[name].parent) not in error.value.problem
+
+
+def test_a_decoder_failure_is_told_without_opencv_s_source_path() -> None:
+    error = cv2.error("OpenCV(5.0.0) /io/opencv/modules/videoio/src/cap_ffmpeg_impl.hpp:1234: error: "
+                      "(-2:Unspecified error) could not decode in function 'retrieveFrame'\n")
+    assert decoder_problem(error) == "(-2:Unspecified error) could not decode in function 'retrieveFrame'"
+
+
+def test_without_paths_keeps_file_names_only() -> None:
+    text = "[Errno 13] Permission denied: '/srv/flowrep/runs/run-1/clip.mp4' (see /etc/x.conf) at 1920×1080 3/4"
+    assert without_paths(text) == "[Errno 13] Permission denied: 'clip.mp4' (see x.conf) at 1920×1080 3/4"
