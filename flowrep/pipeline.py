@@ -3,11 +3,13 @@
 Owns the order of the steps (flow → colour coding → probabilities → repetition evidence → counter)
 for one stream, and `count_clip`, the one way every caller (CLI, benchmark, upload page) counts a
 file. A live session (a webcam set) counts reps as they happen; a file is counted on its whole
-clip's evidence, of which the session keeps a few numbers a frame, never the frames.
+clip's evidence, of which the session keeps a few numbers a frame, never the frames. One of them,
+the picture's mean flow speed, gives each rep's speed (see flowrep.analysis).
 """
 from __future__ import annotations
 
 import time
+from array import array
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -16,6 +18,7 @@ import cv2
 import numpy as np
 import torch
 
+from .analysis import SetAnalysis, analyse_set
 from .counter import CounterSettings, Rep, RepCounter
 from .flow import DEFAULT_FLOW_SIZE, Box, EncodedFlow, FlowEncoder, FlowMethod
 from .signals import ProbabilitySource, SignalName, make_signal
@@ -83,10 +86,16 @@ class Session:
         self._size: tuple[int, int] | None = None
         self._last_time: float | None = None
         self._last_seen: tuple[EncodedFlow | None, np.ndarray] = (None, STILL)
+        self._speed_times_s = array("d")  # per frame with flow of its own: its time and mean flow speed
+        self._speeds = array("d")
 
     @property
     def count(self) -> int:
         return self.counter.count
+
+    def analysis(self) -> SetAnalysis:
+        """The per-rep analysis of the reps so far (a file's: all of them, once finished)."""
+        return analyse_set(self.reps, np.array(self._speed_times_s), np.array(self._speeds))
 
     def process(self, frame: np.ndarray, time_s: float) -> FrameResult:
         """Takes the next frame (BGR, or grey) and its timestamp in seconds."""
@@ -113,6 +122,8 @@ class Session:
             return self._feed(time_s, None, STILL)
         probabilities = self._signal(encoded)
         self._last_seen = (encoded, probabilities)
+        self._speed_times_s.append(time_s)
+        self._speeds.append(encoded.mean_speed)
         return self._feed(time_s, encoded, probabilities)
 
     def finish(self) -> list[Rep]:
@@ -144,6 +155,7 @@ class ClipResult:
     fps: float  # the clip's own frame rate
     error: str | None = None
     warnings: list[str] = field(default_factory=list)  # counted, but the count may be off (a cut end)
+    analysis: SetAnalysis | None = None  # the reps' times and speeds (None: from the reps' times alone)
 
     @property
     def fps_processed(self) -> float:
@@ -157,6 +169,7 @@ class ClipResult:
             "frames": self.frames,
             "fps_processed": round(self.fps_processed, 1),
             "warnings": list(self.warnings),
+            **(self.analysis or analyse_set(self.reps)).as_json(),
         }
 
 
@@ -192,4 +205,5 @@ def count_clip(path: str | Path, session: Session | None = None, on_frame: Frame
     session.finish()
     warnings = [reader.warning] if reader.warning else []
     return ClipResult(str(path), session.count, list(session.reps), frames,
-                      time.perf_counter() - started, reader.info.fps, warnings=warnings)
+                      time.perf_counter() - started, reader.info.fps, warnings=warnings,
+                      analysis=session.analysis())

@@ -2,8 +2,8 @@
 
 Owns the side-by-side frame (original | colour-coded flow, with the live count drawn on it, and
 the part of the picture the CNN looks at outlined when it frames a person small in the picture), the
-Plotly chart of P(down), P(still), P(up) over time, the annotated-video writer (H.264 mp4 that
-browsers play), the reps CSV, and `ClipExports`, which the CLI (`flowrep count --out-dir`) and the
+Plotly chart of P(down), P(still), P(up) over time, the chart of each rep's speed and down / up
+times, the annotated-video writer (H.264 mp4 that browsers play), the reps CSV, and `ClipExports`, which the CLI (`flowrep count --out-dir`) and the
 demo page both use so that their files are the same. Nothing here counts.
 """
 from __future__ import annotations
@@ -20,6 +20,7 @@ import imageio_ffmpeg
 import numpy as np
 import plotly.graph_objects as go
 
+from .analysis import SetAnalysis, analyse_set
 from .counter import Rep
 from .flow import Box
 from .pipeline import ClipResult, FrameResult
@@ -28,7 +29,10 @@ from .video import probe
 #: Height of the side-by-side frame on screens and in annotated videos (keeps files and CPU small).
 VIEW_HEIGHT = 360
 SERIES = (("P(down)", "#1f77b4"), ("P(still)", "#9a9a9a"), ("P(up)", "#ff7f0e"))
-CSV_HEADER = ("number", "start_s", "turn_s", "end_s", "duration_s")
+CSV_HEADER = ("number", "start_s", "turn_s", "end_s", "duration_s", "down_s", "up_s", "flow_speed",
+              "relative_speed")
+#: Headers of the columns `reps_rows` adds when given the set's analysis.
+ANALYSIS_TABLE_HEADERS = ("down (s)", "up (s)", "speed (× first reps)")
 #: Brightness gain of the flow on screens: at the CNN's fixed scale most motion is dim (a squat's
 #: brightest 1 % of pixels at about 60 of 255), so a screen shows it this much brighter.
 FLOW_DISPLAY_GAIN = 2.5
@@ -134,19 +138,58 @@ def probability_figure(times: Sequence[float], probabilities: Sequence[Sequence[
     return go.Figure({"data": lines, "layout": layout}, _validate=False)
 
 
-def reps_rows(reps: Sequence[Rep]) -> list[list[float | int]]:
-    """Rows of (number, start, end, duration) in seconds, rounded for display."""
-    return [[r.number, round(r.start_s, 2), round(r.end_s, 2), round(r.duration_s, 2)] for r in reps]
+def reps_rows(reps: Sequence[Rep], analysis: SetAnalysis | None = None) -> list[list[float | int | None]]:
+    """Rows of (number, start, end, duration) in seconds, rounded for display; with the set's
+    analysis, each row goes on with its down and up times and relative speed (ANALYSIS_TABLE_HEADERS)."""
+    rows: list[list[float | int | None]] = [
+        [r.number, round(r.start_s, 2), round(r.end_s, 2), round(r.duration_s, 2)] for r in reps]
+    if analysis is not None:
+        for row, a in zip(rows, analysis.reps):
+            row += [round(a.down_s, 2), round(a.up_s, 2), _rounded(a.relative_speed, 2)]
+    return rows
 
 
-def write_reps_csv(reps: Sequence[Rep], path: Path) -> Path:
+def write_reps_csv(reps: Sequence[Rep], path: Path, analysis: SetAnalysis | None = None) -> Path:
+    """One row per rep: its times (s), then its down / up times, flow speed and relative speed
+    (see flowrep.analysis; empty where unknown, and the speeds always without `analysis`)."""
+    analysed = (analysis or analyse_set(reps)).reps
     with open(path, "w", newline="") as out:
         writer = csv.writer(out)
         writer.writerow(CSV_HEADER)
-        for r in reps:
-            times = (r.start_s, r.turn_s, r.end_s, r.duration_s)
-            writer.writerow([r.number, *(f"{t:.3f}" for t in times)])
+        for r, a in zip(reps, analysed):
+            times = (r.start_s, r.turn_s, r.end_s, r.duration_s, a.down_s, a.up_s)
+            speeds = (_formatted(a.flow_speed, 5), _formatted(a.relative_speed, 3))
+            writer.writerow([r.number, *(f"{t:.3f}" for t in times), *speeds])
     return path
+
+
+def rep_analysis_figure(analysis: SetAnalysis) -> go.Figure:
+    """Per rep: its down and up times (stacked bars: the rep's duration, seconds) and its speed
+    relative to the set's first reps (a line, right axis); the speed loss, when known, in the title."""
+    numbers = [a.number for a in analysis.reps]
+    down = go.Bar(x=numbers, y=[round(a.down_s, 2) for a in analysis.reps], name="down (s)",
+                  marker_color="#1f77b4")
+    up = go.Bar(x=numbers, y=[round(a.up_s, 2) for a in analysis.reps], name="up (s)", marker_color="#ff7f0e")
+    speed = go.Scatter(x=numbers, y=[_rounded(a.relative_speed, 3) for a in analysis.reps], yaxis="y2",
+                       name="speed (× first reps)", mode="lines+markers", line={"color": "#2ca02c", "width": 2})
+    title = "" if analysis.speed_loss is None else f"speed loss {100 * analysis.speed_loss:.0f} %"
+    layout = go.Layout(
+        barmode="stack", height=280, margin={"l": 40, "r": 45, "t": 50, "b": 35},
+        title={"text": title, "x": 0.99, "xanchor": "right", "y": 0.97, "yanchor": "top", "font": {"size": 13}},
+        legend={"orientation": "h", "x": 0, "y": 1.02, "yanchor": "bottom", "traceorder": "normal"},
+        xaxis={"title": {"text": "rep"}, "tickmode": "linear", "dtick": 1 if len(numbers) <= 20 else 5},
+        yaxis={"title": {"text": "seconds"}, "rangemode": "tozero"},
+        yaxis2={"title": {"text": "speed (× first reps)"}, "overlaying": "y", "side": "right",
+                "rangemode": "tozero", "showgrid": False, "tickmode": "linear", "dtick": 0.5})
+    return go.Figure([down, up, speed], layout)
+
+
+def _rounded(value: float | None, digits: int) -> float | None:
+    return None if value is None else round(value, digits)
+
+
+def _formatted(value: float | None, digits: int) -> str:
+    return "" if value is None else f"{value:.{digits}f}"
 
 
 #: What the video writer's thread draws: frame, colour-coded flow, count shown, the CNN's crop.
@@ -245,7 +288,7 @@ class ClipExports:
             for _ in range(max(1, round(self.fps / 2))):
                 self._video.write(frame, last.flow_bgr, result.count, last.crop)
         self._video.close()
-        write_reps_csv(result.reps, self.csv_path)
+        write_reps_csv(result.reps, self.csv_path, result.analysis)
         return self.video_path, self.csv_path
 
     def abort(self) -> None:

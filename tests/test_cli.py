@@ -22,10 +22,12 @@ def test_count_prints_each_clip_and_json_gives_the_reps(clips: dict[str, Path]) 
     assert plain.returncode == 0, plain.stderr
     assert plain.stdout.strip() == f"{clips['good']}\t4"
     result = json.loads(flowrep("count", "--json", str(clips["good"])).stdout)
-    assert set(result) == {"file", "count", "reps", "frames", "fps_processed", "warnings"}
+    assert set(result) == {"file", "count", "reps", "frames", "fps_processed", "warnings", "rep_analysis", "speed_loss"}
     assert result["warnings"] == []
     assert result["count"] == 4 and len(result["reps"]) == 4 and result["frames"] == 152
-    assert all(0 <= r["start_s"] < r["end_s"] for r in result["reps"])
+    assert all(set(r) == {"start_s", "end_s"} and 0 <= r["start_s"] < r["end_s"] for r in result["reps"])
+    assert [r["number"] for r in result["rep_analysis"]] == [1, 2, 3, 4]
+    assert all(r["relative_speed"] > 0 for r in result["rep_analysis"]) and result["speed_loss"] is not None
 
 
 BAD = {
