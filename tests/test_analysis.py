@@ -15,7 +15,7 @@ from flowrep.counter import Rep
 from flowrep.pipeline import Session, count_clip
 
 FPS = 25.0
-OLD_JSON_KEYS = {"file", "count", "reps", "frames", "fps_processed"}
+OLD_JSON_KEYS = {"file", "count", "reps", "frames", "fps_processed", "warnings"}
 OLD_CSV_COLUMNS = ["number", "start_s", "turn_s", "end_s", "duration_s"]
 
 
