@@ -57,6 +57,14 @@ def test_a_finished_workout_is_recorded_with_its_summary(tmp_path: Path) -> None
     assert records[1].summary.reps == 4 and records[1].summary.training_s == pytest.approx(17.0)
 
 
+def test_a_recorded_workout_can_be_deleted(tmp_path: Path) -> None:
+    history = History(tmp_path / "flowrep.db")
+    summary = finished_workout().summary()
+    first, second = history.record_workout(summary), history.record_workout(summary)
+    assert history.delete_workout(first) and not history.delete_workout(first)
+    assert [record.id for record in History(tmp_path / "flowrep.db").workouts()] == [second]
+
+
 def test_a_corrupt_file_is_one_clear_error(tmp_path: Path) -> None:
     path = tmp_path / "flowrep.db"
     path.write_bytes(os.urandom(8192))

@@ -13,9 +13,13 @@ from pathlib import Path
 import pytest
 
 from flowrep.history import History
-from flowrep.plans import SHIPPED_PLANS, Plan, PlanError, PlanExercise, StepKind, find_plan, plan_steps
-from flowrep.summary import Outcome
-from flowrep.workout import Cue, Event, RunState, WorkoutRunner
+import numpy as np
+
+from flowrep.pipeline import FrameResult, FrameSizeChanged
+from flowrep.plans import (SHIPPED_PLANS, Plan, PlanError, PlanExercise, StepKind, count_text, find_plan,
+                           plan_steps)
+from flowrep.summary import CSV_HEADER, ExerciseStatus, Outcome, WorkoutStatus
+from flowrep.workout import Cue, Event, RunState, WorkoutRunner, WorkoutSession
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -227,6 +231,126 @@ def test_summary_csv_has_a_row_per_exercise_and_the_totals() -> None:
     assert float(total["time_s"]) == pytest.approx(float(total["work_s"]) + float(total["rest_s"]))
     assert float(total["work_s"]) == pytest.approx(10.0) and float(total["tempo_s_per_rep"]) == pytest.approx(2.0)
     assert "training 0:20 · working 0:10 · resting 0:10 · 5 reps" in runner.summary().totals_text()
+
+
+def test_one_rest_is_reported_as_that_rest_and_the_countdown_apart() -> None:
+    # Issue 21: a plan with one 5 s rest reported 10 s of rest, the get-ready countdown counted as rest.
+    runner = WorkoutRunner(two_exercises(rest_s=5.0), get_ready_s=5.0)
+    drive(runner, FakeSet([6.0, 7.0, 8.0, 14.0, 15.0]), 0.0, 30.0)
+    summary = runner.summary()
+    assert summary.resting_s == pytest.approx(5.0) and summary.get_ready_s == pytest.approx(5.0)
+    assert summary.training_s == pytest.approx(10.0)  # from the end of the countdown: 3 s + 5 s rest + 2 s
+    assert [e.rest_s for e in summary.exercises] == pytest.approx([0.0, 5.0])
+    assert "get ready 0:05 · training 0:10 · working 0:05 · resting 0:05 · 5 reps" in summary.totals_text()
+
+
+def test_statuses_are_enums_that_read_as_before() -> None:
+    runner = WorkoutRunner(two_exercises())
+    drive(runner, FakeSet([1.0, 2.0, 3.0]), 0.0, 4.0)
+    runner.stop(4.0)
+    summary = runner.summary()
+    assert summary.status is WorkoutStatus.STOPPED and runner.state is RunState.FINISHED
+    assert [e.status for e in summary.exercises] == [ExerciseStatus.DONE, ExerciseStatus.NOT_STARTED]
+    assert summary.rows()[1][-1] == "not started" and CSV_HEADER[-1] == "status"
+    assert type(summary).from_json(summary.to_json()) == summary
+
+
+def test_one_rep_is_one_rep_not_one_reps() -> None:
+    assert [count_text(n, "rep") for n in (0, 1, 2)] == ["0 reps", "1 rep", "2 reps"]
+    assert PlanExercise("Squats", reps=1).target_text == "1 rep"
+    assert PlanExercise("Squats", reps=1, rounds=3).target_text == "3 × 1 rep"
+    runner = WorkoutRunner(Plan("One", (PlanExercise("Squats", reps=1),), rest_s=0))
+    drive(runner, FakeSet([1.0]), 0.0, 2.0)
+    assert runner.summary().totals_text().endswith("· 1 rep · 1.0 s/rep")
+    assert runner.steps[0].target_text == "1 rep"
+
+
+# ---------------------------------------------------------------- a workout on a stream of frames
+
+
+class FakeCameraSet:
+    """Stands in for pipeline.Session: counts a rep at each of `rep_times` (from the set's start on),
+    and, like the Session, refuses a frame of another size than the set's first."""
+
+    def __init__(self, rep_times: list[float]) -> None:
+        self.rep_times = rep_times
+        self.resets: list[float] = []
+        self._now = 0.0
+        self._set_started = -math.inf
+        self._size: tuple[int, ...] | None = None
+        self.finished = False
+
+    @property
+    def count(self) -> int:
+        return sum(self._set_started < t <= self._now for t in self.rep_times)
+
+    def reset(self) -> None:
+        self._set_started, self._size = self._now, None
+        self.resets.append(self._now)
+
+    def process(self, frame: np.ndarray, time_s: float) -> FrameResult:
+        self._now = time_s
+        if self._size is not None and frame.shape != self._size:
+            raise FrameSizeChanged(f"frame size changed to {frame.shape}")
+        self._size = frame.shape
+        return FrameResult(time_s, None, np.array([0.0, 1.0, 0.0]), self.count, None)
+
+    def finish(self) -> list:
+        self.finished = True
+        return []
+
+
+SMALL, LARGE = np.zeros((240, 320, 3), np.uint8), np.zeros((480, 640, 3), np.uint8)
+
+
+def stream(workout: WorkoutSession, start: float, end: float, frame: np.ndarray = SMALL,
+           dt: float = 0.1) -> list[Event]:
+    events: list[Event] = []
+    for k in range(int(round((end - start) / dt)) + 1):
+        events += workout.process(frame, round(start + k * dt, 6)).events
+    return events
+
+
+def test_a_workout_session_starts_a_new_set_for_each_work_step() -> None:
+    camera = FakeCameraSet([1.0, 2.0, 3.0, 4.0, 9.0, 10.0])  # 4.0: after the first target, in the rest
+    workout = WorkoutSession(camera)  # type: ignore[arg-type]
+    stream(workout, 0.0, 0.5)  # frames before the start are only counted
+    assert workout.runner is None and camera.resets == []
+    assert workout.start(two_exercises(rest_s=5.0), 0.5) == [Cue.WORK_STARTED] and camera.resets == [0.5]
+    events = stream(workout, 0.6, 12.0)
+    assert events.count(Cue.REP) == 5 and workout.finished
+    assert camera.resets == [0.5, 8.0]  # the second exercise began after the 5 s rest from 3.0
+    assert [e.reps for e in workout.runner.summary().exercises] == [3, 2]
+
+
+def test_a_camera_that_changes_resolution_starts_a_new_set_and_the_workout_goes_on() -> None:
+    camera = FakeCameraSet([1.0, 2.0, 3.0, 4.0])
+    workout = WorkoutSession(camera)  # type: ignore[arg-type]
+    workout.start(Plan("Four", (PlanExercise("Squats", reps=4),), rest_s=0), 0.0)
+    stream(workout, 0.1, 2.5)
+    changed = workout.process(LARGE, 2.6)
+    assert changed.camera_change and "size changed" in changed.camera_change and camera.resets[-1] == 2.6
+    stream(workout, 2.7, 5.0, LARGE)  # the set counts again from 0: reps at 3.0 and 4.0
+    assert workout.finished and workout.runner.summary().reps == 4
+
+
+def test_a_stream_that_ends_early_stops_the_workout_with_the_last_reps() -> None:
+    camera = FakeCameraSet([1.0, 2.0])
+    workout = WorkoutSession(camera)  # type: ignore[arg-type]
+    workout.start(two_exercises(), 0.0)
+    stream(workout, 0.0, 1.5)
+    camera._now = 2.0  # the last rep is only judged when the stream ends
+    assert workout.end_of_stream(2.0) == [Cue.REP, Outcome.STOPPED, Cue.FINISHED] and camera.finished
+    assert workout.runner.summary().reps == 2 and workout.runner.stopped and not workout.discarded
+
+
+def test_a_discarded_workout_is_stopped_and_marked_not_to_keep() -> None:
+    workout = WorkoutSession(FakeCameraSet([]))  # type: ignore[arg-type]
+    assert workout.discard(1.0) == [] and not workout.discarded  # nothing to discard before a start
+    workout.start(two_exercises(), 0.0)
+    assert workout.discard(3.0) == [Outcome.STOPPED, Cue.FINISHED] and workout.discarded and workout.finished
+    workout.start(two_exercises(), 4.0)
+    assert not workout.discarded
 
 
 # ---------------------------------------------------------------- plans
