@@ -2,9 +2,9 @@
 
 Owns the page: its layout, per-browser-session state, throttling of screen updates, upload limits
 and the messages users see. Counting is flowrep.pipeline's; drawing and exports are flowrep.viz's
-(the same ones `flowrep count --out-dir` uses); a workout's rules and summary are flowrep.workout's
-(`flowrep workout` runs the same runner) and its history is flowrep.history's, so the page holds no
-logic the CLI lacks.
+(the same ones `flowrep count --out-dir` uses); a workout's plans are flowrep.plans', its run is
+flowrep.workout's WorkoutSession (which `flowrep workout` uses too), its summary flowrep.summary's and
+its history flowrep.history's, so the page holds no logic the CLI lacks.
 
 Environment: GRADIO_SERVER_NAME / GRADIO_SERVER_PORT (Gradio's own; default 127.0.0.1:7860),
 FLOWREP_SIGNAL (cnn, the default, or mean-flow), FLOWREP_WEIGHTS (a .safetensors file),
@@ -573,7 +573,7 @@ def _summary_table(summary: WorkoutSummary) -> pd.DataFrame:
 class WorkoutPage:
     """The Workout tab: plans (shipped and saved), a plan run on the webcam with the same engine as
     the Webcam tab, sounds, the summary with its CSV, and the history. The rules (targets, rests,
-    pause, summary) are flowrep.workout's; storage is flowrep.history's."""
+    pause, summary) are flowrep.workout's and flowrep.summary's; storage is flowrep.history's."""
 
     def __init__(self, engine: Engine, frame_log: FrameLog, work_dir: Path, history_path: Path | None = None) -> None:
         self.engine = engine
@@ -640,8 +640,8 @@ class WorkoutPage:
 
     def follow_plan(self, name: str) -> Any:
         """The dropdown shows the plan whose name is being edited, or none for a new name."""
-        known = {plan.name for plan in self.plans()}
-        return gr.Dropdown(value=name if name in known else None)
+        choices = self.plan_choices()
+        return gr.Dropdown(choices=choices, value=name if name in {value for _, value in choices} else None)
 
     def save_plan(self, name: str, text: str) -> tuple[Any, ...]:
         try:

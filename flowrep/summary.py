@@ -159,7 +159,7 @@ class WorkoutSummary:
 
     def totals_text(self) -> str:
         """One line: 'get ready 0:05 · training 3:05 · working 2:10 · resting 0:55 · 34 reps · 3.8 s/rep'."""
-        get_ready = f"get ready {clock_text(self.get_ready_s)} · " if self.get_ready_s >= 0.5 else ""
+        get_ready = f"get ready {clock_text(self.get_ready_s)} · " if clock_text(self.get_ready_s) != "0:00" else ""
         paused = f" · paused {clock_text(self.paused_s)}" if self.paused_s >= 0.5 else ""
         tempo = f" · {self.tempo_s:.1f} s/rep" if self.tempo_s else ""
         return (f"{get_ready}training {clock_text(self.training_s)} · working {clock_text(self.working_s)} · "
