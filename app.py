@@ -775,7 +775,8 @@ class WorkoutPage:
         history_msg = gr.skip()
         if runner is not None and runner.finished and not live.summary_shown:
             live.summary_shown = True
-            totals, table, csv_file, history, history_msg = self._finish(runner, keep=not (live.workout and live.workout.discarded))
+            keep = live.workout is not None and not live.workout.discarded
+            totals, table, csv_file, history, history_msg = self._finish(runner, keep)
             timer = gr.Timer(active=False)
         return (gr.skip() if view is None else view, step, count, clock_md, sound, status_md, pause_button, totals,
                 table, csv_file, history, history_msg, gr.skip(), gr.skip() if timer is None else timer, live)

@@ -297,9 +297,10 @@ class WorkoutSession:
         return self._follow(self.runner.stop(now)) if self.runner is not None else []
 
     def discard(self, now: float) -> list[Event]:
-        """Stops the workout and marks it as one not to keep in the history."""
+        """Stops the workout under way and marks it as one not to keep in the history (a workout that
+        has already finished is kept)."""
         events = self.stop(now)
-        self.discarded = self.runner is not None
+        self.discarded = self.discarded or Cue.FINISHED in events
         return events
 
     def end_of_stream(self, now: float) -> list[Event]:

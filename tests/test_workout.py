@@ -351,6 +351,8 @@ def test_a_discarded_workout_is_stopped_and_marked_not_to_keep() -> None:
     assert workout.discard(3.0) == [Outcome.STOPPED, Cue.FINISHED] and workout.discarded and workout.finished
     workout.start(two_exercises(), 4.0)
     assert not workout.discarded
+    workout.stop(5.0)
+    assert workout.discard(6.0) == [] and not workout.discarded  # a workout already over is kept
 
 
 # ---------------------------------------------------------------- plans
