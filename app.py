@@ -2,9 +2,9 @@
 
 Owns the page: its layout, per-browser-session state, throttling of screen updates, upload limits
 and the messages users see. Counting is flowrep.pipeline's; drawing and exports are flowrep.viz's
-(the same ones `flowrep count --out-dir` uses); a workout's rules and summary are flowrep.workout's
-(`flowrep workout` runs the same runner) and its history is flowrep.history's, so the page holds no
-logic the CLI lacks.
+(the same ones `flowrep count --out-dir` uses); a workout's plans are flowrep.plans', its run is
+flowrep.workout's WorkoutSession (which `flowrep workout` uses too), its summary flowrep.summary's and
+its history flowrep.history's, so the page holds no logic the CLI lacks.
 
 Environment: GRADIO_SERVER_NAME / GRADIO_SERVER_PORT (Gradio's own; default 127.0.0.1:7860),
 FLOWREP_SIGNAL (cnn, the default, or mean-flow), FLOWREP_WEIGHTS (a .safetensors file),
@@ -42,8 +42,9 @@ from flowrep.pipeline import ClipResult, FrameError, FrameResult, FrameSizeChang
 from flowrep.signals import ProbabilitySource, make_signal
 from flowrep.video import MAX_FRAME_SIDES, VideoError, probe
 from flowrep.history import History, HistoryError
-from flowrep.workout import (SHIPPED_PLANS, Cue, Phase, Plan, PlanError, Step, WorkoutRunner, WorkoutSummary,
-                             clock_text, shipped_plan)
+from flowrep.plans import SHIPPED_PLANS, Plan, PlanError, count_text, shipped_plan, unit_for
+from flowrep.summary import TABLE_HEADERS as SUMMARY_HEADERS, Outcome, WorkoutSummary, clock_text
+from flowrep.workout import Cue, Event, WorkoutRunner, WorkoutSession
 
 ROOT = Path(__file__).resolve().parent
 EXAMPLES_DIR = ROOT / "examples"
@@ -451,8 +452,6 @@ WORKOUT_TICK_S = 0.5  # the workout clock's refresh when no camera frame comes (
 NO_PICTURE_AFTER_S = 2.0
 HISTORY_SHOWN = 20
 RECENT_SOUNDS = 6  # cues the hidden sound box repeats (see WORKOUT_SOUND_JS)
-SUMMARY_HEADERS = ["exercise", "target", "rounds", "reps", "work (s)", "rest (s)", "paused (s)", "time (s)",
-                   "s/rep", "status"]
 HISTORY_HEADERS = ["finished", "plan", "status", "reps", "training", "working", "resting"]
 PLAN_FORMAT = ("One exercise a line: `push-ups: 10 reps`, `plank: 45 s`, `squats: 8 x 20 s, rest 10 s` (rounds), "
                "and `rest: 30 s` for the rest between exercises.")
@@ -500,40 +499,35 @@ WORKOUT_CSS = """
 
 @dataclass
 class WorkoutLive:
-    """One browser session's workout: the runner, the camera's set it counts with, and what the page
-    last showed. The stream's thread and the buttons' threads both touch it, hence the lock."""
+    """One browser session's workout (the camera's set and the runner, made on the first frame or
+    Start) and what the page last showed. The stream's thread and the buttons' threads both touch it,
+    hence the lock. Its clock, for the set and the runner alike, is the monotonic clock."""
 
     lock: threading.Lock = field(default_factory=threading.Lock)
-    session: Session | None = None
-    runner: WorkoutRunner | None = None
-    origin: float = 0.0  # monotonic time of the runner's t = 0
-    set_clock: SetClock = field(default_factory=SetClock)  # the camera set's own clock, for the Session
+    workout: WorkoutSession | None = None
     last_frame_at: float = -1e9
     sound_number: int = 0
     recent_sounds: deque[str] = field(default_factory=lambda: deque(maxlen=RECENT_SOUNDS))
     shown: dict[str, Any] = field(default_factory=dict)  # last text sent per output: unchanged ones are skipped
     summary_shown: bool = False
 
-    def timestamp(self, now: float) -> float:
-        return self.set_clock.timestamp(now)
+    @property
+    def runner(self) -> WorkoutRunner | None:
+        return self.workout.runner if self.workout is not None else None
 
     def clock(self, now: float) -> float:
-        """The runner's clock: seconds since the workout started."""
-        return now - self.origin
+        """The workout's clock (the set's timestamps and the runner's alike): the monotonic clock."""
+        return now
 
 
-def _sound_for(cues: list[Cue]) -> str | None:
-    if Cue.TARGET_REACHED in cues or Cue.TIME_UP in cues:
+def _sound_for(cues: list[Event]) -> str | None:
+    if Outcome.TARGET_REACHED in cues or Outcome.TIME_UP in cues:
         return "target"
     if Cue.REP in cues:
         return "rep"
     if Cue.WORK_STARTED in cues:
         return "go"
     return None
-
-
-def _target_text(step: Step) -> str:
-    return f"{step.reps} reps" if step.reps is not None else f"{step.seconds:g} s"
 
 
 def _step_markdown(runner: WorkoutRunner | None) -> str:
@@ -543,19 +537,22 @@ def _step_markdown(runner: WorkoutRunner | None) -> str:
     if runner.finished or step is None:
         return f"## {'Stopped' if runner.stopped else 'Done!'}\n{runner.plan.name}: the summary is below."
     rounds = f" · round {step.round} of {step.rounds}" if step.rounds > 1 else ""
-    if step.phase is Phase.WORK:
-        return f"## {step.exercise}\n{_target_text(step)}{rounds}"
+    if step.is_work:
+        return f"## {step.exercise}\n{step.target_text}{rounds}"
     coming = runner.next_work_step
-    after = f"next: **{coming.exercise}**, {_target_text(coming)}{rounds}" if coming else ""
-    return f"## {step.label}\n{after}"
+    after = f"next: **{coming.exercise}**, {coming.target_text}{rounds}" if coming else ""
+    return f"## {step.title}\n{after}"
 
 
-def _count_markdown(runner: WorkoutRunner | None) -> str:
+def _count_markdown(runner: WorkoutRunner | None, clock: float) -> str:
+    """A reps target's count ('1 rep of 3'); a timed step's (a plank's) time so far, and its reps if any."""
     step = runner.step if runner is not None else None
-    if step is None or step.phase is not Phase.WORK:
+    if step is None or not step.is_work:
         return "# –\nreps"
-    target = f" of {step.reps}" if step.reps is not None else ""
-    return f"# {runner.step_reps}\nreps{target}"
+    if step.seconds is not None:
+        reps = f" · {count_text(runner.step_reps, 'rep')}" if runner.step_reps else ""
+        return f"# {clock_text(runner.step_elapsed(clock))}\nof {clock_text(step.seconds)}{reps}"
+    return f"# {runner.step_reps}\n{unit_for(runner.step_reps, 'rep')} of {step.reps}"
 
 
 def _clock_markdown(runner: WorkoutRunner | None, clock: float) -> str:
@@ -576,7 +573,7 @@ def _summary_table(summary: WorkoutSummary) -> pd.DataFrame:
 class WorkoutPage:
     """The Workout tab: plans (shipped and saved), a plan run on the webcam with the same engine as
     the Webcam tab, sounds, the summary with its CSV, and the history. The rules (targets, rests,
-    pause, summary) are flowrep.workout's; storage is flowrep.history's."""
+    pause, summary) are flowrep.workout's and flowrep.summary's; storage is flowrep.history's."""
 
     def __init__(self, engine: Engine, frame_log: FrameLog, work_dir: Path, history_path: Path | None = None) -> None:
         self.engine = engine
@@ -641,6 +638,11 @@ class WorkoutPage:
             return gr.skip(), gr.skip(), ""
         return plan.name, plan.to_text(), ""
 
+    def follow_plan(self, name: str) -> Any:
+        """The dropdown shows the plan whose name is being edited, or none for a new name."""
+        choices = self.plan_choices()
+        return gr.Dropdown(choices=choices, value=name if name in {value for _, value in choices} else None)
+
     def save_plan(self, name: str, text: str) -> tuple[Any, ...]:
         try:
             plan = Plan.from_text(name or "", text or "")
@@ -680,35 +682,37 @@ class WorkoutPage:
         except PlanError as error:
             return self._outputs(live, time.monotonic(), [], status=f"**Cannot start:** {error}")
         now = time.monotonic()
+        if not self.engine.ready():
+            return self._outputs(live, now, [], status=f"**{self.engine.error}**")
         with live.lock:
-            live.runner = WorkoutRunner(plan, GET_READY_S)
-            live.origin = now
+            live.workout = live.workout or WorkoutSession(self.engine.new_session())
             live.summary_shown = False
             live.shown.clear()
-            count = live.session.count if live.session is not None else 0
-            cues = live.runner.start(0.0, count)
-            self._new_set_if_asked(live, cues)
+            cues = live.workout.start(plan, live.clock(now), GET_READY_S)
             clear = ("", pd.DataFrame([], columns=SUMMARY_HEADERS), None)
             return self._outputs(live, now, cues, summary=clear, timer=gr.Timer(active=True))
 
     def toggle_pause(self, live: WorkoutLive | None) -> tuple[Any, ...]:
-        return self._command(live, WorkoutRunner.toggle_pause)
+        return self._command(live, WorkoutSession.toggle_pause)
 
     def skip(self, live: WorkoutLive | None) -> tuple[Any, ...]:
-        return self._command(live, WorkoutRunner.skip)
+        return self._command(live, WorkoutSession.skip)
 
     def stop(self, live: WorkoutLive | None) -> tuple[Any, ...]:
-        return self._command(live, WorkoutRunner.stop)
+        return self._command(live, WorkoutSession.stop)
 
-    def _command(self, live: WorkoutLive | None, command: Callable[[WorkoutRunner, float], list[Cue]]
+    def discard(self, live: WorkoutLive | None) -> tuple[Any, ...]:
+        """Stops the workout without keeping it in the history."""
+        return self._command(live, WorkoutSession.discard)
+
+    def _command(self, live: WorkoutLive | None, command: Callable[[WorkoutSession, float], list[Event]]
                  ) -> tuple[Any, ...]:
         live = live if isinstance(live, WorkoutLive) else WorkoutLive()
         now = time.monotonic()
         with live.lock:
-            if live.runner is None or live.runner.finished:
+            if live.workout is None or live.runner is None or live.runner.finished:
                 return self._outputs(live, now, [], status="Start a workout first.")
-            cues = command(live.runner, live.clock(now))
-            self._new_set_if_asked(live, cues)
+            cues = command(live.workout, live.clock(now))
             return self._outputs(live, now, cues)
 
     def frame(self, frame_rgb: np.ndarray | None, live: WorkoutLive | None) -> tuple[Any, ...]:
@@ -722,22 +726,18 @@ class WorkoutPage:
         frame = cv2.cvtColor(frame_rgb, cv2.COLOR_RGB2BGR)
         with live.lock:
             live.last_frame_at = arrived
-            live.session = live.session or self.engine.new_session()
+            live.workout = live.workout or WorkoutSession(self.engine.new_session())
             try:
-                result = live.session.process(frame, live.timestamp(arrived))
-            except FrameSizeChanged:  # the camera switched resolution: a new set, the runner goes on
-                live.session.reset()
-                result = live.session.process(frame, live.timestamp(arrived))
+                counted = live.workout.process(frame, live.clock(arrived))
             except FrameError as error:
                 return self._outputs(live, arrived, [], status=f"**The camera's picture cannot be counted:** {error}.")
-            runner = live.runner
-            cues = runner.update(live.clock(arrived), result.count) if runner is not None else []
-            self._new_set_if_asked(live, cues)
-            shown = runner.step_reps if runner is not None and runner.phase is Phase.WORK else result.count
+            result, runner = counted.result, live.runner
+            shown = runner.step_reps if runner is not None and runner.working else result.count
             view = _view(frame, result, shown)
+            step = runner.step if runner is not None else None
             self.log.write(tab="workout", wall=arrived_wall, t=result.time_s, count=result.count,
-                           phase=str(runner.phase) if runner else None, step_reps=shown)
-            return self._outputs(live, arrived, cues, view=view)
+                           step=str(step.kind) if step else None, step_reps=shown)
+            return self._outputs(live, arrived, counted.events, view=view)
 
     def tick(self, live: WorkoutLive | None) -> tuple[Any, ...]:
         """The clock's refresh when no frame comes: rests count down and timed steps end anyway."""
@@ -747,25 +747,19 @@ class WorkoutPage:
         if now - live.last_frame_at < WORKOUT_TICK_S:
             return tuple(gr.skip() for _ in range(15))
         with live.lock:
-            return self._outputs(live, now, live.runner.update(live.clock(now)))
-
-    @staticmethod
-    def _new_set_if_asked(live: WorkoutLive, cues: list[Cue]) -> None:
-        """Each exercise is a new set of the camera's session: its count starts from 0."""
-        if Cue.WORK_STARTED in cues and live.session is not None:
-            live.session.reset()
-            live.set_clock.restart()
+            assert live.workout is not None
+            return self._outputs(live, now, live.workout.tick(live.clock(now)))
 
     # what the page shows -----------------------------------------------------
 
-    def _outputs(self, live: WorkoutLive, now: float, cues: list[Cue], view: Any = None, status: str | None = None,
+    def _outputs(self, live: WorkoutLive, now: float, cues: list[Event], view: Any = None, status: str | None = None,
                  summary: tuple[Any, Any, Any] | None = None, timer: Any = None) -> tuple[Any, ...]:
         """All of the tab's live outputs, in the order of layout()'s `outputs`; unchanged texts are skipped."""
         runner = live.runner
         clock = live.clock(now)
         if status is None:
             status = self._status(live, now)
-        texts = {"step": _step_markdown(runner), "count": _count_markdown(runner),
+        texts = {"step": _step_markdown(runner), "count": _count_markdown(runner, clock),
                  "clock": _clock_markdown(runner, clock), "status": status,
                  "pause": "Resume" if runner is not None and runner.paused else "Pause"}
         changed = {key: text for key, text in texts.items() if live.shown.get(key) != text}
@@ -781,7 +775,8 @@ class WorkoutPage:
         history_msg = gr.skip()
         if runner is not None and runner.finished and not live.summary_shown:
             live.summary_shown = True
-            totals, table, csv_file, history, history_msg = self._finish(runner)
+            keep = live.workout is not None and not live.workout.discarded
+            totals, table, csv_file, history, history_msg = self._finish(runner, keep)
             timer = gr.Timer(active=False)
         return (gr.skip() if view is None else view, step, count, clock_md, sound, status_md, pause_button, totals,
                 table, csv_file, history, history_msg, gr.skip(), gr.skip() if timer is None else timer, live)
@@ -796,18 +791,18 @@ class WorkoutPage:
             return "No camera picture: press **Record** on the camera (the clock runs on)."
         return ""
 
-    def _finish(self, runner: WorkoutRunner) -> tuple[Any, ...]:
-        """The summary on screen and as CSV; the workout into the history."""
+    def _finish(self, runner: WorkoutRunner, keep: bool) -> tuple[Any, ...]:
+        """The summary on screen and as CSV; the workout into the history, unless not to `keep`."""
         summary = runner.summary()
         _prune(self.work_dir, KEEP_FILES_S)
         run_dir = Path(tempfile.mkdtemp(prefix="run-", dir=self.work_dir))
         stamp = time.strftime("%Y%m%d-%H%M%S")
         csv_path = summary.write_csv(run_dir / f"workout-{stamp}.csv")
-        heading = f"### {summary.plan_name}: {'stopped' if summary.stopped else 'finished'}"
+        heading = f"### {summary.plan_name}: {summary.status}{'' if keep else ' (discarded: not in the history)'}"
         totals = f"{heading}\n{summary.totals_text()}"
-        if self.history is None:
+        if keep and self.history is None:
             self._open_history()
-        if self.history is not None:
+        if keep and self.history is not None:
             try:
                 self.history.record_workout(summary)
             except HistoryError as error:
@@ -842,10 +837,11 @@ class WorkoutPage:
                     pause_btn = gr.Button("Pause", elem_id="w_pause")
                     skip_btn = gr.Button("Skip", elem_id="w_skip")
                     stop_btn = gr.Button("Stop workout", variant="stop", elem_id="w_stop")
+                    discard_btn = gr.Button("Stop and discard", elem_id="w_discard")
                     mute = gr.Checkbox(False, label="Mute sounds", elem_id="w_mute")
                 with gr.Row():
                     step_md = gr.Markdown(_step_markdown(None), elem_id="w_step")
-                    count_md = gr.Markdown(_count_markdown(None), elem_id="w_count")
+                    count_md = gr.Markdown(_count_markdown(None, 0.0), elem_id="w_count")
                     clock_md = gr.Markdown(_clock_markdown(None, 0.0), elem_id="w_clock")
                 status_md = gr.Markdown("", elem_id="w_status")
                 gr.Markdown("Press **Record** on the camera and **Start workout**; each exercise moves on by "
@@ -871,9 +867,11 @@ class WorkoutPage:
         pause_btn.click(self.toggle_pause, inputs=[live], outputs=outputs, queue=False, **private)
         skip_btn.click(self.skip, inputs=[live], outputs=outputs, queue=False, **private)
         stop_btn.click(self.stop, inputs=[live], outputs=outputs, queue=False, **private)
+        discard_btn.click(self.discard, inputs=[live], outputs=outputs, queue=False, **private)
         sound.change(None, inputs=[sound, mute], js=WORKOUT_SOUND_JS, **private)
         plan_pick.input(self.choose_plan, inputs=[plan_pick], outputs=[plan_name, plan_text, plan_msg],
                         queue=False, **private)
+        plan_name.input(self.follow_plan, inputs=[plan_name], outputs=[plan_pick], queue=False, **private)
         save_btn.click(self.save_plan, inputs=[plan_name, plan_text], outputs=[plan_pick, plan_msg], queue=False,
                        **private)
         delete_btn.click(self.delete_plan, inputs=[plan_name], outputs=[plan_pick, plan_msg], queue=False, **private)

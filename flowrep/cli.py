@@ -16,8 +16,9 @@ from .model import DEFAULT_WEIGHTS, WeightsError
 from .pipeline import FrameError, Session, count_clip
 from .signals import ProbabilitySource, make_signal
 from .video import ClipReader, VideoError, max_clip_seconds
-from .workout import (SHIPPED_PLANS, Cue, Phase, Plan, PlanError, WorkoutRunner, WorkoutSummary, clock_text,
-                      find_plan)
+from .plans import SHIPPED_PLANS, Plan, PlanError, find_plan
+from .summary import WorkoutSummary
+from .workout import WorkoutRunner, WorkoutSession
 
 EXIT_BAD_INPUT = 2
 
@@ -171,40 +172,29 @@ def _saved_plans() -> list[Plan]:
 
 def run_plan_on_clip(clip: str, plan: Plan, session: Session, get_ready_s: float = 0.0) -> WorkoutRunner:
     """Runs a plan on a clip with the clip's own timestamps as the clock, the way the page runs it
-    on a camera: each work step is a new set of the session. Stops the runner if the clip ends first."""
-    runner = WorkoutRunner(plan, get_ready_s)
+    on a camera (a WorkoutSession). Stops the workout if the clip ends first."""
+    workout = WorkoutSession(session)
     session.reset()
     last_t = 0.0
     for frame in ClipReader(clip):
-        if runner.phase is Phase.READY:
-            _new_set_if_asked(runner.start(frame.time_s), session)
+        if workout.runner is None:
+            workout.start(plan, frame.time_s, get_ready_s)
         try:
-            result = session.process(frame.image, frame.time_s)
+            workout.process(frame.image, frame.time_s)
         except FrameError as error:
             raise VideoError(clip, f"{error} at frame {frame.index}") from error
         last_t = frame.time_s
-        _new_set_if_asked(runner.update(last_t, result.count), session)
-        if runner.finished:
+        if workout.finished:
             break
-    if not runner.finished:
-        session.finish()
-        runner.update(last_t, session.count)
-        runner.stop(last_t)
-    return runner
-
-
-def _new_set_if_asked(cues: list[Cue], session: Session) -> None:
-    if Cue.WORK_STARTED in cues:
-        session.reset()
+    if workout.runner is None:  # a clip without a frame
+        workout.start(plan, last_t, get_ready_s)
+    workout.end_of_stream(last_t)
+    assert workout.runner is not None
+    return workout.runner
 
 
 def _print_summary(summary: WorkoutSummary) -> None:
-    print(f"{'exercise':24s} {'target':22s} {'rounds':>6s} {'reps':>5s} {'work':>7s} {'rest':>7s} "
-          f"{'s/rep':>6s}  status")
-    for e in summary.exercises:
-        tempo = f"{e.tempo_s:6.2f}" if e.tempo_s else f"{'-':>6s}"
-        print(f"{e.name:24s} {e.target:22s} {e.rounds_done:6d} {e.reps:5d} {clock_text(e.work_s):>7s} "
-              f"{clock_text(e.rest_s):>7s} {tempo}  {e.status}")
+    print(summary.table_text())
     print(f"\n{summary.plan_name} ({summary.status}): {summary.totals_text()}", flush=True)
 
 

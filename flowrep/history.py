@@ -18,8 +18,9 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
+from .plans import Plan
 from .redact import file_name, without_paths
-from .workout import Plan, WorkoutSummary
+from .summary import WorkoutSummary
 
 T = TypeVar("T")
 ENV_VAR = "FLOWREP_DB"
@@ -127,7 +128,7 @@ class History:
             cursor = db.execute(
                 "INSERT INTO workouts (finished_at, plan_name, status, reps, training_s, working_s, resting_s,"
                 " summary_json) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                (when, summary.plan_name, summary.status, summary.reps, summary.training_s, summary.working_s,
+                (when, summary.plan_name, str(summary.status), summary.reps, summary.training_s, summary.working_s,
                  summary.resting_s, json.dumps(summary.to_json())))
             return int(cursor.lastrowid or 0)
 
@@ -142,6 +143,11 @@ class History:
             if summary is not None:
                 records.append(WorkoutRecord(row_id, datetime.fromisoformat(finished_at), summary))
         return records
+
+    def delete_workout(self, workout_id: int) -> bool:
+        """Deletes one recorded workout; False if there is none with that id."""
+        with self._connect() as db:
+            return db.execute("DELETE FROM workouts WHERE id = ?", (workout_id,)).rowcount > 0
 
 
 def _problem(error: sqlite3.DatabaseError) -> str:

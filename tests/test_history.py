@@ -8,11 +8,13 @@ from pathlib import Path
 import pytest
 
 from flowrep.history import History, HistoryError, default_db_path
-from flowrep.workout import Exercise, Plan, WorkoutRunner
+from flowrep.plans import Plan, PlanExercise
+from flowrep.workout import WorkoutRunner
 
 
 def finished_workout() -> WorkoutRunner:
-    runner = WorkoutRunner(Plan("Two", (Exercise("Push-ups", reps=2), Exercise("Squats", seconds=10)), rest_s=5))
+    plan = Plan("Two", (PlanExercise("Push-ups", reps=2), PlanExercise("Squats", seconds=10)), rest_s=5)
+    runner = WorkoutRunner(plan)
     runner.start(0.0)
     for now, count in ((1.0, 1), (2.0, 2), (7.0, 0), (12.0, 1), (16.5, 2), (17.5, 2)):
         runner.update(now, count)
@@ -32,12 +34,12 @@ def test_the_database_is_created_on_first_use_where_flowrep_db_says(tmp_path: Pa
 
 def test_a_saved_plan_is_there_after_reopening(tmp_path: Path) -> None:
     path = tmp_path / "flowrep.db"
-    plan = Plan("Mine", (Exercise("Squats", reps=12, rounds=3, round_rest_s=30), Exercise("Plank", seconds=45)),
+    plan = Plan("Mine", (PlanExercise("Squats", reps=12, rounds=3, round_rest_s=30), PlanExercise("Plank", seconds=45)),
                 rest_s=20)
     History(path).save_plan(plan)
     again = History(path)
     assert again.plans() == [plan]
-    changed = Plan("Mine", (Exercise("Squats", reps=15),), rest_s=20)
+    changed = Plan("Mine", (PlanExercise("Squats", reps=15),), rest_s=20)
     again.save_plan(changed)  # same name: replaced
     assert History(path).plans() == [changed]
     assert History(path).delete_plan("Mine") and History(path).plans() == []
@@ -53,6 +55,14 @@ def test_a_finished_workout_is_recorded_with_its_summary(tmp_path: Path) -> None
     assert len(records) == 2 and records[1].finished_at == when  # newest first
     assert records[1].summary == summary
     assert records[1].summary.reps == 4 and records[1].summary.training_s == pytest.approx(17.0)
+
+
+def test_a_recorded_workout_can_be_deleted(tmp_path: Path) -> None:
+    history = History(tmp_path / "flowrep.db")
+    summary = finished_workout().summary()
+    first, second = history.record_workout(summary), history.record_workout(summary)
+    assert history.delete_workout(first) and not history.delete_workout(first)
+    assert [record.id for record in History(tmp_path / "flowrep.db").workouts()] == [second]
 
 
 def test_a_corrupt_file_is_one_clear_error(tmp_path: Path) -> None:
@@ -90,4 +100,4 @@ def test_a_read_only_database_is_one_clear_error(tmp_path: Path) -> None:
     History(path)
     path.chmod(0o444)
     with pytest.raises(HistoryError, match="cannot be written"):
-        History(path).save_plan(Plan("Mine", (Exercise("Squats", reps=1),)))
+        History(path).save_plan(Plan("Mine", (PlanExercise("Squats", reps=1),)))

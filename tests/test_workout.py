@@ -13,8 +13,13 @@ from pathlib import Path
 import pytest
 
 from flowrep.history import History
-from flowrep.workout import (SHIPPED_PLANS, Cue, Exercise, Phase, Plan, PlanError, WorkoutRunner, find_plan,
-                             plan_steps)
+import numpy as np
+
+from flowrep.pipeline import FrameResult, FrameSizeChanged
+from flowrep.plans import (SHIPPED_PLANS, Plan, PlanError, PlanExercise, StepKind, count_text, find_plan,
+                           plan_steps)
+from flowrep.summary import CSV_HEADER, ExerciseStatus, Outcome, WorkoutStatus
+from flowrep.workout import Cue, Event, RunState, WorkoutRunner, WorkoutSession
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -34,14 +39,14 @@ class FakeSet:
 
 
 def drive(runner: WorkoutRunner, camera: FakeSet, start: float, end: float, dt: float = 0.1
-          ) -> list[tuple[float, Cue]]:
+          ) -> list[tuple[float, Event]]:
     """Feeds the runner a frame every dt seconds from start to end, like the page does; returns the cues
     with their times. Starts the runner at `start` if it has not started."""
-    cues: list[tuple[float, Cue]] = []
+    cues: list[tuple[float, Event]] = []
     ticks = int(round((end - start) / dt))
     for k in range(ticks + 1):
         now = round(start + k * dt, 6)
-        new = runner.start(now) if runner.phase is Phase.READY else []
+        new = runner.start(now) if not runner.started else []
         new += runner.update(now, camera.count(now))
         if Cue.WORK_STARTED in new:
             camera.new_set(now)
@@ -51,12 +56,12 @@ def drive(runner: WorkoutRunner, camera: FakeSet, start: float, end: float, dt: 
     return cues
 
 
-def times_of(cues: list[tuple[float, Cue]], wanted: Cue) -> list[float]:
+def times_of(cues: list[tuple[float, Event]], wanted: Event) -> list[float]:
     return [t for t, cue in cues if cue is wanted]
 
 
 def two_exercises(rest_s: float = 10.0) -> Plan:
-    return Plan("Two", (Exercise("Push-ups", reps=3), Exercise("Squats", reps=2)), rest_s=rest_s)
+    return Plan("Two", (PlanExercise("Push-ups", reps=3), PlanExercise("Squats", reps=2)), rest_s=rest_s)
 
 
 # ---------------------------------------------------------------- the runner
@@ -67,9 +72,10 @@ def test_reaching_a_reps_target_rests_then_starts_the_next_exercise() -> None:
     camera = FakeSet([2.0, 4.0, 6.0, 8.0, 11.0, 19.0, 21.0, 23.0])
     cues = drive(runner, camera, 0.0, 40.0)
     assert [cue for _, cue in cues] == [
-        Cue.WORK_STARTED, Cue.REP, Cue.REP, Cue.REP, Cue.TARGET_REACHED, Cue.REST_STARTED,  # push-ups: 3 reps
-        Cue.WORK_STARTED, Cue.REP, Cue.REP, Cue.TARGET_REACHED, Cue.FINISHED]  # squats: 2 reps, no rest after
-    assert times_of(cues, Cue.TARGET_REACHED) == [6.0, 21.0]
+        Cue.WORK_STARTED, Cue.REP, Cue.REP, Cue.REP, Outcome.TARGET_REACHED, Cue.REST_STARTED,  # push-ups: 3 reps
+        Outcome.REST_OVER, Cue.WORK_STARTED, Cue.REP, Cue.REP, Outcome.TARGET_REACHED,  # squats: 2 reps
+        Cue.FINISHED]  # no rest after the last exercise
+    assert times_of(cues, Outcome.TARGET_REACHED) == [6.0, 21.0]
     assert times_of(cues, Cue.WORK_STARTED) == [0.0, 16.0]  # the rest ran its 10 s; reps at 8 and 11 were ignored
     summary = runner.summary()
     assert [(e.name, e.reps, e.status) for e in summary.exercises] == [("Push-ups", 3, "done"), ("Squats", 2, "done")]
@@ -82,7 +88,7 @@ def test_the_rest_counts_down_and_says_what_comes_next() -> None:
     runner = WorkoutRunner(two_exercises(rest_s=10.0))
     camera = FakeSet([1.0, 2.0, 3.0])
     drive(runner, camera, 0.0, 7.0)
-    assert runner.phase is Phase.REST and runner.step is not None and runner.step.label == "Rest"
+    assert runner.step is not None and runner.step.kind is StepKind.REST and runner.step.title == "Rest"
     assert runner.step_remaining(7.0) == pytest.approx(6.0)
     assert runner.next_work_step is not None and runner.next_work_step.exercise == "Squats"
 
@@ -90,28 +96,31 @@ def test_the_rest_counts_down_and_says_what_comes_next() -> None:
 def test_a_rep_seen_as_a_rest_ends_belongs_to_the_rest() -> None:
     runner = WorkoutRunner(two_exercises(rest_s=10.0), get_ready_s=5.0)
     runner.start(0.0)
-    assert runner.update(5.05, 1) == [Cue.WORK_STARTED]  # a rep made during the countdown, counted just after it
+    # A rep made during the countdown, counted just after it:
+    assert runner.update(5.05, 1) == [Outcome.REST_OVER, Cue.WORK_STARTED]
     assert runner.step_reps == 0 and runner.update(5.15, 0) == []  # the caller's new set
     assert runner.update(7.0, 1) == [Cue.REP]
 
 
-def test_a_get_ready_countdown_comes_first_and_counts_as_resting() -> None:
+def test_a_get_ready_countdown_comes_first_and_is_reported_apart_from_resting() -> None:
     runner = WorkoutRunner(two_exercises(), get_ready_s=5.0)
-    assert runner.start(0.0) == [Cue.REST_STARTED] and runner.step is not None and runner.step.label == "Get ready"
-    assert runner.update(4.9, 0) == [] and runner.update(5.05, 0) == [Cue.WORK_STARTED]
+    assert runner.start(0.0) == [Cue.REST_STARTED] and runner.step is not None and runner.step.title == "Get ready"
+    assert runner.update(4.9, 0) == [] and runner.update(5.05, 0) == [Outcome.REST_OVER, Cue.WORK_STARTED]
     runner.stop(8.0)
     summary = runner.summary()
-    assert summary.resting_s == pytest.approx(5.0) and summary.working_s == pytest.approx(3.0)
+    assert summary.get_ready_s == pytest.approx(5.0) and summary.resting_s == 0.0
+    assert summary.working_s == pytest.approx(3.0) and summary.training_s == pytest.approx(3.0)
+    assert summary.totals_text().startswith("get ready 0:05 · training 0:03 · working 0:03 · resting 0:00")
 
 
 def test_a_timed_step_ends_when_its_time_is_up_and_still_counts_reps() -> None:
-    plan = Plan("Plank and jacks", (Exercise("Jumping jacks", seconds=30),), rest_s=0)
+    plan = Plan("Plank and jacks", (PlanExercise("Jumping jacks", seconds=30),), rest_s=0)
     runner = WorkoutRunner(plan)
     camera = FakeSet([5.0, 10.0, 15.0, 29.0, 31.0])
     runner.start(0.0)
     runner.update(29.9, camera.count(29.9))
-    assert runner.phase is Phase.WORK and runner.step_remaining(29.9) == pytest.approx(0.1)
-    assert runner.update(30.7, camera.count(30.7)) == [Cue.TIME_UP, Cue.FINISHED]
+    assert runner.working and runner.step_remaining(29.9) == pytest.approx(0.1)
+    assert runner.update(30.7, camera.count(30.7)) == [Outcome.TIME_UP, Cue.FINISHED]
     summary = runner.summary()
     assert summary.exercises[0].reps == 4  # the rep after the time was up is not counted
     assert summary.working_s == pytest.approx(30.0)  # ended when the time was up, not at the late update
@@ -121,11 +130,11 @@ def test_a_timed_step_ends_when_its_time_is_up_and_still_counts_reps() -> None:
 def test_tabata_runs_eight_rounds_of_work_and_rest() -> None:
     tabata = next(p for p in SHIPPED_PLANS if p.name == "Tabata squats")
     steps = plan_steps(tabata)
-    assert [s.phase for s in steps] == [Phase.WORK, *[Phase.REST, Phase.WORK] * 7]
+    assert [s.kind for s in steps] == [StepKind.WORK, *[StepKind.REST, StepKind.WORK] * 7]
     runner = WorkoutRunner(tabata)
     camera = FakeSet([t + 0.5 for t in range(0, 300, 2)])  # a rep every 2 s, whatever the runner does
     cues = drive(runner, camera, 0.0, 300.0)
-    assert times_of(cues, Cue.TIME_UP) == pytest.approx([20.0 + 30.0 * k for k in range(8)], abs=0.11)
+    assert times_of(cues, Outcome.TIME_UP) == pytest.approx([20.0 + 30.0 * k for k in range(8)], abs=0.11)
     assert times_of(cues, Cue.FINISHED) == pytest.approx([230.0], abs=0.11)
     summary = runner.summary()
     squats = summary.exercises[0]
@@ -135,18 +144,18 @@ def test_tabata_runs_eight_rounds_of_work_and_rest() -> None:
 
 
 def test_pause_freezes_the_clock_and_ignores_reps() -> None:
-    plan = Plan("Timed", (Exercise("Squats", seconds=30), Exercise("Lunges", reps=2)), rest_s=10)
+    plan = Plan("Timed", (PlanExercise("Squats", seconds=30), PlanExercise("Lunges", reps=2)), rest_s=10)
     runner = WorkoutRunner(plan)
     camera = FakeSet([5.0, 12.0, 14.0, 16.0, 60.0, 62.0, 80.0])
     drive(runner, camera, 0.0, 10.0)
     runner.pause(10.0)
     assert runner.paused
     drive(runner, camera, 10.1, 70.0)  # reps at 12, 14, 16, 60 and 62 come in while paused
-    assert runner.phase is Phase.WORK and runner.step_reps == 1
+    assert runner.working and runner.state is RunState.PAUSED and runner.step_reps == 1
     assert runner.step_remaining(70.0) == pytest.approx(20.0)  # the clock stood still
     runner.resume(70.0)
     assert runner.update(89.9, camera.count(89.9)) == [Cue.REP]  # the rep at 80 s
-    assert runner.update(90.0, camera.count(90.0)) == [Cue.TIME_UP, Cue.REST_STARTED]
+    assert runner.update(90.0, camera.count(90.0)) == [Outcome.TIME_UP, Cue.REST_STARTED]
     runner.stop(95.0)
     summary = runner.summary()
     assert summary.exercises[0].reps == 2 and summary.paused_s == pytest.approx(60.0)
@@ -158,20 +167,20 @@ def test_a_paused_rest_does_not_count_down() -> None:
     runner = WorkoutRunner(two_exercises(rest_s=10.0))
     drive(runner, FakeSet([1.0, 2.0, 3.0]), 0.0, 5.0)  # resting since 3 s
     runner.toggle_pause(5.0)
-    assert runner.update(100.0, 3) == [] and runner.phase is Phase.REST
+    assert runner.update(100.0, 3) == [] and runner.step is not None and runner.step.kind is StepKind.REST
     runner.toggle_pause(100.0)
     assert runner.step_remaining(100.0) == pytest.approx(8.0)
-    assert runner.update(108.0, 3) == [Cue.WORK_STARTED]
+    assert runner.update(108.0, 3) == [Outcome.REST_OVER, Cue.WORK_STARTED]
 
 
 def test_skip_ends_work_or_rest_early_and_keeps_the_reps() -> None:
     runner = WorkoutRunner(two_exercises(rest_s=10.0))
     camera = FakeSet([1.0, 2.0])
     drive(runner, camera, 0.0, 4.0)
-    assert runner.skip(4.0) == [Cue.SKIPPED, Cue.REST_STARTED]  # push-ups skipped at 2 of 3
-    assert runner.skip(6.0) == [Cue.SKIPPED, Cue.WORK_STARTED]  # rest cut short
+    assert runner.skip(4.0) == [Outcome.SKIPPED, Cue.REST_STARTED]  # push-ups skipped at 2 of 3
+    assert runner.skip(6.0) == [Outcome.SKIPPED, Cue.WORK_STARTED]  # rest cut short
     runner.pause(7.0)
-    assert runner.skip(9.0) == [Cue.SKIPPED, Cue.FINISHED]  # skipping while paused works too
+    assert runner.skip(9.0) == [Outcome.SKIPPED, Cue.FINISHED]  # skipping while paused works too
     summary = runner.summary()
     assert [(e.reps, e.status) for e in summary.exercises] == [(2, "skipped"), (0, "skipped")]
     assert summary.resting_s == pytest.approx(2.0) and summary.paused_s == pytest.approx(2.0)
@@ -179,13 +188,13 @@ def test_skip_ends_work_or_rest_early_and_keeps_the_reps() -> None:
 
 
 def test_stop_finishes_with_what_was_done() -> None:
-    plan = Plan("Three", (Exercise("Push-ups", reps=3), Exercise("Sit-ups", reps=3), Exercise("Squats", reps=3)),
-                rest_s=5)
+    plan = Plan("Three", (PlanExercise("Push-ups", reps=3), PlanExercise("Sit-ups", reps=3),
+                          PlanExercise("Squats", reps=3)), rest_s=5)
     runner = WorkoutRunner(plan)
     camera = FakeSet([1.0, 2.0, 3.0, 10.0])
     drive(runner, camera, 0.0, 12.0)
-    assert runner.phase is Phase.WORK and runner.step is not None and runner.step.exercise == "Sit-ups"
-    assert runner.stop(12.0) == [Cue.FINISHED]
+    assert runner.working and runner.step is not None and runner.step.exercise == "Sit-ups"
+    assert runner.stop(12.0) == [Outcome.STOPPED, Cue.FINISHED]
     summary = runner.summary()
     assert summary.stopped and summary.status == "stopped"
     assert [(e.reps, e.status) for e in summary.exercises] == [(3, "done"), (1, "stopped"), (0, "not started")]
@@ -201,14 +210,14 @@ def test_stopping_before_the_start_gives_an_empty_summary() -> None:
 
 
 def test_reps_are_counted_from_the_live_count_whether_or_not_the_set_restarts() -> None:
-    plan = Plan("Two", (Exercise("A", reps=2), Exercise("B", reps=2)), rest_s=0)
+    plan = Plan("Two", (PlanExercise("A", reps=2), PlanExercise("B", reps=2)), rest_s=0)
     runner = WorkoutRunner(plan)
     runner.start(0.0, count=7)  # the camera's set was already at 7: reps are counted from there
     assert runner.update(0.1, 7) == []
     assert runner.update(1.0, 8) == [Cue.REP]
-    assert runner.update(2.0, 9) == [Cue.REP, Cue.TARGET_REACHED, Cue.WORK_STARTED]
+    assert runner.update(2.0, 9) == [Cue.REP, Outcome.TARGET_REACHED, Cue.WORK_STARTED]
     assert runner.update(3.0, 0) == []  # the caller started a new set
-    assert runner.update(4.0, 2) == [Cue.REP, Cue.REP, Cue.TARGET_REACHED, Cue.FINISHED]
+    assert runner.update(4.0, 2) == [Cue.REP, Cue.REP, Outcome.TARGET_REACHED, Cue.FINISHED]
 
 
 def test_summary_csv_has_a_row_per_exercise_and_the_totals() -> None:
@@ -224,13 +233,135 @@ def test_summary_csv_has_a_row_per_exercise_and_the_totals() -> None:
     assert "training 0:20 · working 0:10 · resting 0:10 · 5 reps" in runner.summary().totals_text()
 
 
+def test_one_rest_is_reported_as_that_rest_and_the_countdown_apart() -> None:
+    # Issue 21: a plan with one 5 s rest reported 10 s of rest, the get-ready countdown counted as rest.
+    runner = WorkoutRunner(two_exercises(rest_s=5.0), get_ready_s=5.0)
+    drive(runner, FakeSet([6.0, 7.0, 8.0, 14.0, 15.0]), 0.0, 30.0)
+    summary = runner.summary()
+    assert summary.resting_s == pytest.approx(5.0) and summary.get_ready_s == pytest.approx(5.0)
+    assert summary.training_s == pytest.approx(10.0)  # from the end of the countdown: 3 s + 5 s rest + 2 s
+    assert [e.rest_s for e in summary.exercises] == pytest.approx([0.0, 5.0])
+    assert "get ready 0:05 · training 0:10 · working 0:05 · resting 0:05 · 5 reps" in summary.totals_text()
+
+
+def test_statuses_are_enums_that_read_as_before() -> None:
+    runner = WorkoutRunner(two_exercises())
+    drive(runner, FakeSet([1.0, 2.0, 3.0]), 0.0, 4.0)
+    runner.stop(4.0)
+    summary = runner.summary()
+    assert summary.status is WorkoutStatus.STOPPED and runner.state is RunState.FINISHED
+    assert [e.status for e in summary.exercises] == [ExerciseStatus.DONE, ExerciseStatus.NOT_STARTED]
+    assert summary.rows()[1][-1] == "not started" and CSV_HEADER[-1] == "status"
+    assert type(summary).from_json(summary.to_json()) == summary
+
+
+def test_one_rep_is_one_rep_not_one_reps() -> None:
+    assert [count_text(n, "rep") for n in (0, 1, 2)] == ["0 reps", "1 rep", "2 reps"]
+    assert PlanExercise("Squats", reps=1).target_text == "1 rep"
+    assert PlanExercise("Squats", reps=1, rounds=3).target_text == "3 × 1 rep"
+    runner = WorkoutRunner(Plan("One", (PlanExercise("Squats", reps=1),), rest_s=0))
+    drive(runner, FakeSet([1.0]), 0.0, 2.0)
+    assert runner.summary().totals_text().endswith("· 1 rep · 1.0 s/rep")
+    assert runner.steps[0].target_text == "1 rep"
+
+
+# ---------------------------------------------------------------- a workout on a stream of frames
+
+
+class FakeCameraSet:
+    """Stands in for pipeline.Session: counts a rep at each of `rep_times` (from the set's start on),
+    and, like the Session, refuses a frame of another size than the set's first."""
+
+    def __init__(self, rep_times: list[float]) -> None:
+        self.rep_times = rep_times
+        self.resets: list[float] = []
+        self._now = 0.0
+        self._set_started = -math.inf
+        self._size: tuple[int, ...] | None = None
+        self.finished = False
+
+    @property
+    def count(self) -> int:
+        return sum(self._set_started < t <= self._now for t in self.rep_times)
+
+    def reset(self) -> None:
+        self._set_started, self._size = self._now, None
+        self.resets.append(self._now)
+
+    def process(self, frame: np.ndarray, time_s: float) -> FrameResult:
+        self._now = time_s
+        if self._size is not None and frame.shape != self._size:
+            raise FrameSizeChanged(f"frame size changed to {frame.shape}")
+        self._size = frame.shape
+        return FrameResult(time_s, None, np.array([0.0, 1.0, 0.0]), self.count, None)
+
+    def finish(self) -> list:
+        self.finished = True
+        return []
+
+
+SMALL, LARGE = np.zeros((240, 320, 3), np.uint8), np.zeros((480, 640, 3), np.uint8)
+
+
+def stream(workout: WorkoutSession, start: float, end: float, frame: np.ndarray = SMALL,
+           dt: float = 0.1) -> list[Event]:
+    events: list[Event] = []
+    for k in range(int(round((end - start) / dt)) + 1):
+        events += workout.process(frame, round(start + k * dt, 6)).events
+    return events
+
+
+def test_a_workout_session_starts_a_new_set_for_each_work_step() -> None:
+    camera = FakeCameraSet([1.0, 2.0, 3.0, 4.0, 9.0, 10.0])  # 4.0: after the first target, in the rest
+    workout = WorkoutSession(camera)  # type: ignore[arg-type]
+    stream(workout, 0.0, 0.5)  # frames before the start are only counted
+    assert workout.runner is None and camera.resets == []
+    assert workout.start(two_exercises(rest_s=5.0), 0.5) == [Cue.WORK_STARTED] and camera.resets == [0.5]
+    events = stream(workout, 0.6, 12.0)
+    assert events.count(Cue.REP) == 5 and workout.finished
+    assert camera.resets == [0.5, 8.0]  # the second exercise began after the 5 s rest from 3.0
+    assert [e.reps for e in workout.runner.summary().exercises] == [3, 2]
+
+
+def test_a_camera_that_changes_resolution_starts_a_new_set_and_the_workout_goes_on() -> None:
+    camera = FakeCameraSet([1.0, 2.0, 3.0, 4.0])
+    workout = WorkoutSession(camera)  # type: ignore[arg-type]
+    workout.start(Plan("Four", (PlanExercise("Squats", reps=4),), rest_s=0), 0.0)
+    stream(workout, 0.1, 2.5)
+    changed = workout.process(LARGE, 2.6)
+    assert changed.camera_change and "size changed" in changed.camera_change and camera.resets[-1] == 2.6
+    stream(workout, 2.7, 5.0, LARGE)  # the set counts again from 0: reps at 3.0 and 4.0
+    assert workout.finished and workout.runner.summary().reps == 4
+
+
+def test_a_stream_that_ends_early_stops_the_workout_with_the_last_reps() -> None:
+    camera = FakeCameraSet([1.0, 2.0])
+    workout = WorkoutSession(camera)  # type: ignore[arg-type]
+    workout.start(two_exercises(), 0.0)
+    stream(workout, 0.0, 1.5)
+    camera._now = 2.0  # the last rep is only judged when the stream ends
+    assert workout.end_of_stream(2.0) == [Cue.REP, Outcome.STOPPED, Cue.FINISHED] and camera.finished
+    assert workout.runner.summary().reps == 2 and workout.runner.stopped and not workout.discarded
+
+
+def test_a_discarded_workout_is_stopped_and_marked_not_to_keep() -> None:
+    workout = WorkoutSession(FakeCameraSet([]))  # type: ignore[arg-type]
+    assert workout.discard(1.0) == [] and not workout.discarded  # nothing to discard before a start
+    workout.start(two_exercises(), 0.0)
+    assert workout.discard(3.0) == [Outcome.STOPPED, Cue.FINISHED] and workout.discarded and workout.finished
+    workout.start(two_exercises(), 4.0)
+    assert not workout.discarded
+    workout.stop(5.0)
+    assert workout.discard(6.0) == [] and not workout.discarded  # a workout already over is kept
+
+
 # ---------------------------------------------------------------- plans
 
 
 def test_plans_read_from_text_and_write_back() -> None:
     plan = Plan.from_text("Mine", "push-ups: 10 reps\nplank: 45 s\nsquats: 8 x 20 s, rest 10 s\nrest: 1 min")
-    assert plan.exercises == (Exercise("push-ups", reps=10), Exercise("plank", seconds=45.0),
-                              Exercise("squats", seconds=20.0, rounds=8, round_rest_s=10.0))
+    assert plan.exercises == (PlanExercise("push-ups", reps=10), PlanExercise("plank", seconds=45.0),
+                              PlanExercise("squats", seconds=20.0, rounds=8, round_rest_s=10.0))
     assert plan.rest_s == 60.0
     assert Plan.from_text("Mine", plan.to_text()) == plan
     assert Plan.from_json(plan.to_json()) == plan
@@ -252,9 +383,9 @@ def test_a_plan_that_cannot_be_read_says_where(text: str, words: str) -> None:
 
 def test_find_plan_by_name_or_written_out() -> None:
     assert find_plan("tabata SQUATS").name == "Tabata squats"
-    saved = [Plan("Mine", (Exercise("Curls", reps=12),))]
+    saved = [Plan("Mine", (PlanExercise("Curls", reps=12),))]
     assert find_plan("mine", saved) == saved[0]
-    assert find_plan("squats: 2 reps; rest: 5 s").exercises == (Exercise("squats", reps=2),)
+    assert find_plan("squats: 2 reps; rest: 5 s").exercises == (PlanExercise("squats", reps=2),)
     with pytest.raises(PlanError, match="Tabata squats"):
         find_plan("no such plan")
 
@@ -283,7 +414,7 @@ def test_cli_runs_a_plan_on_a_clip_and_writes_the_summary(clips: dict[str, Path]
 
 def test_cli_lists_plans_and_finds_saved_ones(clips: dict[str, Path], tmp_path: Path) -> None:
     db = tmp_path / "h.db"
-    History(db).save_plan(Plan("My two", (Exercise("bob", reps=2),), rest_s=0))
+    History(db).save_plan(Plan("My two", (PlanExercise("bob", reps=2),), rest_s=0))
     listed = flowrep("plans", db=db)
     assert listed.returncode == 0 and "Tabata squats (shipped)" in listed.stdout and "My two (saved)" in listed.stdout
     run = flowrep("workout", str(clips["good"]), "--plan", "my two", "--signal", "mean-flow", db=db)

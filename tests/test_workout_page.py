@@ -149,7 +149,7 @@ def run_two_small_sets(browser, workout_server: Server, shots: Path, tmp_path: P
     start_workout_camera(page)
     record_steps_shown(page)
     page.locator("#w_start").click()
-    page.wait_for_function("() => /\\b1\\s*reps of 2/.test(document.querySelector('#w_count').innerText)",
+    page.wait_for_function("() => /\\b1\\s*rep of 2/.test(document.querySelector('#w_count').innerText)",
                            timeout=60_000)
     page.screenshot(path=str(shots / "workout_running.png"), full_page=True)
     totals = wait_for_summary(page, timeout_s=90)
@@ -168,7 +168,7 @@ def run_two_small_sets(browser, workout_server: Server, shots: Path, tmp_path: P
 
     # The engine's own count agrees: the frames logged while working add up to the summary's reps.
     frames = [f for f in workout_server.frames() if f.get("tab") == "workout"]
-    assert len(frames) >= 50 and max(f["step_reps"] for f in frames if f["phase"] == "work") <= 2
+    assert len(frames) >= 50 and max(f["step_reps"] for f in frames if f["step"] == "work") <= 2
     sounds = page.evaluate("() => window.flowrepSounds || []")
     cues = page.evaluate("() => document.querySelector('#w_sound textarea').value")
     # A set's first rep counts once the motion is seen to repeat, often together with the second:
@@ -263,3 +263,41 @@ def test_pause_skip_and_stop_answer_at_once_on_the_page(tmp_path: Path) -> None:
     assert "Quick: stopped" in totals and list(table["status"]) == ["skipped", "not started", "stopped"]
     assert outputs[13].active is False and "Quick" in outputs[10]["plan"].tolist()
     assert "Start a workout first" in page.skip(live)[5]
+
+
+def test_counts_read_right_and_a_timed_hold_shows_its_time(tmp_path: Path) -> None:
+    import app
+    engine = app.Engine(SIGNAL, app.DEFAULT_WEIGHTS)
+    page = app.WorkoutPage(engine, app.FrameLog(None), tmp_path / "runs", history_path=tmp_path / "flowrep.db")
+    outputs = page.start("Quick", "squats: 1 reps\nplank: 45 s\nrest: 0 s", None)
+    live = outputs[-1]
+    assert "next: **squats**, 1 rep" in outputs[1] and outputs[2] == "# –\nreps"  # the get-ready countdown
+    now = live.clock(app.time.monotonic())
+    live.workout.skip(now)
+    assert app._count_markdown(live.runner, now) == "# 0\nreps of 1"
+    live.runner.update(now + 1, 1)
+    assert live.runner.step is not None and live.runner.step.exercise == "plank"  # one rep: the squats are done
+    shown = app._count_markdown(live.runner, now + 31)
+    assert shown == "# 0:30\nof 0:45", shown  # a timed hold shows its time, not '0 reps'
+    live.runner.update(now + 32, 3)
+    assert app._count_markdown(live.runner, now + 33).endswith("of 0:45 · 2 reps")
+
+
+def test_a_discarded_workout_is_not_kept_in_the_history(tmp_path: Path) -> None:
+    import app
+    engine = app.Engine(SIGNAL, app.DEFAULT_WEIGHTS)
+    page = app.WorkoutPage(engine, app.FrameLog(None), tmp_path / "runs", history_path=tmp_path / "flowrep.db")
+    live = page.start("Kept", "squats: 5 reps", None)[-1]
+    assert "Kept: stopped" in page.stop(live)[7] and len(page.history.workouts()) == 1
+    live = page.start("Thrown away", "squats: 5 reps", live)[-1]
+    outputs = page.discard(live)
+    assert "Thrown away: stopped (discarded" in outputs[7]
+    assert [r.summary.plan_name for r in page.history.workouts()] == ["Kept"]
+
+
+def test_the_plan_list_follows_the_name_being_edited(tmp_path: Path) -> None:
+    import app
+    engine = app.Engine(SIGNAL, app.DEFAULT_WEIGHTS)
+    page = app.WorkoutPage(engine, app.FrameLog(None), tmp_path / "runs", history_path=tmp_path / "flowrep.db")
+    assert page.follow_plan("Tabata squats").value == "Tabata squats"
+    assert page.follow_plan("Tabata squats, my way").value is None
