@@ -18,8 +18,8 @@ from typing import Any
 import numpy as np
 import pytest
 
-from app_support import (CHROMIUM, CHROMIUM_ARGS, SIGNAL, WEBCAM_CLIP, Server, needs_chromium,  # noqa: F401
-                         running_app, shots)
+from app_support import (CHROMIUM, CHROMIUM_ARGS, WEBCAM_CLIP, Server, needs_chromium,  # noqa: F401
+                         page_tabs, running_app, shots)
 import democlips  # noqa: E402  (scripts/, which app_support puts on sys.path)
 
 TWO_SETS = "squats: 2 reps\nmore squats: 2 reps\nrest: 3 s"
@@ -222,43 +222,42 @@ def find_the_plan_and_the_workout(browser, server: Server, shots: Path) -> None:
 
 
 def test_a_corrupt_database_is_shown_and_workouts_still_run(tmp_path: Path) -> None:
-    import app
+    from flowrep.workout import SHIPPED_PLANS
     broken = tmp_path / "flowrep.db"
     broken.write_bytes(os.urandom(4096))
-    engine = app.Engine(SIGNAL, app.DEFAULT_WEIGHTS)
-    page = app.WorkoutPage(engine, app.FrameLog(None), tmp_path / "runs", history_path=broken)
+    page = page_tabs(tmp_path / "runs", history_path=broken).workout
+    ui = page.ui
     assert "cannot be used" in page.history_error and str(broken) in page.history_error
-    assert [name for _, name in page.plan_choices()] == [p.name for p in app.SHIPPED_PLANS]
-    outputs = page.start("Quick", "squats: 2 reps\nrest: 0 s", None)
-    live = outputs[-1]
+    assert [name for _, name in page.plan_choices()] == [p.name for p in SHIPPED_PLANS]
+    live = page.start("Quick", "squats: 2 reps\nrest: 0 s", None)[ui.live]
     frame = np.random.default_rng(0).integers(0, 255, (240, 320, 3), np.uint8)
     page.frame(frame, live)
-    outputs = page.stop(live)
-    totals, table, csv_path, _, history_message = outputs[7:12]
-    assert "Quick: stopped" in totals and Path(csv_path).is_file() and len(table) == 2
-    assert "cannot be used" in history_message
-    message = page.save_plan("Mine", "squats: 3 reps")[1]
+    out = page.stop(live)
+    assert "Quick: stopped" in out[ui.totals] and Path(out[ui.csv]).is_file() and len(out[ui.summary]) == 2
+    assert "cannot be used" in out[ui.history_msg]
+    message = page.save_plan("Mine", "squats: 3 reps")[ui.plan_msg]
     assert message.startswith("**Not saved:**") and "cannot be used" in message
-    assert page.choose_plan("Tabata squats")[:2] == ("Tabata squats", "Squats: 8 × 20 s, rest 10 s\nrest: 0 s")
+    chosen = page.choose_plan("Tabata squats")
+    assert (chosen[ui.plan_name], chosen[ui.plan_text]) == ("Tabata squats", "Squats: 8 × 20 s, rest 10 s\nrest: 0 s")
 
 
 def test_pause_skip_and_stop_answer_at_once_on_the_page(tmp_path: Path) -> None:
-    import app
-    engine = app.Engine(SIGNAL, app.DEFAULT_WEIGHTS)
-    page = app.WorkoutPage(engine, app.FrameLog(None), tmp_path / "runs", history_path=tmp_path / "flowrep.db")
-    outputs = page.start("Quick", "squats: 5 reps\nplank: 30 s\nrest: 10 s", None)
-    live = outputs[-1]
-    assert "Get ready" in outputs[1] and outputs[13].active  # the page's clock runs, camera or not
+    page = page_tabs(tmp_path / "runs", history_path=tmp_path / "flowrep.db").workout
+    ui = page.ui
+    out = page.start("Quick", "squats: 5 reps\nplank: 30 s\nrest: 10 s", None)
+    live = out[ui.live]
+    assert "Get ready" in out[ui.step] and out[ui.timer].active  # the page's clock runs, camera or not
     frame = np.random.default_rng(0).integers(0, 255, (240, 320, 3), np.uint8)
     page.frame(frame, live)
-    outputs = page.toggle_pause(live)
-    assert outputs[6].value == "Resume" and "Paused" in outputs[5] and "(paused)" in outputs[3]
-    outputs = page.skip(live)  # skips the get-ready countdown, and resumes
-    assert "squats" in outputs[1] and "0 reps of 5" in outputs[2].replace("\n", " ") and outputs[6].value == "Pause"
-    outputs = page.skip(live)
-    assert "Rest" in outputs[1] and "plank" in outputs[1]
-    outputs = page.stop(live)
-    totals, table = outputs[7:9]
-    assert "Quick: stopped" in totals and list(table["status"]) == ["skipped", "not started", "stopped"]
-    assert outputs[13].active is False and "Quick" in outputs[10]["plan"].tolist()
-    assert "Start a workout first" in page.skip(live)[5]
+    out = page.toggle_pause(live)
+    assert out[ui.pause].value == "Resume" and "Paused" in out[ui.status] and "(paused)" in out[ui.clock]
+    out = page.skip(live)  # skips the get-ready countdown, and resumes
+    assert "squats" in out[ui.step] and "0 reps of 5" in out[ui.count].replace("\n", " ")
+    assert out[ui.pause].value == "Pause"
+    out = page.skip(live)
+    assert "Rest" in out[ui.step] and "plank" in out[ui.step]
+    out = page.stop(live)
+    assert "Quick: stopped" in out[ui.totals]
+    assert list(out[ui.summary]["status"]) == ["skipped", "not started", "stopped"]
+    assert out[ui.timer].active is False and "Quick" in out[ui.history]["plan"].tolist()
+    assert "Start a workout first" in page.skip(live)[ui.status]
