@@ -88,6 +88,18 @@ def cli_count(clip: Path) -> dict:
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
+def page_tabs(work: Path, history_path: Path | None = None):
+    """The page's tabs in process, laid out in a gr.Blocks (no server), so that tests can call their
+    handlers and read the {component: value} updates they return; work holds the run folders."""
+    from flowrep.limits import ClipLimits
+    from flowrep.ui.engine import Engine, FrameLog, RunFolders, Services
+    from flowrep.ui.page import Tabs, build_demo
+    services = Services(Engine(SIGNAL, DEFAULT_WEIGHTS), FrameLog(None), RunFolders(work), ClipLimits())
+    tabs = Tabs.create(services, history_path)
+    build_demo(services, tabs=tabs)
+    return tabs
+
+
 def running_app(work: Path, **env: str):
     """app.py with the tests' engine and small upload limits (see apprunner.running_app)."""
     limits = {"FLOWREP_MAX_CLIP_S": str(TEST_MAX_CLIP_S), "FLOWREP_MAX_UPLOAD_MB": str(TEST_MAX_UPLOAD_MB)}

@@ -1,4 +1,4 @@
-"""The demo page (app.py), as a visitor and an API client use it: a real server, a real browser.
+"""The demo page (app.py, flowrep.ui), as a visitor and an API client use it: a real server, a real browser.
 
 The browser tests drive Debian's Chromium with a fake camera that loops a scripted clip (still,
 three slow squats, still), and upload clips through the page; they skip without Chromium.
@@ -17,8 +17,8 @@ import numpy as np
 import pytest
 
 from app_support import (ROOT, SIGNAL, TEST_MAX_UPLOAD_MB, WEBCAM_REPS, AppClips, Server, app_clips,  # noqa: F401
-                         browser, cli_count, context, count_on, needs_chromium, plot_series, running_app, server,
-                         shots, start_webcam, wait_for_count)
+                         browser, cli_count, context, count_on, needs_chromium, page_tabs, plot_series, running_app,
+                         server, shots, start_webcam, wait_for_count)
 from flowrep import viz
 from flowrep.counter import Rep
 
@@ -126,35 +126,35 @@ def test_cli_out_dir_writes_a_browser_playable_video_and_the_reps_csv(app_clips:
 
 
 @pytest.fixture(scope="module")
-def page_app(tmp_path_factory: pytest.TempPathFactory):
-    import app
-    engine = app.Engine(SIGNAL, app.DEFAULT_WEIGHTS)
-    return app, app.FlowRepApp(engine, app.FrameLog(None), tmp_path_factory.mktemp("runs"))
+def webcam_tab(tmp_path_factory: pytest.TempPathFactory):
+    return page_tabs(tmp_path_factory.mktemp("runs")).webcam
 
 
-def test_webcam_handler_says_when_the_camera_sends_black_frames(page_app, monkeypatch) -> None:
-    app, handlers = page_app
-    monkeypatch.setattr(app, "BLANK_AFTER_S", 0.0)
-    view, _, _, status, live = handlers.webcam_frame(np.zeros((240, 320, 3), np.uint8), None)
-    assert "black" in status and view.shape == (360, 960, 3)
+def test_webcam_handler_says_when_the_camera_sends_black_frames(webcam_tab, monkeypatch) -> None:
+    from flowrep.ui import webcam
+    monkeypatch.setattr(webcam, "BLANK_AFTER_S", 0.0)
+    ui = webcam_tab.ui
+    out = webcam_tab.frame(np.zeros((240, 320, 3), np.uint8), None)
+    assert "black" in out[ui.status] and out[ui.view].shape == (360, 960, 3)
     picture = np.broadcast_to(np.arange(320, dtype=np.uint8)[None, :, None], (240, 320, 3)).copy()
-    _, _, _, status, live = handlers.webcam_frame(picture, live)
-    assert status == ""  # a real picture clears the message
+    out = webcam_tab.frame(picture, out[ui.live])
+    assert out[ui.status] == ""  # a real picture clears the message
 
 
-def test_webcam_handler_survives_a_resolution_change_and_resets_on_request(page_app) -> None:
-    _, handlers = page_app
+def test_webcam_handler_survives_a_resolution_change_and_resets_on_request(webcam_tab) -> None:
+    ui = webcam_tab.ui
     frames = [np.random.default_rng(k).integers(0, 255, (240, 320, 3), np.uint8) for k in range(3)]
     live = None
     for frame in frames:
-        *_, live = handlers.webcam_frame(frame, live)
+        live = webcam_tab.frame(frame, live)[ui.live]
     times = list(live.times)
     assert all(b > a for a, b in zip(times, times[1:]))
-    _, _, _, status, live = handlers.webcam_frame(np.zeros((480, 640, 3), np.uint8) + 90, live)
-    assert "new set" in status
-    count_md, _, _, live = handlers.reset(live)
-    assert count_md.startswith("# 0") and live.reset_requested
-    _, count_md, _, _, live = handlers.webcam_frame(frames[0][:, :, ::-1].copy(), live)
+    out = webcam_tab.frame(np.zeros((480, 640, 3), np.uint8) + 90, live)
+    assert "new set" in out[ui.status]
+    out = webcam_tab.reset(out[ui.live])
+    live = out[ui.live]
+    assert out[ui.count].startswith("# 0") and live.reset_requested
+    live = webcam_tab.frame(frames[0][:, :, ::-1].copy(), live)[ui.live]
     assert not live.reset_requested and len(live.times) == 1
 
 
@@ -331,7 +331,7 @@ def test_missing_weights_are_shown_on_the_page(browser, tmp_path: Path, app_clip
         page.goto(broken.url)
         banner = page.locator("#banner")
         banner.get_by_text("weights not found").wait_for(timeout=10000)
-        assert str(absent) in banner.inner_text()
+        assert absent.name in banner.inner_text() and str(tmp_path) not in banner.inner_text()  # no server paths
         page.get_by_role("tab", name="Upload a clip").click()
         upload(page, app_clips.upload_webm)
         assert "weights not found" in wait_for_status(page, app_clips.upload_webm.name)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import os
+import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -18,8 +19,10 @@ from typing import Any
 import numpy as np
 import pytest
 
-from app_support import (CHROMIUM, CHROMIUM_ARGS, SIGNAL, WEBCAM_CLIP, Server, needs_chromium,  # noqa: F401
-                         running_app, shots)
+from flowrep.ui import workout_text
+
+from app_support import (CHROMIUM, CHROMIUM_ARGS, WEBCAM_CLIP, Server, needs_chromium,  # noqa: F401
+                         page_tabs, running_app, shots)
 import democlips  # noqa: E402  (scripts/, which app_support puts on sys.path)
 
 TWO_SETS = "squats: 2 reps\nmore squats: 2 reps\nrest: 3 s"
@@ -222,82 +225,76 @@ def find_the_plan_and_the_workout(browser, server: Server, shots: Path) -> None:
 
 
 def test_a_corrupt_database_is_shown_and_workouts_still_run(tmp_path: Path) -> None:
-    import app
+    from flowrep.plans import SHIPPED_PLANS
     broken = tmp_path / "flowrep.db"
     broken.write_bytes(os.urandom(4096))
-    engine = app.Engine(SIGNAL, app.DEFAULT_WEIGHTS)
-    page = app.WorkoutPage(engine, app.FrameLog(None), tmp_path / "runs", history_path=broken)
+    page = page_tabs(tmp_path / "runs", history_path=broken).workout
+    ui = page.ui
     assert "cannot be used" in page.history_error and broken.name in page.history_error
     assert str(tmp_path) not in page.history_error, "no server paths on the page"
-    assert [name for _, name in page.plan_choices()] == [p.name for p in app.SHIPPED_PLANS]
-    outputs = page.start("Quick", "squats: 2 reps\nrest: 0 s", None)
-    live = outputs[-1]
+    assert [name for _, name in page.plan_choices()] == [p.name for p in SHIPPED_PLANS]
+    live = page.start("Quick", "squats: 2 reps\nrest: 0 s", None)[ui.live]
     frame = np.random.default_rng(0).integers(0, 255, (240, 320, 3), np.uint8)
     page.frame(frame, live)
-    outputs = page.stop(live)
-    totals, table, csv_path, _, history_message = outputs[7:12]
-    assert "Quick: stopped" in totals and Path(csv_path).is_file() and len(table) == 2
-    assert "cannot be used" in history_message
-    message = page.save_plan("Mine", "squats: 3 reps")[1]
+    out = page.stop(live)
+    assert "Quick: stopped" in out[ui.totals] and Path(out[ui.csv]).is_file() and len(out[ui.summary]) == 2
+    assert "cannot be used" in out[ui.history_msg]
+    message = page.save_plan("Mine", "squats: 3 reps")[ui.plan_msg]
     assert message.startswith("**Not saved:**") and "cannot be used" in message
-    assert page.choose_plan("Tabata squats")[:2] == ("Tabata squats", "Squats: 8 × 20 s, rest 10 s\nrest: 0 s")
+    chosen = page.choose_plan("Tabata squats")
+    assert (chosen[ui.plan_name], chosen[ui.plan_text]) == ("Tabata squats", "Squats: 8 × 20 s, rest 10 s\nrest: 0 s")
 
 
 def test_pause_skip_and_stop_answer_at_once_on_the_page(tmp_path: Path) -> None:
-    import app
-    engine = app.Engine(SIGNAL, app.DEFAULT_WEIGHTS)
-    page = app.WorkoutPage(engine, app.FrameLog(None), tmp_path / "runs", history_path=tmp_path / "flowrep.db")
-    outputs = page.start("Quick", "squats: 5 reps\nplank: 30 s\nrest: 10 s", None)
-    live = outputs[-1]
-    assert "Get ready" in outputs[1] and outputs[13].active  # the page's clock runs, camera or not
+    page = page_tabs(tmp_path / "runs", history_path=tmp_path / "flowrep.db").workout
+    ui = page.ui
+    out = page.start("Quick", "squats: 5 reps\nplank: 30 s\nrest: 10 s", None)
+    live = out[ui.live]
+    assert "Get ready" in out[ui.step] and out[ui.timer].active  # the page's clock runs, camera or not
     frame = np.random.default_rng(0).integers(0, 255, (240, 320, 3), np.uint8)
     page.frame(frame, live)
-    outputs = page.toggle_pause(live)
-    assert outputs[6].value == "Resume" and "Paused" in outputs[5] and "(paused)" in outputs[3]
-    outputs = page.skip(live)  # skips the get-ready countdown, and resumes
-    assert "squats" in outputs[1] and "0 reps of 5" in outputs[2].replace("\n", " ") and outputs[6].value == "Pause"
-    outputs = page.skip(live)
-    assert "Rest" in outputs[1] and "plank" in outputs[1]
-    outputs = page.stop(live)
-    totals, table = outputs[7:9]
-    assert "Quick: stopped" in totals and list(table["status"]) == ["skipped", "not started", "stopped"]
-    assert outputs[13].active is False and "Quick" in outputs[10]["plan"].tolist()
-    assert "Start a workout first" in page.skip(live)[5]
+    out = page.toggle_pause(live)
+    assert out[ui.pause].value == "Resume" and "Paused" in out[ui.status] and "(paused)" in out[ui.clock]
+    out = page.skip(live)  # skips the get-ready countdown, and resumes
+    assert "squats" in out[ui.step] and "0 reps of 5" in out[ui.count].replace("\n", " ")
+    assert out[ui.pause].value == "Pause"
+    out = page.skip(live)
+    assert "Rest" in out[ui.step] and "plank" in out[ui.step]
+    out = page.stop(live)
+    assert "Quick: stopped" in out[ui.totals]
+    assert list(out[ui.summary]["status"]) == ["skipped", "not started", "stopped"]
+    assert out[ui.timer].active is False and "Quick" in out[ui.history]["plan"].tolist()
+    assert "Start a workout first" in page.skip(live)[ui.status]
 
 
 def test_counts_read_right_and_a_timed_hold_shows_its_time(tmp_path: Path) -> None:
-    import app
-    engine = app.Engine(SIGNAL, app.DEFAULT_WEIGHTS)
-    page = app.WorkoutPage(engine, app.FrameLog(None), tmp_path / "runs", history_path=tmp_path / "flowrep.db")
-    outputs = page.start("Quick", "squats: 1 reps\nplank: 45 s\nrest: 0 s", None)
-    live = outputs[-1]
-    assert "next: **squats**, 1 rep" in outputs[1] and outputs[2] == "# –\nreps"  # the get-ready countdown
-    now = live.clock(app.time.monotonic())
+    page = page_tabs(tmp_path / "runs", history_path=tmp_path / "flowrep.db").workout
+    ui = page.ui
+    out = page.start("Quick", "squats: 1 reps\nplank: 45 s\nrest: 0 s", None)
+    live = out[ui.live]
+    assert "next: **squats**, 1 rep" in out[ui.step] and out[ui.count] == "# –\nreps"  # the get-ready countdown
+    now = live.clock(time.monotonic())
     live.workout.skip(now)
-    assert app._count_markdown(live.runner, now) == "# 0\nreps of 1"
+    assert workout_text.step_count_markdown(live.runner, now) == "# 0\nreps of 1"
     live.runner.update(now + 1, 1)
     assert live.runner.step is not None and live.runner.step.exercise == "plank"  # one rep: the squats are done
-    shown = app._count_markdown(live.runner, now + 31)
+    shown = workout_text.step_count_markdown(live.runner, now + 31)
     assert shown == "# 0:30\nof 0:45", shown  # a timed hold shows its time, not '0 reps'
     live.runner.update(now + 32, 3)
-    assert app._count_markdown(live.runner, now + 33).endswith("of 0:45 · 2 reps")
+    assert workout_text.step_count_markdown(live.runner, now + 33).endswith("of 0:45 · 2 reps")
 
 
 def test_a_discarded_workout_is_not_kept_in_the_history(tmp_path: Path) -> None:
-    import app
-    engine = app.Engine(SIGNAL, app.DEFAULT_WEIGHTS)
-    page = app.WorkoutPage(engine, app.FrameLog(None), tmp_path / "runs", history_path=tmp_path / "flowrep.db")
-    live = page.start("Kept", "squats: 5 reps", None)[-1]
-    assert "Kept: stopped" in page.stop(live)[7] and len(page.history.workouts()) == 1
-    live = page.start("Thrown away", "squats: 5 reps", live)[-1]
-    outputs = page.discard(live)
-    assert "Thrown away: stopped (discarded" in outputs[7]
+    page = page_tabs(tmp_path / "runs", history_path=tmp_path / "flowrep.db").workout
+    ui = page.ui
+    live = page.start("Kept", "squats: 5 reps", None)[ui.live]
+    assert "Kept: stopped" in page.stop(live)[ui.totals] and len(page.history.workouts()) == 1
+    live = page.start("Thrown away", "squats: 5 reps", live)[ui.live]
+    assert "Thrown away: stopped (discarded" in page.discard(live)[ui.totals]
     assert [r.summary.plan_name for r in page.history.workouts()] == ["Kept"]
 
 
 def test_the_plan_list_follows_the_name_being_edited(tmp_path: Path) -> None:
-    import app
-    engine = app.Engine(SIGNAL, app.DEFAULT_WEIGHTS)
-    page = app.WorkoutPage(engine, app.FrameLog(None), tmp_path / "runs", history_path=tmp_path / "flowrep.db")
-    assert page.follow_plan("Tabata squats").value == "Tabata squats"
-    assert page.follow_plan("Tabata squats, my way").value is None
+    page = page_tabs(tmp_path / "runs", history_path=tmp_path / "flowrep.db").workout
+    assert page.follow_plan("Tabata squats")[page.ui.plan_pick].value == "Tabata squats"
+    assert page.follow_plan("Tabata squats, my way")[page.ui.plan_pick].value is None

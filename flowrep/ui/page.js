@@ -1,0 +1,20 @@
+() => {
+  // Runs once when the page loads. The browser's camera can open and still deliver nothing (a stalled
+  // driver, a virtual camera with no source); Gradio then sends no frames at all, so only the page itself
+  // can notice: a note under the Webcam tab's camera (#cam_watchdog) says so.
+  let lastTime = -1, lastChange = Date.now();
+  setInterval(() => {
+    const video = document.querySelector('#cam video');
+    const note = document.querySelector('#cam_watchdog');
+    if (!note) return;
+    const live = video && video.srcObject && video.srcObject.active;
+    if (!live) { note.textContent = ''; lastChange = Date.now(); return; }
+    if (video.currentTime !== lastTime && video.videoWidth > 0) {
+      lastTime = video.currentTime;
+      lastChange = Date.now();
+    }
+    const stalled = (Date.now() - lastChange) / 1000;
+    note.textContent = stalled > 3 ? `The camera has sent no picture for ${stalled.toFixed(0)} s: `
+      + 'check that it is connected and not in use by another app.' : '';
+  }, 1000);
+}

@@ -1,0 +1,415 @@
+"""The Workout tab: plans (shipped and saved), a plan run on the webcam with the same engine as the
+Webcam tab, sounds (see workout_sounds.js), the summary with its CSV, and the history. The rules
+(targets, rests, pause) are flowrep.workout's WorkoutSession (which `flowrep workout` uses too), plans
+flowrep.plans', the summary flowrep.summary's; storage is flowrep.history's; what the tab's texts say
+is flowrep.ui.workout_text's."""
+from __future__ import annotations
+
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import cv2
+import gradio as gr
+import numpy as np
+import pandas as pd
+
+from flowrep.history import History, HistoryError
+from flowrep.pipeline import FrameError
+from flowrep.plans import SHIPPED_PLANS, Plan, PlanError, shipped_plan
+from flowrep.summary import clock_text
+from flowrep.ui import workout_text
+from flowrep.ui.engine import Engine, FrameLog, RunFolders
+from flowrep.ui.widgets import (
+    STREAM_EVERY_S,
+    asset_text,
+    camera,
+    side_by_side,
+)
+from flowrep.workout import Event, WorkoutRunner, WorkoutSession
+
+GET_READY_S = 5.0  # the countdown before a workout's first exercise
+WORKOUT_TICK_S = 0.5  # the workout clock's refresh when no camera frame comes (camera off or stalled)
+NO_PICTURE_AFTER_S = 2.0
+HISTORY_SHOWN = 20
+RECENT_SOUNDS = 6  # cues the hidden sound box repeats (see workout_sounds.js)
+
+Updates = dict[Any, Any]  # {output component: its new value}; outputs left out stay as they are
+
+
+@dataclass
+class WorkoutLive:
+    """One browser session's workout (the camera's set and the runner, made on the first frame or
+    Start) and what the page last showed. The stream's thread and the buttons' threads both touch it,
+    hence the lock. Its clock, for the set and the runner alike, is the monotonic clock."""
+
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    workout: WorkoutSession | None = None
+    last_frame_at: float = -1e9
+    sound_number: int = 0
+    recent_sounds: deque[str] = field(default_factory=lambda: deque(maxlen=RECENT_SOUNDS))
+    shown: dict[str, Any] = field(default_factory=dict)  # last text sent per output: unchanged ones are skipped
+    summary_shown: bool = False
+
+    @property
+    def runner(self) -> WorkoutRunner | None:
+        return self.workout.runner if self.workout is not None else None
+
+    def clock(self, now: float) -> float:
+        """The workout's clock (the set's timestamps and the runner's alike): the monotonic clock."""
+        return now
+
+
+@dataclass(frozen=True)
+class WorkoutComponents:
+    live: gr.State
+    plan_pick: gr.Dropdown
+    plan_name: gr.Textbox
+    plan_text: gr.Textbox
+    plan_msg: gr.Markdown
+    view: gr.Image
+    step: gr.Markdown
+    count: gr.Markdown
+    clock: gr.Markdown
+    status: gr.Markdown
+    pause: gr.Button
+    sound: gr.Textbox
+    totals: gr.Markdown
+    summary: gr.Dataframe
+    csv: gr.File
+    history_msg: gr.Markdown
+    history: gr.Dataframe
+    timer: gr.Timer
+
+    def run_outputs(self) -> list[Any]:
+        """What the camera, the clock and the run's buttons may update."""
+        return [self.view, self.step, self.count, self.clock, self.sound, self.status, self.pause, self.totals,
+                self.summary, self.csv, self.history, self.history_msg, self.timer, self.live]
+
+
+class WorkoutTab:
+    """The tab's handlers, one instance per server, shared by every visitor; layout() makes its components."""
+
+    def __init__(self, engine: Engine, frame_log: FrameLog, runs: RunFolders, history_path: Path | None = None) -> None:
+        self.engine = engine
+        self.log = frame_log
+        self.runs = runs
+        self.history_path = history_path
+        self.history: History | None = None
+        self.history_error = ""
+        self._open_history()
+        self._ui: WorkoutComponents | None = None
+
+    @property
+    def ui(self) -> WorkoutComponents:
+        if self._ui is None:
+            raise RuntimeError("WorkoutTab.layout() makes the components; call it inside a gr.Blocks first")
+        return self._ui
+
+    # history -----------------------------------------------------------------
+
+    def _open_history(self) -> None:
+        try:
+            self.history = History(self.history_path)
+            self.history_error = ""
+        except HistoryError as error:
+            self.history, self.history_error = None, f"**{error}**"
+
+    def _saved_plans(self) -> list[Plan]:
+        if self.history is None:
+            return []
+        try:
+            return self.history.plans()
+        except HistoryError as error:
+            self.history_error = f"**{error}**"
+            return []
+
+    def plans(self) -> list[Plan]:
+        return [*SHIPPED_PLANS, *self._saved_plans()]
+
+    def plan_choices(self) -> list[tuple[str, str]]:
+        saved = [(f"{p.name} (saved)", p.name) for p in self._saved_plans()]
+        return [(p.name, p.name) for p in SHIPPED_PLANS] + saved
+
+    def history_table(self) -> pd.DataFrame:
+        rows = []
+        if self.history is not None:
+            try:
+                records = self.history.workouts(HISTORY_SHOWN)
+            except HistoryError as error:
+                self.history_error, records = f"**{error}**", []
+            for record in records:
+                s = record.summary
+                rows.append([record.finished_at.strftime("%Y-%m-%d %H:%M"), s.plan_name, s.status, s.reps,
+                             clock_text(s.training_s), clock_text(s.working_s), clock_text(s.resting_s)])
+        return pd.DataFrame(rows, columns=workout_text.HISTORY_HEADERS)
+
+    def on_load(self) -> Updates:
+        """A page (re)load: the plans and history as they are now (the database may have been fixed)."""
+        if self.history is None:
+            self._open_history()
+        table = self.history_table()
+        ui = self.ui
+        return {ui.plan_pick: gr.Dropdown(choices=self.plan_choices()), ui.history: table,
+                ui.history_msg: self.history_error}
+
+    # plans -------------------------------------------------------------------
+
+    def choose_plan(self, name: str | None) -> Updates:
+        ui = self.ui
+        plan = next((p for p in reversed(self.plans()) if p.name == name), None)
+        if plan is None:
+            return {ui.plan_msg: ""}
+        return {ui.plan_name: plan.name, ui.plan_text: plan.to_text(), ui.plan_msg: ""}
+
+    def follow_plan(self, name: str) -> Updates:
+        """The plan list shows the plan whose name is being edited, or none for a new name."""
+        choices = self.plan_choices()
+        value = name if name in {value for _, value in choices} else None
+        return {self.ui.plan_pick: gr.Dropdown(choices=choices, value=value)}
+
+    def save_plan(self, name: str, text: str) -> Updates:
+        ui = self.ui
+        try:
+            plan = Plan.from_text(name or "", text or "")
+        except PlanError as error:
+            return {ui.plan_msg: f"**Not saved:** {error}"}
+        if shipped_plan(plan.name) is not None:
+            return {ui.plan_msg: f"**Not saved:** “{plan.name}” is a shipped plan; give yours another name."}
+        if self.history is None:
+            self._open_history()
+        if self.history is None:
+            return {ui.plan_msg: f"**Not saved:** {self.history_error.strip('*')}"}
+        try:
+            self.history.save_plan(plan)
+        except HistoryError as error:
+            return {ui.plan_msg: f"**Not saved:** {error}"}
+        return {ui.plan_pick: gr.Dropdown(choices=self.plan_choices(), value=plan.name),
+                ui.plan_msg: f"Saved “{plan.name}”."}
+
+    def delete_plan(self, name: str) -> Updates:
+        ui = self.ui
+        if shipped_plan(name or "") is not None:
+            return {ui.plan_msg: "Shipped plans cannot be deleted."}
+        try:
+            deleted = self.history is not None and self.history.delete_plan(name or "")
+        except HistoryError as error:
+            return {ui.plan_msg: f"**Not deleted:** {error}"}
+        if not deleted:
+            return {ui.plan_msg: f"No saved plan is called “{name}”."}
+        first = SHIPPED_PLANS[0].name
+        return {ui.plan_pick: gr.Dropdown(choices=self.plan_choices(), value=first),
+                ui.plan_msg: f"Deleted “{name}”."}
+
+    # the run -----------------------------------------------------------------
+
+    def start(self, name: str, text: str, live: WorkoutLive | None) -> Updates:
+        """Starts the plan in the editor: a get-ready countdown, then the first exercise."""
+        ui = self.ui
+        live = live if isinstance(live, WorkoutLive) else WorkoutLive()
+        try:
+            plan = Plan.from_text(name or "My plan", text or "")
+        except PlanError as error:
+            return self._screen(live, time.monotonic(), [], status=f"**Cannot start:** {error}")
+        now = time.monotonic()
+        if not self.engine.ready():
+            return self._screen(live, now, [], status=f"**{self.engine.error}**")
+        with live.lock:
+            live.workout = live.workout or WorkoutSession(self.engine.new_session())
+            live.summary_shown = False
+            live.shown.clear()
+            cues = live.workout.start(plan, live.clock(now), GET_READY_S)
+            no_summary = pd.DataFrame([], columns=workout_text.SUMMARY_HEADERS)
+            return {ui.totals: "", ui.summary: no_summary, ui.csv: None, ui.timer: gr.Timer(active=True),
+                    **self._screen(live, now, cues)}
+
+    def toggle_pause(self, live: WorkoutLive | None) -> Updates:
+        return self._command(live, WorkoutSession.toggle_pause)
+
+    def skip(self, live: WorkoutLive | None) -> Updates:
+        return self._command(live, WorkoutSession.skip)
+
+    def stop(self, live: WorkoutLive | None) -> Updates:
+        return self._command(live, WorkoutSession.stop)
+
+    def discard(self, live: WorkoutLive | None) -> Updates:
+        """Stops the workout without keeping it in the history."""
+        return self._command(live, WorkoutSession.discard)
+
+    def _command(self, live: WorkoutLive | None, command: Callable[[WorkoutSession, float], list[Event]]) -> Updates:
+        live = live if isinstance(live, WorkoutLive) else WorkoutLive()
+        now = time.monotonic()
+        with live.lock:
+            if live.workout is None or live.runner is None or live.runner.finished:
+                return self._screen(live, now, [], status="Start a workout first.")
+            cues = command(live.workout, live.clock(now))
+            return self._screen(live, now, cues)
+
+    def frame(self, frame_rgb: np.ndarray | None, live: WorkoutLive | None) -> Updates:
+        """One camera frame: counted by the engine, fed to the runner; the screen and cues out."""
+        live = live if isinstance(live, WorkoutLive) else WorkoutLive()
+        arrived, arrived_wall = time.monotonic(), time.time()
+        if not self.engine.ready():
+            return self._screen(live, arrived, [], status=f"**{self.engine.error}**")
+        if frame_rgb is None or frame_rgb.size == 0:
+            return self._screen(live, arrived, [], status="**The camera sent an empty frame.**")
+        frame = cv2.cvtColor(frame_rgb, cv2.COLOR_RGB2BGR)
+        with live.lock:
+            live.last_frame_at = arrived
+            live.workout = live.workout or WorkoutSession(self.engine.new_session())
+            try:
+                counted = live.workout.process(frame, live.clock(arrived))
+            except FrameError as error:
+                return self._screen(live, arrived, [], status=f"**The camera's picture cannot be counted:** {error}.")
+            result, runner = counted.result, live.runner
+            shown = runner.step_reps if runner is not None and runner.working else result.count
+            step = runner.step if runner is not None else None
+            self.log.write(tab="workout", wall=arrived_wall, t=result.time_s, count=result.count,
+                           step=str(step.kind) if step else None, step_reps=shown)
+            return {self.ui.view: side_by_side(frame, result, shown), **self._screen(live, arrived, counted.events)}
+
+    def tick(self, live: WorkoutLive | None) -> Updates:
+        """The clock's refresh when no frame comes: rests count down and timed steps end anyway."""
+        if not isinstance(live, WorkoutLive) or live.runner is None or live.runner.finished and live.summary_shown:
+            return {self.ui.timer: gr.Timer(active=False)}
+        now = time.monotonic()
+        if now - live.last_frame_at < WORKOUT_TICK_S:
+            return gr.skip()  # the frames keep the screen fresh
+        with live.lock:
+            assert live.workout is not None
+            return self._screen(live, now, live.workout.tick(live.clock(now)))
+
+    # what the page shows -----------------------------------------------------
+
+    def _screen(self, live: WorkoutLive, now: float, cues: list[Event], status: str | None = None) -> Updates:
+        """The run's texts that changed since last shown, the newest sound, and the summary once finished."""
+        ui = self.ui
+        runner = live.runner
+        texts = {ui.step: workout_text.step_markdown(runner),
+                 ui.count: workout_text.step_count_markdown(runner, live.clock(now)),
+                 ui.clock: workout_text.clock_markdown(runner, live.clock(now)),
+                 ui.status: self._status(live, now) if status is None else status}
+        updates: Updates = {ui.live: live}
+        for component, text in texts.items():
+            if live.shown.get(component.elem_id) != text:
+                live.shown[component.elem_id] = updates[component] = text
+        pause_label = "Resume" if runner is not None and runner.paused else "Pause"
+        if live.shown.get("pause") != pause_label:
+            live.shown["pause"] = pause_label
+            updates[ui.pause] = gr.Button(pause_label)
+        if kind := workout_text.sound_for(cues):
+            live.sound_number += 1
+            live.recent_sounds.append(f"{live.sound_number}:{kind}")
+            updates[ui.sound] = " ".join(live.recent_sounds)
+        if runner is not None and runner.finished and not live.summary_shown:
+            live.summary_shown = True
+            updates.update(self._finish(runner, keep=live.workout is not None and not live.workout.discarded))
+        return updates
+
+    def _status(self, live: WorkoutLive, now: float) -> str:
+        runner = live.runner
+        if runner is None or runner.finished:
+            return ""
+        if runner.paused:
+            return "Paused: press **Resume** to go on."
+        if now - live.last_frame_at > NO_PICTURE_AFTER_S:
+            return "No camera picture: press **Record** on the camera (the clock runs on)."
+        return ""
+
+    def _finish(self, runner: WorkoutRunner, keep: bool) -> Updates:
+        """The summary on screen and as CSV; the workout into the history unless not to `keep`; the
+        clock stops."""
+        ui = self.ui
+        summary = runner.summary()
+        stamp = time.strftime("%Y%m%d-%H%M%S")
+        csv_path = summary.write_csv(self.runs.new() / f"workout-{stamp}.csv")
+        heading = f"### {summary.plan_name}: {summary.status}{'' if keep else ' (discarded: not in the history)'}"
+        if keep and self.history is None:
+            self._open_history()
+        if keep and self.history is not None:
+            try:
+                self.history.record_workout(summary)
+            except HistoryError as error:
+                self.history_error = f"**{error}**"
+        return {ui.totals: f"{heading}\n{summary.totals_text()}", ui.summary: workout_text.summary_table(summary),
+                ui.csv: str(csv_path), ui.history: self.history_table(), ui.history_msg: self.history_error,
+                ui.timer: gr.Timer(active=False)}
+
+    # layout ------------------------------------------------------------------
+
+    def layout(self, demo: gr.Blocks) -> None:
+        """The tab's components and events (inside build_demo's Workout tab)."""
+        live = gr.State(None)  # a WorkoutLive, made on the first frame or button press
+        first = SHIPPED_PLANS[0]
+        with gr.Row():
+            with gr.Column(scale=1, min_width=280):
+                plan_pick = gr.Dropdown(self.plan_choices(), value=first.name, label="Plan", elem_id="w_plan")
+                plan_name = gr.Textbox(first.name, label="Name", elem_id="w_plan_name")
+                plan_text = gr.Textbox(first.to_text(), label="Exercises", lines=6, elem_id="w_plan_text")
+                gr.Markdown(workout_text.PLAN_FORMAT)
+                with gr.Row():
+                    save_btn = gr.Button("Save plan", size="sm", elem_id="w_save")
+                    delete_btn = gr.Button("Delete plan", size="sm", elem_id="w_delete")
+                plan_msg = gr.Markdown("", elem_id="w_plan_msg")
+            with gr.Column(scale=2):
+                with gr.Row():
+                    cam = camera("w_cam")
+                    view = gr.Image(label="Camera | flow", format="jpeg", interactive=False, elem_id="w_view")
+                with gr.Row():
+                    start_btn = gr.Button("Start workout", variant="primary", elem_id="w_start")
+                    pause_btn = gr.Button("Pause", elem_id="w_pause")
+                    skip_btn = gr.Button("Skip", elem_id="w_skip")
+                    stop_btn = gr.Button("Stop workout", variant="stop", elem_id="w_stop")
+                    discard_btn = gr.Button("Stop and discard", elem_id="w_discard")
+                    mute = gr.Checkbox(False, label="Mute sounds", elem_id="w_mute")
+                with gr.Row():
+                    step_md = gr.Markdown(workout_text.step_markdown(None), elem_id="w_step")
+                    count_md = gr.Markdown(workout_text.step_count_markdown(None, 0.0), elem_id="w_count")
+                    clock_md = gr.Markdown(workout_text.clock_markdown(None, 0.0), elem_id="w_clock")
+                status_md = gr.Markdown("", elem_id="w_status")
+                gr.Markdown("Press **Record** on the camera and **Start workout**; each exercise moves on by "
+                            "itself when its target is reached or its time is up.")
+        sound = gr.Textbox(visible="hidden", elem_id="w_sound")
+        gr.Markdown("### Summary")
+        totals_md = gr.Markdown("", elem_id="w_totals")
+        summary_df = gr.Dataframe(pd.DataFrame([], columns=workout_text.SUMMARY_HEADERS), interactive=False,
+                                  show_label=False, elem_id="w_summary")
+        csv_file = gr.File(label="Summary as CSV", interactive=False, height=90, elem_id="w_csv")
+        gr.Markdown("### History")
+        history_msg = gr.Markdown(self.history_error, elem_id="w_history_msg")
+        history_df = gr.Dataframe(self.history_table(), interactive=False, show_label=False, elem_id="w_history")
+        timer = gr.Timer(WORKOUT_TICK_S, active=False)
+        ui = self._ui = WorkoutComponents(
+            live=live, plan_pick=plan_pick, plan_name=plan_name, plan_text=plan_text, plan_msg=plan_msg, view=view,
+            step=step_md, count=count_md, clock=clock_md, status=status_md, pause=pause_btn, sound=sound,
+            totals=totals_md, summary=summary_df, csv=csv_file, history_msg=history_msg, history=history_df,
+            timer=timer)
+        self._wire(demo, ui, cam, mute, start_btn, skip_btn, stop_btn, discard_btn, save_btn, delete_btn)
+
+    def _wire(self, demo: gr.Blocks, ui: WorkoutComponents, cam: gr.Image, mute: gr.Checkbox, start_btn: gr.Button,
+              skip_btn: gr.Button, stop_btn: gr.Button, discard_btn: gr.Button, save_btn: gr.Button,
+              delete_btn: gr.Button) -> None:
+        outputs = ui.run_outputs()
+        private: dict[str, Any] = {"api_visibility": "private", "show_progress": "hidden"}
+        cam.stream(self.frame, inputs=[cam, ui.live], outputs=outputs, stream_every=STREAM_EVERY_S, time_limit=None,
+                   concurrency_limit=None, **private)
+        ui.timer.tick(self.tick, inputs=[ui.live], outputs=outputs, concurrency_limit=None, **private)
+        start_btn.click(self.start, inputs=[ui.plan_name, ui.plan_text, ui.live], outputs=outputs, queue=False,
+                        **private)
+        ui.pause.click(self.toggle_pause, inputs=[ui.live], outputs=outputs, queue=False, **private)
+        skip_btn.click(self.skip, inputs=[ui.live], outputs=outputs, queue=False, **private)
+        stop_btn.click(self.stop, inputs=[ui.live], outputs=outputs, queue=False, **private)
+        discard_btn.click(self.discard, inputs=[ui.live], outputs=outputs, queue=False, **private)
+        ui.sound.change(None, inputs=[ui.sound, mute], js=asset_text("workout_sounds.js"), **private)
+        plan_outputs = [ui.plan_pick, ui.plan_msg]
+        ui.plan_pick.input(self.choose_plan, inputs=[ui.plan_pick], outputs=[ui.plan_name, ui.plan_text, ui.plan_msg],
+                           queue=False, **private)
+        ui.plan_name.input(self.follow_plan, inputs=[ui.plan_name], outputs=[ui.plan_pick], queue=False, **private)
+        save_btn.click(self.save_plan, inputs=[ui.plan_name, ui.plan_text], outputs=plan_outputs, queue=False,
+                       **private)
+        delete_btn.click(self.delete_plan, inputs=[ui.plan_name], outputs=plan_outputs, queue=False, **private)
+        demo.load(self.on_load, outputs=[ui.plan_pick, ui.history, ui.history_msg], queue=False, **private)
