@@ -1,8 +1,9 @@
-"""Upload limits: how large and how long a clip a server accepts, and the checks that refuse one over them.
+"""Upload limits: how large and how long a clip a server accepts.
 
 Shared by the page's uploads and its /count API. What makes a clip usable at all (containers, codecs,
-frame shapes) is flowrep.video's; these limits only keep one visitor from holding a server for long.
-Environment: FLOWREP_MAX_UPLOAD_MB (200) and FLOWREP_MAX_CLIP_S (600).
+frame shapes) is flowrep.video's, and so is the length check itself (`count_clip(max_seconds=...)`,
+on the header and then on the frames decoded); these limits only keep one visitor from holding a
+server for long. Environment: FLOWREP_MAX_UPLOAD_MB (200) and FLOWREP_MAX_CLIP_S (600, as the CLI).
 """
 from __future__ import annotations
 
@@ -11,18 +12,15 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from flowrep.video import VideoError, probe
+from flowrep.video import DEFAULT_MAX_CLIP_S, VideoError, duration_text, probe, too_long_problem
 
-
-def duration_text(seconds: float) -> str:
-    """'10 minutes' or '45 seconds', as the page and its messages say a length."""
-    return f"{seconds / 60:g} minutes" if seconds >= 60 else f"{seconds:g} seconds"
+__all__ = ["ClipLimits", "duration_text"]
 
 
 @dataclass(frozen=True)
 class ClipLimits:
     max_upload_mb: int = 200
-    max_clip_s: float = 600.0
+    max_clip_s: float = DEFAULT_MAX_CLIP_S
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] = os.environ) -> ClipLimits:
@@ -30,17 +28,12 @@ class ClipLimits:
                    max_clip_s=float(environ.get("FLOWREP_MAX_CLIP_S", str(cls.max_clip_s))))
 
     def check_clip(self, path: str) -> float:
-        """Raises VideoError for clips over the limits (or not a video we accept); returns the clip's fps."""
+        """Raises VideoError, before any counting, for a clip over the size limit, over the length limit
+        by its header, or not a video we accept; returns the clip's fps."""
         size_mb = Path(path).stat().st_size / 1e6 if Path(path).is_file() else 0.0
         if size_mb > self.max_upload_mb:
             raise VideoError(path, f"the file is {size_mb:.0f} MB; the limit is {self.max_upload_mb} MB")
         info = probe(path)
-        if info.frame_count and info.frame_count / info.fps > self.max_clip_s:
-            length = duration_text(round(info.frame_count / info.fps, 1))
-            raise VideoError(path, f"the clip is {length} long; the limit is {duration_text(self.max_clip_s)}")
+        if info.duration_s is not None and info.duration_s > self.max_clip_s:
+            raise VideoError(path, too_long_problem(self.max_clip_s, info.duration_s))
         return info.fps
-
-    def check_time(self, path: str, time_s: float) -> None:
-        """Raises VideoError once counting passes the length limit: some containers do not say their length."""
-        if time_s > self.max_clip_s:
-            raise VideoError(path, f"the clip is longer than the limit of {duration_text(self.max_clip_s)}")

@@ -145,7 +145,7 @@ def context(browser):
 
 def count_on(page, elem_id: str) -> int:
     """The number in a count box; its text also holds a status timer while streaming, hence the regex."""
-    match = re.search(r"(\d+)\s*reps", page.locator(f"#{elem_id}").inner_text())
+    match = re.search(r"(\d+)\s*reps?\b", page.locator(f"#{elem_id}").inner_text())
     assert match, page.locator(f"#{elem_id}").inner_text()
     return int(match.group(1))
 

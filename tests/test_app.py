@@ -189,10 +189,12 @@ def test_analyze_streams_progress_then_the_exports(server: Server, app_clips: Ap
     from gradio_client import Client, handle_file
     job = Client(server.url, verbose=False).submit(handle_file(str(app_clips.webcam_mp4)), api_name="/analyze")
     updates = list(job)
-    view, count_md, _, status, table, video, files, summary = job.result()
+    view, count_md, _, status, table, video, files, summary, reps_chart = job.result()
     assert len(updates) >= 2  # progress yields, then the final one
     assert summary["count"] == WEBCAM_REPS and "Done" in status and f"# {WEBCAM_REPS}" in count_md
-    assert len(table["data"]) == WEBCAM_REPS
+    assert len(table["data"]) == WEBCAM_REPS and table["headers"][-3:] == list(viz.ANALYSIS_TABLE_HEADERS)
+    assert all(row[-1] is not None and row[-1] > 0 for row in table["data"])  # each rep's speed
+    assert reps_chart is not None  # the per-rep chart is shown
     assert sorted(Path(f).name for f in files) == ["webcam_squats.annotated.mp4", "webcam_squats.reps.csv"]
 
 

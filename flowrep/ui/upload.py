@@ -1,6 +1,6 @@
 """The "Upload a clip" tab and the /count API: a clip checked against the upload limits, counted on a
-thread while the page shows its progress, then the reps table, the annotated video, the CSV and the JSON
-that /count returns."""
+thread while the page shows its progress, then the reps table and chart (each rep's down and up times
+and speed), the annotated video, the CSV and the JSON that /count returns."""
 from __future__ import annotations
 
 import threading
@@ -18,13 +18,15 @@ import pandas as pd
 from flowrep import viz
 from flowrep.limits import ClipLimits, duration_text
 from flowrep.pipeline import ClipResult, FrameResult, count_clip
+from flowrep.plans import count_text
+from flowrep.redact import without_paths
 from flowrep.ui.engine import Engine, RunFolders
 from flowrep.ui.widgets import CHART_WINDOW_S, count_markdown, empty_chart, side_by_side
 from flowrep.video import MAX_FRAME_SIDES, VideoError
 
 UPLOAD_UPDATE_EVERY_S = 0.3
 CLIP_TYPES = [".mp4", ".mov", ".webm", ".avi", ".m4v", ".mkv"]
-TABLE_HEADERS = ["rep", "start (s)", "end (s)", "duration (s)"]
+TABLE_HEADERS = ["rep", "start (s)", "end (s)", "duration (s)", *viz.ANALYSIS_TABLE_HEADERS]
 
 Updates = dict[Any, Any]  # {output component: its new value}; outputs left out stay as they are
 
@@ -75,6 +77,7 @@ class UploadComponents:
     count: gr.Markdown
     chart: gr.Plot
     status: gr.Markdown
+    reps_chart: gr.Plot
     table: gr.Dataframe
     video: gr.Video
     files: gr.File
@@ -82,7 +85,8 @@ class UploadComponents:
 
     def outputs(self) -> list[Any]:
         """In the order the /analyze API returns them."""
-        return [self.view, self.count, self.chart, self.status, self.table, self.video, self.files, self.summary]
+        return [self.view, self.count, self.chart, self.status, self.table, self.video, self.files, self.summary,
+                self.reps_chart]
 
 
 class UploadTab:
@@ -120,14 +124,19 @@ class UploadTab:
             with gr.Column(scale=4):
                 chart = gr.Plot(empty_chart(), show_label=False, elem_id="up_plot")
         with gr.Row():
-            table = gr.Dataframe(pd.DataFrame([], columns=TABLE_HEADERS), label="Reps", interactive=False,
-                                 elem_id="up_table")
+            with gr.Column(scale=1):
+                table = gr.Dataframe(pd.DataFrame([], columns=TABLE_HEADERS), label="Reps", interactive=False,
+                                     elem_id="up_table")
+                reps_chart = gr.Plot(label="Each rep: down and up times, speed", visible=False, elem_id="up_reps")
+                gr.Markdown("Speed is that of the motion in the picture (optical flow), relative to the set's "
+                            "first reps: it shows how much a set slowed down; it is not metres per second.",
+                            elem_id="up_speed_note")
             video = gr.Video(label="Annotated video", interactive=False, elem_id="up_video")
         with gr.Row():
             files = gr.File(label="Downloads: annotated video and reps CSV", file_count="multiple",
                             interactive=False, elem_id="up_files")
             summary = gr.JSON(label="Result (what the /count API returns)", elem_id="up_json")
-        ui = self._ui = UploadComponents(clip, view, count, chart, status, table, video, files, summary)
+        ui = self._ui = UploadComponents(clip, view, count, chart, status, reps_chart, table, video, files, summary)
         upload_event: dict[str, Any] = {
             "fn": self.count_upload, "inputs": [clip], "outputs": ui.outputs(), "concurrency_limit": 2,
             "concurrency_id": "clips", "show_progress": "minimal", "show_progress_on": [status],
@@ -189,27 +198,28 @@ class UploadTab:
         def on_frame(index: int, total: int, result: FrameResult, frame: np.ndarray) -> None:
             if seen.cancelled:
                 raise Cancelled()
-            self.limits.check_time(path, result.time_s)
             exports.on_frame(index, total, result, frame)
             seen.probabilities.append(result.probabilities)  # before times: readers slice by len(times)
             seen.times.append(result.time_s)
             seen.index, seen.total, seen.frame, seen.result = index + 1, total, frame, result
 
         try:
-            outcome["result"] = count_clip(path, self.engine.new_session(), on_frame)
+            outcome["result"] = count_clip(path, self.engine.new_session(), on_frame,
+                                           max_seconds=self.limits.max_clip_s)
         except VideoError as error:
             outcome["error"] = user_message(error)
         except Cancelled:
             outcome["error"] = "Cancelled."
         except Exception as error:  # noqa: BLE001  a bug must not take the page down for everyone else
             traceback.print_exc()
-            outcome["error"] = f"**Could not count `{Path(path).name}`:** unexpected error ({error})."
+            outcome["error"] = f"**Could not count `{Path(path).name}`:** unexpected error ({without_paths(str(error))})."
 
     def _message_only(self, status: str) -> Updates:
         """A message, with the results of an earlier clip cleared."""
         ui = self.ui
         return {ui.view: None, ui.count: count_markdown(0), ui.chart: empty_chart(), ui.status: status,
-                ui.table: pd.DataFrame([], columns=TABLE_HEADERS), ui.video: None, ui.files: None, ui.summary: None}
+                ui.table: pd.DataFrame([], columns=TABLE_HEADERS), ui.video: None, ui.files: None, ui.summary: None,
+                ui.reps_chart: gr.Plot(None, visible=False)}
 
     def _progress(self, seen: UploadProgress, name: str, elapsed: float) -> Updates:
         result, frame = seen.result, seen.frame
@@ -227,9 +237,10 @@ class UploadTab:
         updates: Updates = {
             ui.count: count_markdown(result.count),
             ui.chart: viz.probability_figure(seen.times, seen.probabilities, None, [r.end_s for r in result.reps]),
-            ui.status: (f"Done: **{result.count} reps** in `{name}` ({result.frames} frames, "
-                        f"{result.fps_processed:.0f} frames/s)."),
-            ui.table: pd.DataFrame(viz.reps_rows(result.reps), columns=TABLE_HEADERS),
+            ui.status: _done_text(result, name),
+            ui.table: pd.DataFrame(viz.reps_rows(result.reps, result.analysis), columns=TABLE_HEADERS),
+            ui.reps_chart: (gr.Plot(viz.rep_analysis_figure(result.analysis), visible=True)
+                            if result.analysis is not None and result.reps else gr.Plot(None, visible=False)),
             ui.video: str(video),
             ui.files: [str(video), str(reps_csv)],
             ui.summary: _public_json(result, name)}
@@ -247,7 +258,14 @@ class UploadTab:
             raise gr.Error(self.engine.error)
         try:
             self.limits.check_clip(path)
-            result = count_clip(path, self.engine.new_session())
+            result = count_clip(path, self.engine.new_session(), max_seconds=self.limits.max_clip_s)
         except VideoError as error:
             raise gr.Error(f"Could not count {Path(error.path).name}: {error.problem}") from error
         return _public_json(result, Path(path).name)
+
+
+def _done_text(result: ClipResult, name: str) -> str:
+    """'Done: **1 rep** in `a.mp4` (…)', and any warning (a cut-off end) on its own line."""
+    done = (f"Done: **{count_text(result.count, 'rep')}** in `{name}` ({result.frames} frames, "
+            f"{result.fps_processed:.0f} frames/s).")
+    return "\n\n".join([done, *(f"**Warning:** {without_paths(w)}" for w in result.warnings)])

@@ -12,6 +12,7 @@ import plotly.graph_objects as go
 
 from flowrep import viz
 from flowrep.pipeline import FrameResult
+from flowrep.plans import unit_for
 
 STREAM_EVERY_S = 0.1  # ~10 frames/s from the browser
 CHART_WINDOW_S = 8.0
@@ -27,7 +28,7 @@ def camera(elem_id: str) -> gr.Image:
 
 
 def count_markdown(count: int) -> str:
-    return f"# {count}\nreps"
+    return f"# {count}\n{unit_for(count, 'rep')}"
 
 
 def empty_chart() -> go.Figure:
