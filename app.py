@@ -25,7 +25,7 @@ import pandas  # noqa: F401  plotly imports pandas lazily; two threads doing tha
 
 from flowrep import viz
 from flowrep.limits import ClipLimits
-from flowrep.model import DEFAULT_WEIGHTS
+from flowrep.model import DEFAULT_WEIGHTS, use_one_thread
 from flowrep.ui.engine import Engine, FrameLog, RunFolders, Services
 from flowrep.ui.page import build_demo, page_assets
 
@@ -54,6 +54,7 @@ def _name_matplotlib_backend() -> None:
 
 
 def main() -> None:
+    use_one_thread()
     services = services_from_env()
     viz.probability_figure([0.0], [[0.0, 1.0, 0.0]])  # plotly's first figure takes ~1 s: not on a visitor
     _name_matplotlib_backend()

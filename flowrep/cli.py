@@ -10,24 +10,29 @@ import argparse
 import json
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from .bench import BenchOptions, BenchReport, ClipScore, LabelsError, run_bench
-from .model import DEFAULT_WEIGHTS, WeightsError
-from .pipeline import FrameError, Session, count_clip
-from .signals import ProbabilitySource, make_signal
-from .video import ClipReader, VideoError, max_clip_seconds
+from . import DEFAULT_WEIGHTS
 from .plans import SHIPPED_PLANS, Plan, PlanError, find_plan
 from .summary import WorkoutSummary
-from .workout import WorkoutRunner, WorkoutSession
+
+if TYPE_CHECKING:  # the engine (torch, OpenCV) is imported by the commands that count: `plans` starts fast
+    from .bench import BenchReport, ClipScore
+    from .pipeline import Session
+    from .signals import ProbabilitySource
+    from .video import VideoError
+    from .workout import WorkoutRunner
 
 EXIT_BAD_INPUT = 2
 
 
 def _signal(args: argparse.Namespace) -> ProbabilitySource:
+    from .signals import make_signal
     return make_signal(args.signal, args.weights)
 
 
 def _session(args: argparse.Namespace) -> Session:
+    from .pipeline import Session
     return Session(_signal(args), flow_method=args.flow)
 
 
@@ -39,6 +44,7 @@ def _engine(args: argparse.Namespace):  # -> cluster.Engine; cluster imports Ray
 def count_one(clip: str, session: Session, out_dir: str | None, max_seconds: float | None = None) -> dict[str, object]:
     """Counts one clip (and writes its exports to out_dir, if given); returns its JSON line. A clip
     longer than max_seconds is refused (None: any length)."""
+    from .pipeline import count_clip
     if out_dir is None:
         return count_clip(clip, session, max_seconds=max_seconds).as_json()
     from .viz import ClipExports
@@ -55,6 +61,7 @@ def count_one(clip: str, session: Session, out_dir: str | None, max_seconds: flo
 def _print_count(clip: str, line: dict[str, object] | VideoError, as_json: bool) -> bool:
     """Prints one clip's line, or its error (on stderr, and as a JSON line with --json); False on an
     error. A clip's warnings go to stderr (and stay in its JSON line)."""
+    from .video import VideoError
     if isinstance(line, VideoError):
         print(f"flowrep: {line}", file=sys.stderr)
         if as_json:
@@ -70,14 +77,22 @@ def _print_count(clip: str, line: dict[str, object] | VideoError, as_json: bool)
     return True
 
 
+def _max_seconds(args: argparse.Namespace) -> float | None:
+    """--max-seconds, else FLOWREP_MAX_CLIP_S or 600 s, as the page; 0 lifts the limit (None)."""
+    from .video import max_clip_seconds
+    limit = max_clip_seconds() if args.max_seconds is None else args.max_seconds
+    return limit or None
+
+
 def _count(args: argparse.Namespace) -> int:
+    from .video import VideoError
     if args.ray is not None:
         return _count_on_ray(args)
     session = _session(args)
     status = 0
     for clip in args.clips:
         try:
-            line: dict[str, object] | VideoError = count_one(clip, session, args.out_dir, args.max_seconds or None)
+            line: dict[str, object] | VideoError = count_one(clip, session, args.out_dir, _max_seconds(args))
         except VideoError as error:
             line = error
         if not _print_count(clip, line, args.json):
@@ -87,9 +102,10 @@ def _count(args: argparse.Namespace) -> int:
 
 def _count_on_ray(args: argparse.Namespace) -> int:
     from .cluster import count_clips
+    from .video import VideoError
     lines, run = count_clips(args.clips, _engine(args), args.ray, args.ray_bytes, args.out_dir,
                              on_clip=lambda clip, line: _print_count(clip, line, args.json),
-                             max_seconds=args.max_seconds or None)
+                             max_seconds=_max_seconds(args))
     print(run.line(), file=sys.stderr)
     return EXIT_BAD_INPUT if any(isinstance(line, VideoError) for line in lines) else 0
 
@@ -114,6 +130,7 @@ def _print_clip(score: ClipScore) -> None:
 
 
 def _bench(args: argparse.Namespace) -> int:
+    from .bench import BenchOptions, LabelsError, run_bench
     print(_bench_row([name for name, _ in _BENCH_COLUMNS]))
     try:
         options = BenchOptions("webcam" if args.webcam else "file", args.flow, args.farther)
@@ -173,6 +190,9 @@ def _saved_plans() -> list[Plan]:
 def run_plan_on_clip(clip: str, plan: Plan, session: Session, get_ready_s: float = 0.0) -> WorkoutRunner:
     """Runs a plan on a clip with the clip's own timestamps as the clock, the way the page runs it
     on a camera (a WorkoutSession). Stops the workout if the clip ends first."""
+    from .pipeline import FrameError
+    from .video import ClipReader, VideoError
+    from .workout import WorkoutSession
     workout = WorkoutSession(session)
     session.reset()
     last_t = 0.0
@@ -199,6 +219,7 @@ def _print_summary(summary: WorkoutSummary) -> None:
 
 
 def _workout(args: argparse.Namespace) -> int:
+    from .video import VideoError
     try:
         plan = find_plan(args.plan, _saved_plans())
     except PlanError as error:
@@ -276,7 +297,7 @@ def _parser() -> argparse.ArgumentParser:
     count.add_argument("--out-dir", metavar="DIR", default=None,
                        help="also write <stem>.annotated.mp4 (original | flow, with the count) and "
                        "<stem>.reps.csv for each clip into DIR")
-    count.add_argument("--max-seconds", type=_seconds, default=max_clip_seconds(), metavar="S",
+    count.add_argument("--max-seconds", type=_seconds, default=None, metavar="S",
                        help="refuse clips longer than S seconds, by their header or, when it does not say, "
                        "by the frames decoded; 0 for no limit (default: FLOWREP_MAX_CLIP_S, else 600, as the "
                        "page)")
@@ -315,14 +336,19 @@ def _parser() -> argparse.ArgumentParser:
     workout.set_defaults(run=_workout)
 
     plans = commands.add_parser("plans", help="list the shipped plans and those saved from the page (FLOWREP_DB)")
-    plans.set_defaults(run=_plans)
+    plans.set_defaults(run=_plans, counts=False)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    if not getattr(args, "counts", True):  # `flowrep plans`: no engine, no torch
+        return int(args.run(args))
+    from .model import WeightsError, use_one_thread
+    if args.command != "train":
+        use_one_thread()
     try:
-        return args.run(args)
+        return int(args.run(args))
     except WeightsError as error:  # the message names the file; here, on the user's own machine, the path helps
         print(f"flowrep: {error} [{error.path}]", file=sys.stderr)
         return EXIT_BAD_INPUT

@@ -29,7 +29,7 @@ from tqdm import tqdm
 
 from .bench import BenchOptions, BenchReport, ClipScore, Label, TimedSignal, read_labels, score_clip
 from .flow import FlowMethod
-from .model import DEFAULT_WEIGHTS
+from .model import DEFAULT_WEIGHTS, use_one_thread
 from .pipeline import Session
 from .signals import SignalName, make_signal
 from .video import ClipReader, VideoError
@@ -136,6 +136,7 @@ def _engine_here(engine: Engine, weights: bytes | None) -> tuple[Session, TimedS
         return (*_engines[key], False)
     _engines.clear()
     cv2.setNumThreads(1)  # Ray gives a task one CPU; OpenCV would start a thread per core in every worker
+    use_one_thread()
     with tempfile.NamedTemporaryFile(suffix=".safetensors") as file:
         file.write(weights or b"")
         file.flush()

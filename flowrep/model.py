@@ -16,12 +16,19 @@ from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 from torch import nn
 
+from . import DEFAULT_WEIGHTS
 from .redact import without_paths
 
 CLASSES = ("down", "still", "up")
 INPUT_SIZE = 64
-DEFAULT_WEIGHTS = Path(__file__).resolve().parent.parent / "weights" / "flowrep.safetensors"
 
+
+
+def use_one_thread() -> None:
+    """Counting feeds the CNN one small flow image at a time, where torch's threads cost more than
+    they give. A process-wide setting, so the entry points that count (the CLI, the page, Ray
+    workers) call this, not the library."""
+    torch.set_num_threads(1)
 
 class WeightsError(Exception):
     """The model's weights cannot be used; str() says which file, by its name (the page shows it to

@@ -16,7 +16,6 @@ from typing import Callable
 
 import cv2
 import numpy as np
-import torch
 
 from .analysis import SetAnalysis, analyse_set
 from .counter import CounterSettings, Rep, RepCounter
@@ -69,7 +68,6 @@ class Session:
     def __init__(self, signal: SignalName | ProbabilitySource = "cnn", flow_method: FlowMethod = "dis",
                  flow_size: int = DEFAULT_FLOW_SIZE, counter_settings: CounterSettings | None = None,
                  live: bool = True) -> None:
-        torch.set_num_threads(1)  # one small frame at a time: threads cost more than they give
         self._signal = make_signal(signal) if isinstance(signal, str) else signal
         self._encoder = FlowEncoder(flow_method, flow_size)
         self._counter_settings = counter_settings or CounterSettings()

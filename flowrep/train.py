@@ -120,7 +120,6 @@ def accuracy(matrix: np.ndarray) -> float:
 
 def train(config: TrainConfig, out: Path = DEFAULT_WEIGHTS, log=print) -> dict[str, object]:
     torch.manual_seed(config.seed)
-    torch.set_num_threads(max(1, torch.get_num_threads()))
     started = time.time()
     log(f"rendering {config.clips} synthetic clips (seed {config.seed})")
     images, labels, clip_ids = build_dataset(config, log)

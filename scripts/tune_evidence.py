@@ -26,6 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import flowrep.pipeline as pipeline  # noqa: E402
 from flowrep.counter import CounterSettings, RepCounter  # noqa: E402
+from flowrep.model import use_one_thread  # noqa: E402
 from flowrep.periodicity import EvidenceSettings  # noqa: E402
 from flowrep.pipeline import Session, count_clip  # noqa: E402
 from flowrep.video import WebcamConditions  # noqa: E402
@@ -78,6 +79,7 @@ def replay(clip: np.lib.npyio.NpzFile, settings: CounterSettings) -> int:
 
 
 def main() -> int:
+    use_one_thread()
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", default=str(Path(__file__).resolve().parent.parent.parent / "shared" / "data"))
     parser.add_argument("--cache", default="/tmp/flowrep-tune")

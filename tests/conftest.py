@@ -12,6 +12,10 @@ import cv2
 import numpy as np
 import pytest
 
+from flowrep.model import use_one_thread
+
+use_one_thread()  # as the entry points that count do (the CLI, the page, Ray workers)
+
 ROOT = Path(__file__).resolve().parent.parent
 SHARED_DATA = ROOT.parent / "shared" / "data"
 

@@ -422,3 +422,12 @@ def test_cli_lists_plans_and_finds_saved_ones(clips: dict[str, Path], tmp_path: 
     assert "My two (finished)" in run.stdout and "2 reps" in run.stdout
     missing = flowrep("workout", str(clips["good"]), "--plan", "nothing", db=db)
     assert missing.returncode == 2 and "no plan is called 'nothing'" in missing.stderr
+
+
+def test_listing_plans_starts_without_the_engine(tmp_path: Path) -> None:
+    # `flowrep plans` is a text command: it must not pay torch's second of import.
+    code = "import sys; from flowrep.cli import main; main(['plans']); print(sorted({'torch', 'cv2'} & set(sys.modules)))"
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, cwd=ROOT,
+                         env={**os.environ, "FLOWREP_DB": str(tmp_path / "h.db")})
+    assert run.returncode == 0, run.stderr
+    assert "Tabata squats" in run.stdout and run.stdout.strip().splitlines()[-1] == "[]"
