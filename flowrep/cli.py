@@ -17,6 +17,8 @@ from .plans import SHIPPED_PLANS, Plan, PlanError, find_plan
 from .summary import WorkoutSummary
 
 if TYPE_CHECKING:  # the engine (torch, OpenCV) is imported by the commands that count: `plans` starts fast
+    import numpy as np
+
     from .bench import BenchReport, ClipScore
     from .pipeline import Session
     from .signals import ProbabilitySource
@@ -41,19 +43,37 @@ def _engine(args: argparse.Namespace):  # -> cluster.Engine; cluster imports Ray
     return Engine(args.signal, args.flow, Path(args.weights))
 
 
+def _on_terminal() -> bool:
+    """Progress bars only where someone watches: stderr is a terminal (not a pipe, a log or a test)."""
+    return sys.stderr.isatty()
+
+
 def count_one(clip: str, session: Session, out_dir: str | None, max_seconds: float | None = None) -> dict[str, object]:
-    """Counts one clip (and writes its exports to out_dir, if given); returns its JSON line. A clip
-    longer than max_seconds is refused (None: any length)."""
-    from .pipeline import count_clip
-    if out_dir is None:
-        return count_clip(clip, session, max_seconds=max_seconds).as_json()
-    from .viz import ClipExports
-    exports = ClipExports(clip, out_dir)
-    try:
-        result = count_clip(clip, session, exports.on_frame, max_seconds=max_seconds)
-    except BaseException:
-        exports.abort()
-        raise
+    """Counts one clip (and writes its exports to out_dir, if given), with a progress bar over its
+    frames on a terminal; returns its JSON line. A clip longer than max_seconds is refused (None: any
+    length)."""
+    from tqdm import tqdm
+
+    from .pipeline import FrameResult, count_clip
+    exports = None
+    if out_dir is not None:
+        from .viz import ClipExports
+        exports = ClipExports(clip, out_dir)
+    with tqdm(desc=Path(clip).name, unit="frame", leave=False, disable=not _on_terminal()) as bar:
+        def on_frame(index: int, total: int, result: FrameResult, frame: np.ndarray) -> None:
+            bar.total = total or None
+            bar.update()
+            if exports is not None:
+                exports.on_frame(index, total, result, frame)
+
+        try:
+            result = count_clip(clip, session, on_frame, max_seconds=max_seconds)
+        except BaseException:
+            if exports is not None:
+                exports.abort()
+            raise
+    if exports is None:
+        return result.as_json()
     video, reps_csv = exports.finish(result)
     return {**result.as_json(), "annotated_video": str(video), "reps_csv": str(reps_csv)}
 
@@ -122,15 +142,20 @@ def _bench_row(cells: list[object]) -> str:
 
 
 def _print_clip(score: ClipScore) -> None:
+    """One clip's row of the bench table, above the progress bar if one is shown."""
+    from tqdm import tqdm
     mark = f"  ERROR {score.error}" if score.error else ""
     missed, extra = ("-", "-") if score.match is None else (score.match.missed, score.match.extra)
     fps = f"{score.frames / max(score.seconds, 1e-9):.0f}"
     cells = [score.file, score.true, score.pred, f"{score.pred - score.true:+d}", missed, extra, score.frames, fps]
-    print(_bench_row(cells) + mark, flush=True)
+    tqdm.write(_bench_row(cells) + mark, file=sys.stdout)
+    sys.stdout.flush()
 
 
 def _bench(args: argparse.Namespace) -> int:
-    from .bench import BenchOptions, LabelsError, run_bench
+    from tqdm import tqdm
+
+    from .bench import BenchOptions, LabelsError, read_labels, run_bench
     print(_bench_row([name for name, _ in _BENCH_COLUMNS]))
     try:
         options = BenchOptions("webcam" if args.webcam else "file", args.flow, args.farther)
@@ -139,7 +164,13 @@ def _bench(args: argparse.Namespace) -> int:
             report: BenchReport = bench_folder(Path(args.folder), options, _engine(args), args.ray, args.ray_bytes,
                                                _print_clip)
         else:
-            report = run_bench(Path(args.folder), _signal(args), options, _print_clip)
+            folder = Path(args.folder)
+            with tqdm(total=len(read_labels(folder)), unit="clip", leave=False, disable=not _on_terminal()) as bar:
+                def on_clip(score: ClipScore) -> None:
+                    _print_clip(score)
+                    bar.update()
+
+                report = run_bench(folder, _signal(args), options, on_clip)
     except LabelsError as error:
         print(f"flowrep: {error}", file=sys.stderr)
         return EXIT_BAD_INPUT
