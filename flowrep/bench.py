@@ -16,14 +16,15 @@ import csv
 import math
 import resource
 import time
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Callable, Iterable, Iterator, Literal, NamedTuple
+from typing import Any, Literal, NamedTuple
 
 import cv2
 import numpy as np
 
-from .flow import EncodedFlow
+from .flow import EncodedFlow, FlowMethod
 from .pipeline import Session, count_clip
 from .signals import ProbabilitySource
 from .video import Frame, FrameTransform, VideoError, WebcamConditions
@@ -145,7 +146,7 @@ class BenchOptions:
     films every clip as from that many times as far."""
 
     mode: BenchMode = "file"
-    flow_method: str = "dis"
+    flow_method: FlowMethod = "dis"
     farther: float = 1.0
 
     def transform(self) -> FrameTransform | None:
@@ -205,7 +206,7 @@ class BenchReport:
     def fps(self) -> float:
         return sum(c.frames for c in self.clips) / self.wall_seconds if self.wall_seconds > 0 else 0.0
 
-    def as_json(self) -> dict[str, object]:
+    def as_json(self) -> dict[str, Any]:
         timing = self.timing
         return {"mode": self.options.mode, "clips": [c.as_json() for c in self.clips], "mae": round(self.mae, 4),
                 "obo": round(self.obo, 4), "fps": round(self.fps, 1), "peak_rss_mb": round(peak_rss_mb(), 1),

@@ -17,10 +17,11 @@ import sys
 import tempfile
 import time
 from collections import Counter
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, Callable, Iterator, Union, cast
+from typing import Any, cast
 
 import cv2
 import ray
@@ -38,7 +39,7 @@ from .video import ClipReader, VideoError
 LOCAL = "local"
 FPS_IS = "aggregate over the cluster: every clip's frames / the run's wall time (Ray's start-up excluded)"
 PEAK_RSS_IS = "the largest of the workers' peaks"
-CountLine = Union[dict, VideoError]  # a clip's JSON line, or why it could not be counted
+CountLine = dict | VideoError  # a clip's JSON line, or why it could not be counted
 
 
 @dataclass(frozen=True)
@@ -126,7 +127,7 @@ class ClusterBenchReport(BenchReport):
 # --- on the workers ---------------------------------------------------------------------------
 
 _engines: dict[tuple[str, str, str], tuple[Session, TimedSignal]] = {}  # this worker process's engine
-Work = Callable[[Session], tuple[Union[dict, ClipScore, None], Union[str, None]]]
+Work = Callable[[Session], tuple[dict | ClipScore | None, str | None]]
 
 
 def _engine_here(engine: Engine, weights: bytes | None) -> tuple[Session, TimedSignal, bool]:
@@ -190,7 +191,8 @@ def _score_task(engine: Engine, weights: bytes | None, folder: str, shown_folder
         with _clip_folder_here(folder, label.file, data) as here:
             scored = score_clip(here, label, session, options)
         if scored.error:  # name the clip as the user did, not as this worker or a temporary copy sees it
-            scored = replace(scored, error=scored.error.replace(str(here / label.file), str(Path(shown_folder) / label.file)))
+            shown = str(Path(shown_folder) / label.file)
+            scored = replace(scored, error=scored.error.replace(str(here / label.file), shown))
         return scored, None
     return _measured(engine, weights, score)
 
@@ -236,7 +238,7 @@ def _shipped(path: Path, ship_bytes: bool) -> ray.ObjectRef | None:
         raise VideoError(path, f"cannot be read ({error.strerror})") from None
 
 
-Submit = Callable[[], Union[ray.ObjectRef, Counted]]
+Submit = Callable[[], ray.ObjectRef | Counted]
 
 
 def _submit(task: Any, clip: Path, ship_bytes: bool, *args: object) -> Submit:
@@ -337,7 +339,7 @@ def _score(folder: Path, label: Label, outcome: Counted) -> ClipScore:
     return ClipScore(label.file, label.count, 0, 0.0, 0, f"{folder / label.file}: {outcome.problem}")
 
 
-def bench_folder(folder: Path, options: BenchOptions = BenchOptions(), engine: Engine = Engine(),
+def bench_folder(folder: Path, options: BenchOptions = BenchOptions(), engine: Engine = Engine(),  # noqa: B008  (frozen)
                  address: str | None = None, ship_bytes: bool = False,
                  on_clip: Callable[[ClipScore], None] | None = None) -> ClusterBenchReport:
     """`flowrep bench --ray`: the plain bench's report (the same ClipScores, from `score_clip`) with

@@ -11,11 +11,13 @@ the CNN learns the direction of what moves most, not of the camera, the noise or
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import cv2
 import numpy as np
+
+from .video import jpeg_round_trip
 
 # A pose is joint name → (x, y) in body units (1 = standing height), y pointing down, origin at the hips.
 Pose = dict[str, np.ndarray]
@@ -292,7 +294,7 @@ def render_clip(rng: np.random.Generator, exercise: Exercise | None = None, seco
     else:
         roll = rng.normal(0, 12) + (90 * rng.choice([-1, 1]) if rng.random() < 0.1 else 0)
     centre = np.array([width * rng.uniform(0.3, 0.7), height * rng.uniform(0.4, 0.6)])
-    colours = [tuple(int(c) for c in rng.integers(0, 256, 3)) for _ in range(3)]
+    colours = [(int(r), int(g), int(b)) for r, g, b in rng.integers(0, 256, (3, 3))]
     thickness = rng.uniform(0.7, 1.5)
     shake = rng.choice([0.0, 0.0, 0.5, 1.5])
     # A hand-held camera sways slowly: the labels stay in the world's frame, so the CNN learns
@@ -330,8 +332,7 @@ def render_clip(rng: np.random.Generator, exercise: Exercise | None = None, seco
         frame = cv2.warpAffine(frame, warp, (width, height), borderMode=cv2.BORDER_REFLECT)
         gain = 1.0 + light_drift * i / max(1, n_frames)
         frame = np.clip(frame * gain + rng.normal(0, noise, frame.shape), 0, 255).astype(np.uint8)
-        ok, encoded = cv2.imencode(".jpg", frame, [cv2.IMWRITE_JPEG_QUALITY, jpeg_quality])
-        frames.append(cv2.imdecode(encoded, cv2.IMREAD_COLOR))
+        frames.append(jpeg_round_trip(frame, jpeg_quality))
     areas = np.array([(np.linalg.norm(b - a) + w) * w for a, b, w in parts])
     velocity = _moving_mass_velocity(np.array(middles), areas) * fps / math.hypot(width, height)
     return SyntheticClip(exercise.name, fps, reps, frames, velocity)

@@ -42,11 +42,11 @@ class TrainConfig:
     held_out_share: float = 0.15
 
     @classmethod
-    def quick(cls) -> "TrainConfig":
+    def quick(cls) -> TrainConfig:
         return cls(clips=90, epochs=3)
 
     @classmethod
-    def tiny(cls) -> "TrainConfig":
+    def tiny(cls) -> TrainConfig:
         """The whole path in seconds, for tests: too little data to judge the model by."""
         return cls(clips=12, epochs=3, batch_size=128)
 

@@ -15,9 +15,9 @@ os.environ.setdefault("OPENCV_LOG_LEVEL", "ERROR")
 
 import queue
 import threading
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Callable, Iterable, Iterator
 
 import cv2
 import numpy as np
@@ -82,7 +82,8 @@ def frame_shape_problem(width: int, height: int) -> str | None:
     long_limit, short_limit = MAX_FRAME_SIDES
     long_side, short_side = max(width, height), min(width, height)
     if long_side > long_limit or short_side > short_limit:
-        return f"frames are {width}×{height}, larger than the {long_limit}×{short_limit} limit; downscale the clip first"
+        return (f"frames are {width}×{height}, larger than the {long_limit}×{short_limit} limit; "
+                "downscale the clip first")
     if short_side < MIN_FRAME_SIDE:
         return f"frames are {width}×{height}, smaller than {MIN_FRAME_SIDE} pixels on a side"
     if long_side > MAX_ASPECT * short_side:
@@ -375,5 +376,13 @@ class WebcamConditions:
         if scale < 1.0:
             size = (max(1, round(width * scale)), max(1, round(height * scale)))
             image = cv2.resize(image, size, interpolation=cv2.INTER_AREA)
-        _, jpeg = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, self.jpeg_quality])
-        return cv2.imdecode(jpeg, cv2.IMREAD_COLOR)
+        return jpeg_round_trip(image, self.jpeg_quality)
+
+
+def jpeg_round_trip(image: np.ndarray, quality: int) -> np.ndarray:
+    """The image as a camera or browser that compresses to JPEG at `quality` would deliver it."""
+    _, jpeg = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, quality])
+    decoded = cv2.imdecode(jpeg, cv2.IMREAD_COLOR)
+    if decoded is None:
+        raise ValueError("OpenCV could not decode a JPEG it had just encoded")
+    return decoded

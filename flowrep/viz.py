@@ -3,8 +3,9 @@
 Owns the side-by-side frame (original | colour-coded flow, with the live count drawn on it, and
 the part of the picture the CNN looks at outlined when it frames a person small in the picture), the
 Plotly chart of P(down), P(still), P(up) over time, the chart of each rep's speed and down / up
-times, the annotated-video writer (H.264 mp4 that browsers play), the reps CSV, and `ClipExports`, which the CLI (`flowrep count --out-dir`) and the
-demo page both use so that their files are the same. Nothing here counts.
+times, the annotated-video writer (H.264 mp4 that browsers play), the reps CSV, and `ClipExports`,
+which the CLI (`flowrep count --out-dir`) and the demo page both use so that their files are the
+same. Nothing here counts.
 """
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from pathlib import Path
 import cv2
 import imageio_ffmpeg
 import numpy as np
+import numpy.typing as npt
 import plotly.graph_objects as go
 
 from .analysis import SetAnalysis, analyse_set
@@ -111,7 +113,7 @@ def _thin(times: np.ndarray, probabilities: np.ndarray) -> tuple[np.ndarray, np.
     return times[keep], probabilities[keep]
 
 
-def probability_figure(times: Sequence[float], probabilities: Sequence[Sequence[float]],
+def probability_figure(times: npt.ArrayLike, probabilities: npt.ArrayLike,
                        window_s: float | None = 8.0, rep_ends: Sequence[float] = ()) -> go.Figure:
     """Lines of P(down), P(still), P(up) against time (s). With window_s, only the last window_s
     seconds are shown; rep_ends adds a dotted line where each rep ended."""

@@ -18,6 +18,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from democlips import exercise_named, write_mp4  # noqa: E402
+
 from flowrep.pipeline import Session, count_clip  # noqa: E402
 from flowrep.synth import render_clip  # noqa: E402
 

@@ -71,7 +71,7 @@ setInterval(() => {
   const last = window.__counts.length ? window.__counts[window.__counts.length - 1][1] : 0;
   if (n !== null && n !== last) window.__counts.push([Date.now(), n]);
 }, 10);
-""" % {"bits": STAMP_BITS, "block": STAMP_BLOCK}
+""" % {"bits": STAMP_BITS, "block": STAMP_BLOCK}  # noqa: UP031  (the JavaScript braces stay as they are)
 
 
 def stamped(frames, bits: int = STAMP_BITS, block: int = STAMP_BLOCK):

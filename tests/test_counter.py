@@ -2,9 +2,9 @@
 from __future__ import annotations
 
 import pytest
+from streams import Stream, exercise, noise_only, one_movement, then
 
 from flowrep.counter import Rep, RepCounter
-from streams import Stream, exercise, noise_only, one_movement, then
 
 
 def run(stream: Stream, live: bool) -> tuple[RepCounter, list[tuple[float, list[Rep]]]]:

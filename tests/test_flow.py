@@ -5,9 +5,18 @@ import cv2
 import numpy as np
 import pytest
 
-from flowrep.flow import (FULL_BRIGHTNESS_SPEED, FlowEncoder, FlowEstimator, FlowScale, MotionAxis,
-                          align_to_axis, colour_code, flow_shape)
-from flowrep.flow import EncodedFlow, MotionFraming
+from flowrep.flow import (
+    FULL_BRIGHTNESS_SPEED,
+    EncodedFlow,
+    FlowEncoder,
+    FlowEstimator,
+    FlowScale,
+    MotionAxis,
+    MotionFraming,
+    align_to_axis,
+    colour_code,
+    flow_shape,
+)
 from flowrep.pipeline import Session
 
 SCALE = FlowScale(diagonal_px=100.0, seconds_per_frame=1 / 25)

@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from streams import exercise, noise_only
 
 from flowrep.periodicity import ClipEvidence, EvidenceSettings, LiveEvidence, SelfSimilarity
-from streams import exercise, noise_only
 
 
 def _pearson(a: np.ndarray, b: np.ndarray) -> float:

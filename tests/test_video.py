@@ -54,8 +54,8 @@ def test_frames_of_an_unsafe_shape_are_refused_in_one_line_and_the_next_clip_is_
     assert out.strip().endswith("\t4")
 
 
-def test_the_widest_and_smallest_frames_accepted_are_counted_without_a_crash(tmp_path: Path,
-                                                                               capsys: pytest.CaptureFixture[str]) -> None:
+def test_the_widest_and_smallest_frames_accepted_are_counted_without_a_crash(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     wide = _noise_clip(tmp_path / "wide.mp4", int(MAX_ASPECT * 128), 128)
     small = _noise_clip(tmp_path / "small.mp4", MIN_FRAME_SIDE, MIN_FRAME_SIDE)
     status, errors, out = _count(capsys, wide, small)

@@ -10,14 +10,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from flowrep.history import History
-import numpy as np
-
 from flowrep.pipeline import FrameResult, FrameSizeChanged
-from flowrep.plans import (SHIPPED_PLANS, Plan, PlanError, PlanExercise, StepKind, count_text, find_plan,
-                           plan_steps)
+from flowrep.plans import SHIPPED_PLANS, Plan, PlanError, PlanExercise, StepKind, count_text, find_plan, plan_steps
 from flowrep.summary import CSV_HEADER, ExerciseStatus, Outcome, WorkoutStatus
 from flowrep.workout import Cue, Event, RunState, WorkoutRunner, WorkoutSession
 
@@ -426,7 +424,8 @@ def test_cli_lists_plans_and_finds_saved_ones(clips: dict[str, Path], tmp_path: 
 
 def test_listing_plans_starts_without_the_engine(tmp_path: Path) -> None:
     # `flowrep plans` is a text command: it must not pay torch's second of import.
-    code = "import sys; from flowrep.cli import main; main(['plans']); print(sorted({'torch', 'cv2'} & set(sys.modules)))"
+    code = ("import sys; from flowrep.cli import main; main(['plans']); "
+            "print(sorted({'torch', 'cv2'} & set(sys.modules)))")
     run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, cwd=ROOT,
                          env={**os.environ, "FLOWREP_DB": str(tmp_path / "h.db")})
     assert run.returncode == 0, run.stderr
