@@ -12,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from cli_support import run_cli
 
 from flowrep.history import History
 from flowrep.pipeline import FrameResult, FrameSizeChanged
@@ -392,9 +393,7 @@ def test_find_plan_by_name_or_written_out() -> None:
 
 
 def flowrep(*args: str, db: Path) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "FLOWREP_DB": str(db)}
-    return subprocess.run([sys.executable, "-m", "flowrep.cli", *args], capture_output=True, text=True, timeout=300,
-                          env=env, cwd=ROOT)
+    return run_cli(list(args), env={"FLOWREP_DB": str(db)})
 
 
 def test_cli_runs_a_plan_on_a_clip_and_writes_the_summary(clips: dict[str, Path], tmp_path: Path) -> None:
