@@ -7,21 +7,23 @@ and every job in flight on *any* of its workers fails with BrokenProcessPool; a 
 other visitor their clip too. Here each worker is a process of its own with its own pipe, doing one
 clip at a time: a worker that dies fails only its own clip, and a fresh one takes its place.
 
-Workers are forked from a fork server that has imported this module (torch, OpenCV, the counter;
-not Gradio), so a new worker starts in a fraction of a second; each loads the probability source
-once, on its first clip. A worker writes the clip's exports (annotated video, reps CSV) itself and
+Each worker is a fresh Python process (see _Worker for why not multiprocessing's start methods), started
+with the server and replaced when it dies; it loads the probability source once, as it starts.
+A worker writes the clip's exports (annotated video, reps CSV) itself and
 sends back the progress the page shows a few times a second (the latest side-by-side view, the
 count, the probabilities since the last message), then the result. A visitor who leaves cancels the
 clip (checked at every frame); a worker that does not answer the cancel is killed and replaced.
 
-This module is imported by the fork server: it must not import Gradio.
+This module is what a worker imports: it must not import Gradio.
 """
 from __future__ import annotations
 
-import multiprocessing
 import os
 import queue
 import signal
+import socket
+import subprocess
+import sys
 import threading
 import time
 import traceback
@@ -140,10 +142,24 @@ def count_job(conn: Connection, source: ProbabilitySource, job: Job) -> None:
     conn.send(("done", result, video and str(video), reps_csv and str(reps_csv)))
 
 
-def _worker_main(conn: Connection, signal_name: str, weights: str) -> None:
-    """A worker's life: jobs from the pipe, one at a time, until the pipe closes or None comes."""
+def _load(signal_name: str, weights: str) -> tuple[ProbabilitySource | None, str]:
+    """The probability source, warmed up on one blank frame (torch's first call is slow), or why not."""
+    try:
+        source = make_signal(signal_name, weights)  # type: ignore[arg-type]
+        session = Session(source)
+        blank = np.zeros((120, 160, 3), np.uint8)
+        session.process(blank, 0.0)
+        session.process(blank, 0.1)
+    except (WeightsError, ValueError) as error:
+        return None, f"the model could not be loaded: {without_paths(str(error))}"
+    return source, ""
+
+
+def serve(fd: str, signal_name: str, weights: str) -> None:
+    """A worker's life (see _Worker): jobs from the socket `fd`, one at a time, until it closes or None comes."""
+    conn = Connection(int(fd))
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the server's to handle; it stops us
-    source: ProbabilitySource | None = None
+    source, problem = _load(signal_name, weights)  # before the first clip comes
     while True:
         try:
             message = conn.recv()
@@ -154,12 +170,11 @@ def _worker_main(conn: Connection, signal_name: str, weights: str) -> None:
         if message == "cancel":  # a cancel that came after its job had ended
             continue
         function, job = message
+        if source is None:  # the weights may have been fixed since
+            source, problem = _load(signal_name, weights)
         if source is None:
-            try:
-                source = make_signal(signal_name, weights)  # type: ignore[arg-type]
-            except (WeightsError, ValueError) as error:
-                conn.send(("error", f"the model could not be loaded: {without_paths(str(error))}"))
-                continue
+            conn.send(("error", problem))
+            continue
         function(conn, source, job)
 
 
@@ -167,25 +182,55 @@ def _worker_main(conn: Connection, signal_name: str, weights: str) -> None:
 
 
 class _Worker:
-    def __init__(self, context: Any, signal_name: str, weights: Path) -> None:
-        self.conn, child = context.Pipe()
-        self.process = context.Process(target=_worker_main, args=(child, signal_name, str(weights)),
-                                       name="flowrep-count", daemon=True)
-        self.process.start()
-        child.close()
+    """A worker process: `python -c "...serve(FD)..."`, talking over one end of a socket pair.
+
+    A fresh interpreter rather than multiprocessing's spawn or fork server: those import the server's
+    main module (app.py, and with it Gradio) into every worker; fork would copy a threaded server."""
+
+    def __init__(self, signal_name: str, weights: Path) -> None:
+        ours, theirs = socket.socketpair()
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
+        code = "import sys; from flowrep.ui.workers import serve; serve(*sys.argv[1:])"
+        try:
+            self.process = subprocess.Popen(
+                [sys.executable, "-c", code, str(theirs.fileno()), signal_name, str(weights)],
+                pass_fds=[theirs.fileno()], env=env, stdin=subprocess.DEVNULL)
+        except BaseException:
+            ours.close()
+            raise
+        finally:
+            theirs.close()
+        self.conn = Connection(ours.detach())
+
+    def is_alive(self) -> bool:
+        return self.process.poll() is None
+
+    @property
+    def exitcode(self) -> int | None:
+        return self.process.poll()
+
+    def kill(self) -> None:
+        if self.is_alive():
+            self.process.kill()
+
+    def join(self, timeout: float) -> None:
+        try:
+            self.process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            pass
 
     def stop(self, kill: bool = False) -> None:
         if kill:
-            self.process.kill()
+            self.kill()
         else:
             try:
                 self.conn.send(None)
             except OSError:
                 pass
-        self.process.join(2.0)
-        if self.process.is_alive():
-            self.process.kill()
-            self.process.join()
+        self.join(2.0)
+        if self.is_alive():
+            self.kill()
+            self.process.wait()
         self.conn.close()
 
 
@@ -205,13 +250,10 @@ def crash_text(exitcode: int | None) -> str:
 class CountPool:
     """Up to `size` worker processes, each counting one clip at a time; see the module's docstring."""
 
-    def __init__(self, signal_name: str, weights: Path, size: int = 2, start_method: str = "forkserver") -> None:
+    def __init__(self, signal_name: str, weights: Path, size: int = 2) -> None:
         self.signal_name = signal_name
         self.weights = weights
         self.size = size
-        self._context = multiprocessing.get_context(start_method)
-        if start_method == "forkserver":
-            self._context.set_forkserver_preload([__name__])
         self._idle: queue.Queue[_Worker] = queue.Queue()
         self._lock = threading.Lock()
         self._started = 0
@@ -221,7 +263,7 @@ class CountPool:
         """Starts every worker now rather than on the first clips."""
         with self._lock:
             while self._started < self.size:
-                self._idle.put(_Worker(self._context, self.signal_name, self.weights))
+                self._idle.put(_Worker(self.signal_name, self.weights))
                 self._started += 1
 
     def close(self) -> None:
@@ -256,12 +298,12 @@ class CountPool:
                     if self._started < self.size:
                         self._started += 1
                         try:
-                            return _Worker(self._context, self.signal_name, self.weights)
+                            return _Worker(self.signal_name, self.weights)
                         except BaseException:
                             self._started -= 1
                             raise
             worker = worker or self._idle.get()
-            if worker.process.is_alive():
+            if worker.is_alive():
                 return worker
             self._release(worker, healthy=False)
 
@@ -284,7 +326,7 @@ class Run:
         try:
             worker.conn.send((function, job))
         except OSError:
-            self._outcome = ("crashed", worker.process.exitcode)
+            self._outcome = ("crashed", worker.exitcode)
 
     def __enter__(self) -> Self:
         return self
@@ -305,7 +347,7 @@ class Run:
                 self._outcome = message
 
     def _receive(self) -> tuple[Any, ...] | None:
-        conn, process = self.worker.conn, self.worker.process
+        conn, process = self.worker.conn, self.worker
         try:
             if conn.poll(_POLL_S):
                 return conn.recv()
@@ -340,13 +382,13 @@ class Run:
         if self._outcome is None:  # left early: cancel, and wait (a little) for the worker to stop
             self._cancel()
         crashed = self._outcome is not None and self._outcome[0] == "crashed"
-        self.pool._release(self.worker, healthy=not crashed and self.worker.process.is_alive())
+        self.pool._release(self.worker, healthy=not crashed and self.worker.is_alive())
 
     def _cancel(self) -> None:
         try:
             self.worker.conn.send("cancel")
         except OSError:
-            self._outcome = ("crashed", self.worker.process.exitcode)
+            self._outcome = ("crashed", self.worker.exitcode)
             return
         deadline = time.monotonic() + CANCEL_WAIT_S
         while self._outcome is None and time.monotonic() < deadline:
@@ -355,7 +397,7 @@ class Run:
                 self._outcome = message
         if self._outcome is None:  # it did not stop: kill it (a fresh one takes its place)
             self._outcome = ("crashed", None)
-            self.worker.process.kill()
+            self.worker.kill()
 
 
 def pool_size() -> int:
