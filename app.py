@@ -9,7 +9,8 @@ logic the CLI lacks.
 Environment: GRADIO_SERVER_NAME / GRADIO_SERVER_PORT (Gradio's own; default 127.0.0.1:7860),
 FLOWREP_SIGNAL (cnn, the default, or mean-flow), FLOWREP_WEIGHTS (a .safetensors file),
 FLOWREP_MAX_UPLOAD_MB (200) and FLOWREP_MAX_CLIP_S (600) for the upload limits, FLOWREP_FRAME_LOG
-(a JSONL file that gets one line per webcam frame, for tests and measurements), and FLOWREP_DB (the
+(a JSONL file that gets one line per webcam frame, for tests and measurements), FLOWREP_WORKERS (the
+processes that count uploads, 2 by default: a crash in one fails that clip only), and FLOWREP_DB (the
 Workout tab's SQLite history of saved plans and finished workouts; default ~/.flowrep/flowrep.db).
 """
 from __future__ import annotations
@@ -28,6 +29,7 @@ from flowrep.limits import ClipLimits
 from flowrep.model import DEFAULT_WEIGHTS, use_one_thread
 from flowrep.ui.engine import Engine, FrameLog, RunFolders, Services
 from flowrep.ui.page import build_demo, page_assets
+from flowrep.ui.workers import CountPool, pool_size
 
 ROOT = Path(__file__).resolve().parent
 
@@ -38,8 +40,9 @@ def services_from_env() -> Services:
     if engine.error:
         print(f"flowrep app: {engine.error}", flush=True)
     work_dir = Path(os.environ.get("GRADIO_TEMP_DIR", tempfile.gettempdir())) / "flowrep-runs"
+    pool = CountPool(engine.signal_name, engine.weights, pool_size())
     return Services(engine, FrameLog(os.environ.get("FLOWREP_FRAME_LOG")), RunFolders(work_dir),
-                    ClipLimits.from_env())
+                    ClipLimits.from_env(), pool)
 
 
 def _name_matplotlib_backend() -> None:
@@ -56,6 +59,8 @@ def _name_matplotlib_backend() -> None:
 def main() -> None:
     use_one_thread()
     services = services_from_env()
+    if services.pool is not None:
+        services.pool.warm_up()  # the workers start now, not in the first visitor's upload
     viz.probability_figure([0.0], [[0.0, 1.0, 0.0]])  # plotly's first figure takes ~1 s: not on a visitor
     _name_matplotlib_backend()
     demo = build_demo(services, ROOT / "examples")

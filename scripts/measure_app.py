@@ -15,6 +15,8 @@
 3. Upload: a --upload-seconds 1280×720 30 fps H.264 clip sent to the page's /analyze endpoint
    (previews, chart, annotated video and CSV, as a visitor gets them) and to /count (JSON only):
    frames per second of wall time, upload included; the median of --upload-runs runs, each listed.
+   With --concurrent N, N callers at once send it to /count (twice each): p50/p95 seconds a call,
+   frames per second all together, and every count.
 
 Needs Debian's Chromium at /usr/bin/chromium for part 1 and 2. Uses the engine app.py would
 (FLOWREP_SIGNAL, default cnn).
@@ -160,8 +162,8 @@ def measure_upload(server: Server, clip: Path, frames: int, runs: int) -> dict[s
         job = client.submit(handle_file(str(clip)), api_name="/analyze")
         updates.append(sum(1 for _ in job))
         outputs = job.result()
-        analyze_counts.append(outputs[-1]["count"])
-        downloads = outputs[-2]  # the annotated video and the reps CSV
+        analyze_counts.append(outputs[7]["count"])  # the outputs: UploadComponents.outputs()'s order
+        downloads = outputs[6]  # the annotated video and the reps CSV
         if len(downloads) != 2 or not all(_fetch(d["url"]) for d in downloads):
             raise RuntimeError(f"the page's downloads are missing or empty: {downloads}")
         analyze_fps.append(round(frames / (time.perf_counter() - started), 1))
@@ -177,6 +179,29 @@ def measure_upload(server: Server, clip: Path, frames: int, runs: int) -> dict[s
     }
 
 
+def measure_concurrent(server: Server, clip: Path, frames: int, callers: int) -> dict[str, object]:
+    """`callers` clients sending the clip to /count at once, twice: each call's seconds (p50, p95),
+    the frames per second of wall time all together (the pool's use of the cores), and the counts."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from gradio_client import Client, handle_file
+
+    def one_call(_: int) -> tuple[float, int]:
+        client = Client(server.url, verbose=False, download_files=False)
+        started = time.perf_counter()
+        count = client.predict(handle_file(str(clip)), api_name="/count")["count"]
+        return time.perf_counter() - started, count
+
+    started = time.perf_counter()
+    with ThreadPoolExecutor(callers) as threads:
+        calls = list(threads.map(one_call, range(2 * callers)))
+    wall = time.perf_counter() - started
+    seconds = [round(s, 2) for s, _ in calls]
+    return {"callers": callers, "calls": len(calls), "seconds_p50": float(np.percentile(seconds, 50)),
+            "seconds_p95": float(np.percentile(seconds, 95)), "seconds_each": seconds,
+            "frames_per_s_all": round(len(calls) * frames / wall, 1), "counts": [c for _, c in calls]}
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--webcam-seconds", type=float, default=30.0)
@@ -184,6 +209,8 @@ def main() -> int:
     parser.add_argument("--upload-runs", type=int, default=3)
     parser.add_argument("--skip-webcam", action="store_true")
     parser.add_argument("--skip-upload", action="store_true")
+    parser.add_argument("--concurrent", type=int, default=0,
+                        help="also send the upload clip to /count from this many callers at once")
     parser.add_argument("--json", help="also write the figures to this file")
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="measure-app-"))
@@ -204,6 +231,8 @@ def main() -> int:
                                                 size=(1280, 720), noise=0.0)
             mp4 = democlips.write_mp4(itertools.islice(clip, n), 30.0, work / "upload_720p.mp4")
             figures["upload_720p"] = {"true_reps": reps, **measure_upload(server, mp4, n, args.upload_runs)}
+            if args.concurrent:
+                figures["count_concurrent"] = measure_concurrent(server, mp4, n, args.concurrent)
     text = json.dumps(figures, indent=2)
     print(text)
     if args.json:

@@ -15,6 +15,7 @@ from flowrep.limits import ClipLimits
 from flowrep.model import WeightsError
 from flowrep.pipeline import Session
 from flowrep.signals import ProbabilitySource, make_signal
+from flowrep.ui.workers import CountPool
 
 KEEP_FILES_S = 1800  # outputs (annotated videos, CSVs, preview frames) are deleted after this
 
@@ -88,6 +89,11 @@ class RunFolders:
         self._prune()
         return Path(tempfile.mkdtemp(prefix="run-", dir=self.root))
 
+    def remove(self, run: Path) -> None:
+        """Deletes a run's folder now (its clip failed or was cancelled: nothing in it is wanted)."""
+        if run.parent == self.root and run.name.startswith("run-"):
+            shutil.rmtree(run, ignore_errors=True)
+
     def _prune(self) -> None:
         now = time.time()
         for run in self.root.glob("run-*"):
@@ -103,3 +109,4 @@ class Services:
     log: FrameLog
     runs: RunFolders
     limits: ClipLimits
+    pool: CountPool | None = None  # the upload tab's worker processes (None: the tab makes its own)

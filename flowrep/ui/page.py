@@ -30,7 +30,7 @@ class Tabs:
     def create(cls, services: Services, history_path: Path | None = None) -> Tabs:
         """history_path: the Workout tab's SQLite file; None means FLOWREP_DB's (see flowrep.history)."""
         return cls(webcam=WebcamTab(services.engine, services.log),
-                   upload=UploadTab(services.engine, services.runs, services.limits),
+                   upload=UploadTab(services.engine, services.runs, services.limits, services.pool),
                    workout=WorkoutTab(services.engine, services.log, services.runs, history_path))
 
 

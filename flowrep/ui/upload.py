@@ -1,27 +1,32 @@
-"""The "Upload a clip" tab and the /count API: a clip checked against the upload limits, counted on a
-thread while the page shows its progress, then the reps table and chart (each rep's down and up times
+"""The "Upload a clip" tab and the /count API: a clip checked against the upload limits, counted in a
+worker process (flowrep.ui.workers: a crash there fails that clip only) while the page shows its progress, then the reps table and chart (each rep's down and up times
 and speed), the annotated video, the CSV and the JSON that /count returns."""
 from __future__ import annotations
 
-import threading
 import time
-import traceback
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import gradio as gr
-import numpy as np
 import pandas as pd
 
 from flowrep import viz
 from flowrep.limits import ClipLimits, duration_text
-from flowrep.pipeline import ClipResult, FrameResult, count_clip
+from flowrep.pipeline import ClipResult
 from flowrep.plans import count_text
 from flowrep.redact import without_paths
 from flowrep.ui.engine import Engine, RunFolders
-from flowrep.ui.widgets import CHART_WINDOW_S, count_markdown, empty_chart, side_by_side
+from flowrep.ui.widgets import CHART_WINDOW_S, count_markdown, empty_chart
+from flowrep.ui.workers import (
+    Cancelled,
+    CountPool,
+    Job,
+    Progress,
+    WorkerCrashed,
+    pool_size,
+)
 from flowrep.video import MAX_FRAME_SIDES, VideoError
 
 UPLOAD_UPDATE_EVERY_S = 0.3
@@ -53,23 +58,6 @@ def _public_json(result: ClipResult, name: str) -> dict[str, Any]:
     return {**result.as_json(), "file": name}
 
 
-@dataclass
-class UploadProgress:
-    """What the counting thread last saw, for the page to show (written by one thread, read by another)."""
-
-    index: int = 0
-    total: int = 0
-    frame: np.ndarray | None = None
-    result: FrameResult | None = None
-    times: list[float] = field(default_factory=list)
-    probabilities: list[np.ndarray] = field(default_factory=list)
-    cancelled: bool = False
-
-
-class Cancelled(Exception):
-    """The visitor left (or a new upload replaced this one): stop counting."""
-
-
 @dataclass(frozen=True)
 class UploadComponents:
     clip: gr.Video
@@ -92,10 +80,11 @@ class UploadComponents:
 class UploadTab:
     """The tab's handlers and the /count API, one instance per server; layout() makes its components."""
 
-    def __init__(self, engine: Engine, runs: RunFolders, limits: ClipLimits) -> None:
+    def __init__(self, engine: Engine, runs: RunFolders, limits: ClipLimits, pool: CountPool | None = None) -> None:
         self.engine = engine
         self.runs = runs
         self.limits = limits
+        self.pool = pool or CountPool(engine.signal_name, engine.weights, pool_size())
         self._ui: UploadComponents | None = None
 
     @property
@@ -153,8 +142,8 @@ class UploadTab:
 
     def count_upload(self, path: str | None,
                      progress: gr.Progress = gr.Progress()) -> Iterator[Updates]:  # noqa: B008 (Gradio's way)
-        """Counts an uploaded clip, yielding the preview, count and chart a few times a second,
-        then the final count, the reps table, the annotated video and the CSV."""
+        """Counts an uploaded clip in a worker process, yielding the preview, count and chart a few
+        times a second, then the final count, the reps table, the annotated video and the CSV."""
         if not path:
             yield self._message_only("Choose a clip (or an example) first.")
             return
@@ -165,54 +154,32 @@ class UploadTab:
         yield self._message_only(f"Opening `{name}`…")
         try:
             self.limits.check_clip(path)
-            exports = viz.ClipExports(path, self.runs.new())
         except VideoError as error:
             yield self._message_only(user_message(error))
             return
-        seen = UploadProgress()
-        outcome: dict[str, Any] = {}
-        worker = threading.Thread(target=self._count_in_thread, args=(path, exports, seen, outcome), daemon=True)
+        run_dir = self.runs.new()
         started = time.perf_counter()
-        worker.start()
+        counted = None
         try:
-            while worker.is_alive():
-                worker.join(UPLOAD_UPDATE_EVERY_S)
-                if seen.result is not None and worker.is_alive():
+            with self.pool.run(Job(path, self.limits.max_clip_s, str(run_dir))) as running:
+                for seen in running:
                     progress(seen.index / max(seen.total, 1), desc=f"frame {seen.index} of {seen.total or '?'}")
                     yield self._progress(seen, name, time.perf_counter() - started)
-        except BaseException:  # the visitor left (Gradio closes this generator): stop counting, drop the files
-            seen.cancelled = True
-            worker.join()
-            exports.abort()
-            raise
-        if "error" in outcome:
-            exports.abort()
-            yield self._message_only(outcome["error"])
-            return
-        result: ClipResult = outcome["result"]
-        video, reps_csv = exports.finish(result)
-        yield self._final(result, seen, name, video, reps_csv)
-
-    def _count_in_thread(self, path: str, exports: viz.ClipExports, seen: UploadProgress,
-                         outcome: dict[str, Any]) -> None:
-        def on_frame(index: int, total: int, result: FrameResult, frame: np.ndarray) -> None:
-            if seen.cancelled:
-                raise Cancelled()
-            exports.on_frame(index, total, result, frame)
-            seen.probabilities.append(result.probabilities)  # before times: readers slice by len(times)
-            seen.times.append(result.time_s)
-            seen.index, seen.total, seen.frame, seen.result = index + 1, total, frame, result
-
-        try:
-            outcome["result"] = count_clip(path, self.engine.new_session(), on_frame,
-                                           max_seconds=self.limits.max_clip_s)
+                counted = running.result()
         except VideoError as error:
-            outcome["error"] = user_message(error)
+            yield self._message_only(user_message(error))
+        except WorkerCrashed as error:
+            yield self._message_only(f"**Could not count `{name}`:** {error}")
         except Cancelled:
-            outcome["error"] = "Cancelled."
-        except Exception as error:  # noqa: BLE001  a bug must not take the page down for everyone else
-            traceback.print_exc()
-            outcome["error"] = f"**Could not count `{Path(path).name}`:** unexpected error ({without_paths(str(error))})."
+            yield self._message_only("Cancelled.")
+        except RuntimeError as error:  # a bug in the worker: this clip fails, the page goes on
+            yield self._message_only(f"**Could not count `{name}`:** unexpected error ({error}).")
+        finally:
+            if counted is None:  # failed, cancelled, or the visitor left (Gradio closes this generator)
+                self.runs.remove(run_dir)
+        if counted is not None:
+            assert counted.video is not None and counted.reps_csv is not None
+            yield self._final(counted.result, running.progress, name, counted.video, counted.reps_csv)
 
     def _message_only(self, status: str) -> Updates:
         """A message, with the results of an earlier clip cleared."""
@@ -221,18 +188,16 @@ class UploadTab:
                 ui.table: pd.DataFrame([], columns=TABLE_HEADERS), ui.video: None, ui.files: None, ui.summary: None,
                 ui.reps_chart: gr.Plot(None, visible=False)}
 
-    def _progress(self, seen: UploadProgress, name: str, elapsed: float) -> Updates:
-        result, frame = seen.result, seen.frame
-        assert result is not None and frame is not None
+    def _progress(self, seen: Progress, name: str, elapsed: float) -> Updates:
         share = f" ({100 * seen.index / seen.total:.0f} %)" if seen.total else ""
         rate = seen.index / max(elapsed, 1e-6)
         n = len(seen.times)
         ui = self.ui
-        return {ui.view: side_by_side(frame, result, result.count), ui.count: count_markdown(result.count),
+        return {ui.view: seen.view, ui.count: count_markdown(seen.count),
                 ui.chart: viz.probability_figure(seen.times[:n], seen.probabilities[:n], CHART_WINDOW_S),
                 ui.status: f"Counting `{name}`: frame {seen.index} of {seen.total or '?'}{share}, {rate:.0f} frames/s"}
 
-    def _final(self, result: ClipResult, seen: UploadProgress, name: str, video: Path, reps_csv: Path) -> Updates:
+    def _final(self, result: ClipResult, seen: Progress, name: str, video: Path, reps_csv: Path) -> Updates:
         ui = self.ui
         updates: Updates = {
             ui.count: count_markdown(result.count),
@@ -244,8 +209,8 @@ class UploadTab:
             ui.video: str(video),
             ui.files: [str(video), str(reps_csv)],
             ui.summary: _public_json(result, name)}
-        if seen.frame is not None and seen.result is not None:
-            updates[ui.view] = side_by_side(seen.frame, seen.result, result.count)
+        if seen.view is not None:
+            updates[ui.view] = seen.view
         return updates
 
     # API ---------------------------------------------------------------------
@@ -256,12 +221,15 @@ class UploadTab:
             raise gr.Error("No clip was sent.")
         if not self.engine.ready():
             raise gr.Error(self.engine.error)
+        name = Path(path).name
         try:
             self.limits.check_clip(path)
-            result = count_clip(path, self.engine.new_session(), max_seconds=self.limits.max_clip_s)
+            result = self.pool.count(Job(path, self.limits.max_clip_s, progress_every_s=None)).result
         except VideoError as error:
-            raise gr.Error(f"Could not count {Path(error.path).name}: {error.problem}") from error
-        return _public_json(result, Path(path).name)
+            raise gr.Error(f"Could not count {name}: {error.problem}") from error
+        except (WorkerCrashed, RuntimeError) as error:
+            raise gr.Error(f"Could not count {name}: {error}") from error
+        return _public_json(result, name)
 
 
 def _done_text(result: ClipResult, name: str) -> str:
