@@ -112,6 +112,34 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         yield srv
 
 
+#: FLOWREP_SCREENSHOTS=docs/screenshots (relative to the repo, or absolute): the browser tests also write
+#: the README's screenshots there (see readme_shot); unset, they write none.
+README_SHOTS_ENV = "FLOWREP_SCREENSHOTS"
+README_SHOT_MAX_BYTES = 300_000
+
+
+def readme_shot(page, name: str, top: str, bottom: str, margin: int = 12) -> Path | None:
+    """Saves the page from element `top`'s top to element `bottom`'s bottom (CSS selectors), full width, as
+    FLOWREP_SCREENSHOTS/name, when that is set; reduced to a 256-colour palette to stay small."""
+    folder = os.environ.get(README_SHOTS_ENV)
+    if not folder:
+        return None
+    from PIL import Image
+    path = (ROOT / folder if not Path(folder).is_absolute() else Path(folder)) / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    box = page.evaluate("([a, b]) => { const t = document.querySelector(a).getBoundingClientRect(),"
+                        " u = document.querySelector(b).getBoundingClientRect();"
+                        " return [t.top + window.scrollY, u.bottom + window.scrollY, document.body.scrollWidth]; }",
+                        [top, bottom])
+    y0 = max(0, box[0] - margin)
+    page.screenshot(path=str(path), full_page=True,
+                    clip={"x": 0, "y": y0, "width": box[2], "height": box[1] + margin - y0})
+    with Image.open(path) as image:
+        image.convert("RGB").quantize(256, method=Image.Quantize.MEDIANCUT).save(path, optimize=True)
+    assert path.stat().st_size < README_SHOT_MAX_BYTES, f"{path} is {path.stat().st_size} bytes"
+    return path
+
+
 @pytest.fixture(scope="session")
 def shots(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Where browser tests save screenshots (under pytest's tmp dir; printed with -s)."""

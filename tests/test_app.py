@@ -153,9 +153,9 @@ def test_webcam_handler_survives_a_resolution_change_and_resets_on_request(webca
     assert "new set" in out[ui.status]
     out = webcam_tab.reset(out[ui.live])
     live = out[ui.live]
-    assert out[ui.count].startswith("# 0") and live.reset_requested
+    assert out[ui.count].startswith("# 0") and len(live.times) == 0
     live = webcam_tab.frame(frames[0][:, :, ::-1].copy(), live)[ui.live]
-    assert not live.reset_requested and len(live.times) == 1
+    assert len(live.times) == 1 and live.sets.sets == []  # a discarded set is not listed
 
 
 # ---------------------------------------------------------------- the API (gradio_client)

@@ -1,4 +1,4 @@
-"""The whole page: one gr.Blocks with a title, the engine's warning banner and the three tabs, plus
+"""The whole page: one gr.Blocks with the intro (intro.py), the engine's warning banner and the three tabs, plus
 the page-wide CSS and JS (page.css, page.js) that app.py hands to launch()."""
 from __future__ import annotations
 
@@ -7,16 +7,12 @@ from pathlib import Path
 
 import gradio as gr
 
+from flowrep.ui import intro
 from flowrep.ui.engine import Services
 from flowrep.ui.upload import UploadTab
 from flowrep.ui.webcam import WebcamTab
 from flowrep.ui.widgets import asset_text
 from flowrep.ui.workout import WorkoutTab
-
-INTRO = ("# FlowRep\nCounts exercise repetitions from optical flow: "
-         "the colour-coded motion (hue = direction, brightness = speed) goes through a small CNN "
-         "that says *down*, *still* or *up*, and a counter turns that into reps.")
-
 
 @dataclass(frozen=True)
 class Tabs:
@@ -29,7 +25,7 @@ class Tabs:
     @classmethod
     def create(cls, services: Services, history_path: Path | None = None) -> Tabs:
         """history_path: the Workout tab's SQLite file; None means FLOWREP_DB's (see flowrep.history)."""
-        return cls(webcam=WebcamTab(services.engine, services.log),
+        return cls(webcam=WebcamTab(services.engine, services.log, services.runs),
                    upload=UploadTab(services.engine, services.runs, services.limits, services.pool),
                    workout=WorkoutTab(services.engine, services.log, services.runs, history_path))
 
@@ -44,7 +40,7 @@ def build_demo(services: Services, examples_dir: Path | None = None, tabs: Tabs 
     engine = services.engine
     with gr.Blocks(title="FlowRep – live rep counter", delete_cache=(300, services.runs.keep_s),
                    analytics_enabled=False) as demo:
-        gr.Markdown(INTRO)
+        intro.layout()
         banner = gr.Markdown(engine.banner(), elem_id="banner")
         with gr.Tab("Webcam", id="webcam"):
             tabs.webcam.layout()

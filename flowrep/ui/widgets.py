@@ -27,8 +27,10 @@ def camera(elem_id: str) -> gr.Image:
                         mirror=True, constraints={"video": {"width": {"ideal": 640}, "height": {"ideal": 480}}}))
 
 
-def count_markdown(count: int) -> str:
-    return f"# {count}\n{unit_for(count, 'rep')}"
+def count_markdown(count: int, target: int | None = None) -> str:
+    """The big count: '# 3' over 'reps', or 'reps of 5' with a target (and a tick once it is reached)."""
+    of = "" if target is None else f" of {target}{' ✓' if count >= target else ''}"
+    return f"# {count}\n{unit_for(count, 'rep')}{of}"
 
 
 def empty_chart() -> go.Figure:

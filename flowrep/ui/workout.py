@@ -345,8 +345,8 @@ class WorkoutTab:
         """The tab's components and events (inside build_demo's Workout tab)."""
         live = gr.State(None)  # a WorkoutLive, made on the first frame or button press
         first = SHIPPED_PLANS[0]
-        with gr.Row():
-            with gr.Column(scale=1, min_width=280):
+        with gr.Row(elem_id="w_main"):
+            with gr.Column(scale=1, min_width=280, elem_id="w_plan_col"):
                 plan_pick = gr.Dropdown(self.plan_choices(), value=first.name, label="Plan", elem_id="w_plan")
                 plan_name = gr.Textbox(first.name, label="Name", elem_id="w_plan_name")
                 plan_text = gr.Textbox(first.to_text(), label="Exercises", lines=6, elem_id="w_plan_text")
@@ -355,24 +355,24 @@ class WorkoutTab:
                     save_btn = gr.Button("Save plan", size="sm", elem_id="w_save")
                     delete_btn = gr.Button("Delete plan", size="sm", elem_id="w_delete")
                 plan_msg = gr.Markdown("", elem_id="w_plan_msg")
-            with gr.Column(scale=2):
-                with gr.Row():
+            with gr.Column(scale=2, elem_id="w_run_col"):
+                with gr.Row(elem_id="w_cam_row"):
                     cam = camera("w_cam")
                     view = gr.Image(label="Camera | flow", format="jpeg", interactive=False, elem_id="w_view")
-                with gr.Row():
+                with gr.Row(elem_id="w_buttons"):
                     start_btn = gr.Button("Start workout", variant="primary", elem_id="w_start")
                     pause_btn = gr.Button("Pause", elem_id="w_pause")
                     skip_btn = gr.Button("Skip", elem_id="w_skip")
                     stop_btn = gr.Button("Stop workout", variant="stop", elem_id="w_stop")
                     discard_btn = gr.Button("Stop and discard", elem_id="w_discard")
                     mute = gr.Checkbox(False, label="Mute sounds", elem_id="w_mute")
-                with gr.Row():
+                with gr.Row(elem_id="w_readout"):
                     step_md = gr.Markdown(workout_text.step_markdown(None), elem_id="w_step")
                     count_md = gr.Markdown(workout_text.step_count_markdown(None, 0.0), elem_id="w_count")
                     clock_md = gr.Markdown(workout_text.clock_markdown(None, 0.0), elem_id="w_clock")
                 status_md = gr.Markdown("", elem_id="w_status")
-                gr.Markdown("Press **Record** on the camera and **Start workout**; each exercise moves on by "
-                            "itself when its target is reached or its time is up.")
+                gr.Markdown("*Click to Access Webcam*, then **Record** on the camera, and **Start workout**; each "
+                            "exercise moves on by itself when its target is reached or its time is up.")
         sound = gr.Textbox(visible="hidden", elem_id="w_sound")
         gr.Markdown("### Summary")
         totals_md = gr.Markdown("", elem_id="w_totals")

@@ -1,13 +1,17 @@
 (cues, muted) => {
-  // The Workout tab's sounds, made in the browser (WebAudio): a short blip per rep, a rising chord when a
-  // target is reached or the time is up, two beeps when work starts. The hidden box (#w_sound) holds the
-  // last few numbered cues ("7:rep 8:target"), so a change event the page missed is made up by the next
-  // one; only the newest cue is played. Every cue is also kept in window.flowrepSounds.
+  // The Workout and Webcam tabs' sounds, made in the browser (WebAudio): a short blip per rep, a rising
+  // chord when a target is reached or the time is up, two beeps when work starts. A hidden box (#w_sound,
+  // #live_sound) holds the last few numbered cues ("7:rep 8:target"), so a change event the page missed is
+  // made up by the next one; only the newest cue is played. A first word without a colon names the box's
+  // own numbering ("webcam 3:rep"; none: the workout's). Every cue is also kept in window.flowrepSounds.
   if (!cues) return;
-  const seen = window.flowrepLastCue || 0;
-  const fresh = cues.split(' ').map(c => c.split(':')).filter(([n]) => Number(n) > seen);
+  const words = cues.split(' ');
+  const source = words[0].includes(':') ? 'workout' : words.shift();
+  const last = window.flowrepLastCue = window.flowrepLastCue || {};
+  const seen = last[source] || 0;
+  const fresh = words.map(c => c.split(':')).filter(([n]) => Number(n) > seen);
   if (!fresh.length) return;
-  window.flowrepLastCue = Number(fresh[fresh.length - 1][0]);
+  last[source] = Number(fresh[fresh.length - 1][0]);
   const log = window.flowrepSounds = window.flowrepSounds || [];
   fresh.forEach(([, k]) => log.push(muted ? k + ' (muted)' : k));
   const kind = fresh[fresh.length - 1][1];

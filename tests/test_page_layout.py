@@ -1,0 +1,114 @@
+"""The page as a newcomer first sees it, in Chromium: on a laptop (1280×800) the first screen says what
+to do and shows the count; on a phone (390×844) the camera and the count share the first screen on the
+Webcam and Workout tabs and no number breaks across lines; and a webcam set with a target plays the
+target's sound and is listed, with its CSV, when it is finished."""
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+from app_support import (WEBCAM_REPS, AppClips, Server, app_clips, browser, context, count_on,  # noqa: F401
+                         needs_chromium, server, shots, start_webcam, wait_for_count)
+
+PAGE_BOX = ("(sel) => { const r = document.querySelector(sel).getBoundingClientRect();"
+            " return {top: r.top + window.scrollY, bottom: r.bottom + window.scrollY, height: r.height}; }")
+#: How many lines the text of an element's first heading takes on screen (its line boxes).
+HEADING_LINES = ("(sel) => { const h = document.querySelector(sel + ' h1'); const range = document.createRange();"
+                 " range.selectNodeContents(h); const tops = new Set();"
+                 " for (const r of range.getClientRects()) if (r.width > 0) tops.add(Math.round(r.top));"
+                 " return tops.size; }")
+
+
+def page_box(page, selector: str) -> dict[str, float]:
+    """An element's top and bottom in page coordinates (from the top of the page, whatever the scroll)."""
+    return page.evaluate(PAGE_BOX, selector)
+
+
+def assert_on_first_screen(page, height: int, *selectors: str) -> None:
+    for selector in selectors:
+        box = page_box(page, selector)
+        assert box["height"] > 0 and 0 <= box["top"] and box["bottom"] <= height, (selector, box)
+
+
+@needs_chromium
+def test_the_first_screen_on_a_laptop_says_what_to_do_and_shows_the_count(server: Server, browser,
+                                                                         shots: Path) -> None:
+    context = browser.new_context(viewport={"width": 1280, "height": 800}, permissions=["camera"])
+    page = context.new_page()
+    try:
+        page.goto(server.url)
+        page.locator("#steps").wait_for()
+        assert_on_first_screen(page, 800, "#intro", "#steps", "#exercises", "#cam", "#live_count")
+        steps = page.locator("#steps").inner_text()
+        for words in ("whole body in view", "side-on for push-ups and sit-ups", "front-on for jumping jacks",
+                      "Click to Access Webcam", "Record", "Move"):
+            assert words in steps, words
+        exercises = page.locator("#exercises").inner_text()
+        assert "squats" in exercises and "jump rope" in exercises.split("Not well")[1]
+        assert not page.get_by_text("optical flow").first.is_visible()  # the detail is folded away
+        page.locator("#how_it_works").get_by_text("How it works").click()
+        page.get_by_text("optical flow").first.wait_for(state="visible")
+        size = page.evaluate("() => parseFloat(getComputedStyle(document.querySelector('#live_count h1')).fontSize)")
+        assert size >= 120, size  # readable from two metres
+        page.screenshot(path=str(shots / "first_screen_1280x800.png"))
+    finally:
+        context.close()
+
+
+@needs_chromium
+def test_on_a_phone_camera_and_count_share_the_first_screen(server: Server, browser, shots: Path) -> None:
+    context = browser.new_context(viewport={"width": 390, "height": 844}, permissions=["camera"])
+    page = context.new_page()
+    try:
+        start_webcam(page, server.url)
+        assert_on_first_screen(page, 844, "#cam", "#live_count")
+        assert page.evaluate(HEADING_LINES, "#live_count") == 1
+        page.evaluate("() => window.scrollTo(0, 0)")
+        page.screenshot(path=str(shots / "phone_webcam.png"))
+        page.get_by_role("tab", name="Workout").click()
+        page.locator("#w_cam").get_by_text("Click to Access Webcam").wait_for()
+        assert_on_first_screen(page, 844, "#w_cam", "#w_count", "#w_clock")
+        for readout in ("#w_count", "#w_clock"):
+            assert page.evaluate(HEADING_LINES, readout) == 1, page.locator(readout).inner_text()
+        page.locator("#w_start").click()  # the get-ready countdown: the clock shows 0:0N
+        page.wait_for_function("() => /0:0[1-4]/.test(document.querySelector('#w_clock').innerText)", timeout=10_000)
+        assert page.evaluate(HEADING_LINES, "#w_clock") == 1
+        page.evaluate("() => window.scrollTo(0, 0)")
+        page.screenshot(path=str(shots / "phone_workout.png"))
+        page.locator("#w_discard").click()
+    finally:
+        context.close()
+
+
+@needs_chromium
+def test_a_webcam_set_with_a_target_sounds_and_is_listed(server: Server, context, shots: Path,
+                                                         tmp_path: Path) -> None:
+    page = context.new_page()
+    page.goto(server.url)
+    page.locator("#live_target input").fill("2")
+    page.locator("#live_target input").press("Enter")
+    page.locator("#cam").get_by_text("Click to Access Webcam").click()
+    page.wait_for_function("() => { const v = document.querySelector('#cam video');"
+                           " return v && v.readyState >= 2 && v.videoWidth > 0; }", timeout=20_000)
+    page.locator("#cam button[aria-label='capture photo']").click()  # "Record"
+    highest, waited = wait_for_count(page, "live_count", WEBCAM_REPS, timeout_s=40)
+    assert highest == WEBCAM_REPS, f"count reached {highest} after {waited:.0f} s"
+    assert "of 2 ✓" in page.locator("#live_count").inner_text()
+    sounds = page.evaluate("() => window.flowrepSounds || []")
+    assert "target" in sounds and all(s in ("rep", "target") for s in sounds), sounds
+    page.locator("#finish_btn").click()
+    page.locator("#live_status").get_by_text("Set 1 listed below").wait_for(timeout=5000)
+    assert count_on(page, "live_count") == 0
+    page.wait_for_function("() => document.querySelector('#live_sets [role=grid]')"
+                           ".getAttribute('aria-rowcount') === '2'", timeout=5000)  # the header and set 1
+    table = page.locator("#live_sets").inner_text()
+    assert "2 ✓" in table and "tempo (s/rep)" in table, table
+    page.screenshot(path=str(shots / "webcam_set_listed.png"), full_page=True)
+    with page.expect_download() as download:
+        page.locator("#live_sets_csv a[download]").first.click()
+    path = tmp_path / download.value.suggested_filename
+    download.value.save_as(path)
+    with open(path) as handle:
+        rows = list(csv.DictReader(handle))
+    assert [(r["set"], r["reps"], r["target"]) for r in rows] == [("1", str(WEBCAM_REPS), "2")]
+    assert float(rows[0]["tempo_s_per_rep"]) > 1.0  # the clip's squats take 2.2 s each
