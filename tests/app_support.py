@@ -12,9 +12,11 @@ import re
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -159,6 +161,39 @@ def browser(app_clips: AppClips):
             args=[*CHROMIUM_ARGS, f"--use-file-for-fake-video-capture={app_clips.webcam_y4m}"])
         yield chromium
         chromium.close()
+
+
+BrowserRun = Callable[..., Any]
+
+
+@pytest.fixture(scope="module")
+def chromium(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BrowserRun]:
+    """A Chromium of the module's own, on a thread of its own (the sync API allows one Playwright per
+    thread, and test_app.py's session-wide `browser` holds the main thread's), with the same fake camera:
+    run(fn, *args) calls fn(browser, *args) on that thread and returns its result."""
+    if not Path(CHROMIUM).exists():
+        pytest.skip(f"needs Debian's Chromium at {CHROMIUM} (apt-get install chromium)")
+    frames = democlips.scripted_clip(**WEBCAM_CLIP, size=(320, 240), noise=0.0)
+    camera = democlips.write_y4m(frames, WEBCAM_CLIP["fps"], tmp_path_factory.mktemp("camera") / "squats.y4m")
+    thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="chromium")
+    held: dict[str, Any] = {}
+
+    def launch() -> None:
+        from playwright.sync_api import sync_playwright
+        held["playwright"] = sync_playwright().start()
+        held["browser"] = held["playwright"].chromium.launch(
+            executable_path=CHROMIUM, headless=True, args=[*CHROMIUM_ARGS, f"--use-file-for-fake-video-capture={camera}"])
+
+    def close() -> None:
+        held["browser"].close()
+        held["playwright"].stop()
+
+    thread.submit(launch).result(timeout=120)
+    try:
+        yield lambda fn, *args: thread.submit(fn, held["browser"], *args).result(timeout=300)
+    finally:
+        thread.submit(close).result(timeout=60)
+        thread.shutdown()
 
 
 @pytest.fixture()

@@ -17,8 +17,8 @@ import numpy as np
 import pytest
 
 from app_support import (ROOT, SIGNAL, TEST_MAX_UPLOAD_MB, WEBCAM_REPS, AppClips, Server, app_clips,  # noqa: F401
-                         browser, cli_count, context, count_on, needs_chromium, page_tabs, plot_series, running_app,
-                         server, shots, start_webcam, wait_for_count)
+                         browser, cli_count, context, count_on, needs_chromium, page_tabs, plot_series, readme_shot,
+                         running_app, server, shots, start_webcam, wait_for_count)
 from flowrep import viz
 from flowrep.counter import Rep
 
@@ -212,6 +212,7 @@ def test_webcam_counts_each_rep_once_and_shows_flow_and_chart(server: Server, co
     highest, waited = wait_for_count(page, "live_count", WEBCAM_REPS, timeout_s=30)
     page.screenshot(path=str(shots / "webcam_counted.png"), full_page=True)
     assert highest == WEBCAM_REPS, f"count reached {highest} after {waited:.0f} s"
+    readme_shot(page, "webcam.png", "#intro", "#live_plot")  # the README's: the first screen, with the count
     # The clip is still for 6 s after its last rep before Chromium loops it: no count may be added.
     for _ in range(25):
         assert count_on(page, "live_count") == WEBCAM_REPS
@@ -293,6 +294,7 @@ def test_upload_in_the_browser_counts_like_the_cli_and_downloads(server: Server,
     page.wait_for_function("() => { const v = document.querySelector('#up_video video');"
                            " return v && v.readyState >= 1 && v.duration > 1; }", timeout=15000)
     page.screenshot(path=str(shots / "upload_done.png"), full_page=True)
+    readme_shot(page, "upload.png", "#limits", "#up_speed_note")  # the README's: the count and per-rep chart
     saved = {}
     links = page.locator("#up_files a[download]")
     assert links.count() == 2

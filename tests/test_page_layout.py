@@ -1,14 +1,15 @@
 """The page as a newcomer first sees it, in Chromium: on a laptop (1280×800) the first screen says what
 to do and shows the count; on a phone (390×844) the camera and the count share the first screen on the
 Webcam and Workout tabs and no number breaks across lines; and a webcam set with a target plays the
-target's sound and is listed, with its CSV, when it is finished."""
+target's sound and is listed, with its CSV, when it is finished. Chromium runs on a thread of its own
+(app_support.chromium), as in test_workout_page.py."""
 from __future__ import annotations
 
 import csv
 from pathlib import Path
 
-from app_support import (WEBCAM_REPS, AppClips, Server, app_clips, browser, context, count_on,  # noqa: F401
-                         needs_chromium, server, shots, start_webcam, wait_for_count)
+from app_support import (WEBCAM_REPS, BrowserRun, Server, chromium, count_on, needs_chromium, server,  # noqa: F401
+                         shots, start_webcam, wait_for_count)
 
 PAGE_BOX = ("(sel) => { const r = document.querySelector(sel).getBoundingClientRect();"
             " return {top: r.top + window.scrollY, bottom: r.bottom + window.scrollY, height: r.height}; }")
@@ -31,8 +32,12 @@ def assert_on_first_screen(page, height: int, *selectors: str) -> None:
 
 
 @needs_chromium
-def test_the_first_screen_on_a_laptop_says_what_to_do_and_shows_the_count(server: Server, browser,
+def test_the_first_screen_on_a_laptop_says_what_to_do_and_shows_the_count(server: Server, chromium: BrowserRun,
                                                                          shots: Path) -> None:
+    chromium(first_screen_on_a_laptop, server, shots)
+
+
+def first_screen_on_a_laptop(browser, server: Server, shots: Path) -> None:
     context = browser.new_context(viewport={"width": 1280, "height": 800}, permissions=["camera"])
     page = context.new_page()
     try:
@@ -56,7 +61,12 @@ def test_the_first_screen_on_a_laptop_says_what_to_do_and_shows_the_count(server
 
 
 @needs_chromium
-def test_on_a_phone_camera_and_count_share_the_first_screen(server: Server, browser, shots: Path) -> None:
+def test_on_a_phone_camera_and_count_share_the_first_screen(server: Server, chromium: BrowserRun,
+                                                            shots: Path) -> None:
+    chromium(first_screen_on_a_phone, server, shots)
+
+
+def first_screen_on_a_phone(browser, server: Server, shots: Path) -> None:
     context = browser.new_context(viewport={"width": 390, "height": 844}, permissions=["camera"])
     page = context.new_page()
     try:
@@ -81,8 +91,14 @@ def test_on_a_phone_camera_and_count_share_the_first_screen(server: Server, brow
 
 
 @needs_chromium
-def test_a_webcam_set_with_a_target_sounds_and_is_listed(server: Server, context, shots: Path,
+def test_a_webcam_set_with_a_target_sounds_and_is_listed(server: Server, chromium: BrowserRun, shots: Path,
                                                          tmp_path: Path) -> None:
+    chromium(webcam_set_with_a_target, server, shots, tmp_path)
+
+
+def webcam_set_with_a_target(browser, server: Server, shots: Path, tmp_path: Path) -> None:
+    context = browser.new_context(viewport={"width": 1280, "height": 1300}, permissions=["camera"],
+                                  accept_downloads=True)
     page = context.new_page()
     page.goto(server.url)
     page.locator("#live_target input").fill("2")
@@ -112,3 +128,4 @@ def test_a_webcam_set_with_a_target_sounds_and_is_listed(server: Server, context
         rows = list(csv.DictReader(handle))
     assert [(r["set"], r["reps"], r["target"]) for r in rows] == [("1", str(WEBCAM_REPS), "2")]
     assert float(rows[0]["tempo_s_per_rep"]) > 1.0  # the clip's squats take 2.2 s each
+    context.close()

@@ -3,60 +3,24 @@ summary, and find the plan and the workout again after the app restarts.
 
 The fake camera loops the same scripted clip as test_app.py's webcam test (still, three slow squats,
 still). Every app here gets its own FLOWREP_DB under pytest's tmp dir. Chromium runs on a thread of
-its own: test_app.py's session-wide browser holds the main thread's Playwright, and the sync API
-allows one per thread.
+its own (app_support.chromium).
 """
 from __future__ import annotations
 
 import csv
 import os
 import time
-from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pytest
 
 from flowrep.ui import workout_text
 
-from app_support import (CHROMIUM, CHROMIUM_ARGS, WEBCAM_CLIP, Server, needs_chromium,  # noqa: F401
-                         page_tabs, running_app, shots)
-import democlips  # noqa: E402  (scripts/, which app_support puts on sys.path)
+from app_support import (WEBCAM_CLIP, BrowserRun, Server, chromium, needs_chromium,  # noqa: F401
+                         page_tabs, readme_shot, running_app, shots)
 
 TWO_SETS = "squats: 2 reps\nmore squats: 2 reps\nrest: 3 s"
-
-
-BrowserRun = Callable[..., Any]
-
-
-@pytest.fixture(scope="module")
-def chromium(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BrowserRun]:
-    """run(fn, *args) calls fn(browser, *args) on the browser's own thread and returns its result."""
-    if not Path(CHROMIUM).exists():
-        pytest.skip(f"needs Debian's Chromium at {CHROMIUM} (apt-get install chromium)")
-    frames = democlips.scripted_clip(**WEBCAM_CLIP, size=(320, 240), noise=0.0)
-    camera = democlips.write_y4m(frames, WEBCAM_CLIP["fps"], tmp_path_factory.mktemp("camera") / "squats.y4m")
-    thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="chromium")
-    held: dict[str, Any] = {}
-
-    def launch() -> None:
-        from playwright.sync_api import sync_playwright
-        held["playwright"] = sync_playwright().start()
-        held["browser"] = held["playwright"].chromium.launch(
-            executable_path=CHROMIUM, headless=True, args=[*CHROMIUM_ARGS, f"--use-file-for-fake-video-capture={camera}"])
-
-    def close() -> None:
-        held["browser"].close()
-        held["playwright"].stop()
-
-    thread.submit(launch).result(timeout=120)
-    try:
-        yield lambda fn, *args: thread.submit(fn, held["browser"], *args).result(timeout=300)
-    finally:
-        thread.submit(close).result(timeout=60)
-        thread.shutdown()
 
 
 def new_page(browser):
@@ -157,6 +121,7 @@ def run_two_small_sets(browser, workout_server: Server, shots: Path, tmp_path: P
     page.screenshot(path=str(shots / "workout_running.png"), full_page=True)
     totals = wait_for_summary(page, timeout_s=90)
     page.screenshot(path=str(shots / "workout_summary.png"), full_page=True)
+    readme_shot(page, "workout.png", "#w_main", "#w_csv")  # the README's: the workout's end and its summary
     assert "Two small sets: finished" in totals and "4 reps" in totals, totals
 
     rows = download_summary(page, tmp_path)
