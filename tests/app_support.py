@@ -26,6 +26,7 @@ sys.path[:0] = [str(ROOT), str(ROOT / "scripts")]
 import apprunner  # noqa: E402
 import democlips  # noqa: E402
 from apprunner import CHROMIUM, CHROMIUM_ARGS, Server, start_webcam  # noqa: E402,F401
+
 from flowrep.model import DEFAULT_WEIGHTS  # noqa: E402
 
 #: The engine the tests run: the product's CNN when its weights are there, else the hand-made signal.
@@ -182,7 +183,8 @@ def chromium(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BrowserRun]:
         from playwright.sync_api import sync_playwright
         held["playwright"] = sync_playwright().start()
         held["browser"] = held["playwright"].chromium.launch(
-            executable_path=CHROMIUM, headless=True, args=[*CHROMIUM_ARGS, f"--use-file-for-fake-video-capture={camera}"])
+            executable_path=CHROMIUM, headless=True,
+            args=[*CHROMIUM_ARGS, f"--use-file-for-fake-video-capture={camera}"])
 
     def close() -> None:
         held["browser"].close()

@@ -15,10 +15,29 @@ import cv2
 import imageio_ffmpeg
 import numpy as np
 import pytest
+from app_support import (  # noqa: F401
+    ROOT,
+    SIGNAL,
+    TEST_MAX_UPLOAD_MB,
+    WEBCAM_REPS,
+    AppClips,
+    Server,
+    app_clips,
+    browser,
+    cli_count,
+    context,
+    count_on,
+    needs_chromium,
+    page_tabs,
+    plot_series,
+    readme_shot,
+    running_app,
+    server,
+    shots,
+    start_webcam,
+    wait_for_count,
+)
 
-from app_support import (ROOT, SIGNAL, TEST_MAX_UPLOAD_MB, WEBCAM_REPS, AppClips, Server, app_clips,  # noqa: F401
-                         browser, cli_count, context, count_on, needs_chromium, page_tabs, plot_series, readme_shot,
-                         running_app, server, shots, start_webcam, wait_for_count)
 from flowrep import viz
 from flowrep.counter import Rep
 

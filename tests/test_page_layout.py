@@ -8,8 +8,18 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
-from app_support import (WEBCAM_REPS, BrowserRun, Server, chromium, count_on, needs_chromium, server,  # noqa: F401
-                         shots, start_webcam, wait_for_count)
+from app_support import (  # noqa: F401
+    WEBCAM_REPS,
+    BrowserRun,
+    Server,
+    chromium,
+    count_on,
+    needs_chromium,
+    server,
+    shots,
+    start_webcam,
+    wait_for_count,
+)
 
 PAGE_BOX = ("(sel) => { const r = document.querySelector(sel).getBoundingClientRect();"
             " return {top: r.top + window.scrollY, bottom: r.bottom + window.scrollY, height: r.height}; }")

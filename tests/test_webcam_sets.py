@@ -8,10 +8,10 @@ import csv
 from pathlib import Path
 
 import cv2
-import pytest
-
-from app_support import WEBCAM_CLIP, WEBCAM_REPS, page_tabs
 import democlips  # noqa: E402  (scripts/, which app_support puts on sys.path)
+import pytest
+from app_support import WEBCAM_CLIP, WEBCAM_REPS, page_tabs
+
 from flowrep.analysis import analyse_set
 from flowrep.counter import Rep
 from flowrep.ui import webcam

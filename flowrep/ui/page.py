@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import gradio as gr
 
@@ -13,6 +14,7 @@ from flowrep.ui.upload import UploadTab
 from flowrep.ui.webcam import WebcamTab
 from flowrep.ui.widgets import asset_text
 from flowrep.ui.workout import WorkoutTab
+
 
 @dataclass(frozen=True)
 class Tabs:
@@ -38,7 +40,7 @@ def build_demo(services: Services, examples_dir: Path | None = None, tabs: Tabs 
     """The page; examples_dir holds the upload tab's example clips (*.mp4), if any."""
     tabs = tabs or Tabs.create(services)
     engine = services.engine
-    with gr.Blocks(title="FlowRep – live rep counter", delete_cache=(300, services.runs.keep_s),
+    with gr.Blocks(title="FlowRep – live rep counter", delete_cache=(300, int(services.runs.keep_s)),
                    analytics_enabled=False) as demo:
         intro.layout()
         banner = gr.Markdown(engine.banner(), elem_id="banner")
@@ -52,6 +54,6 @@ def build_demo(services: Services, examples_dir: Path | None = None, tabs: Tabs 
     return demo
 
 
-def page_assets() -> dict[str, str]:
+def page_assets() -> dict[str, Any]:
     """launch()'s css and js: the big numbers and warnings, and the camera watchdog."""
     return {"css": asset_text("page.css"), "js": asset_text("page.js")}
