@@ -6,6 +6,7 @@ app_support.py, imported by test_app.py.
 """
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import cv2
@@ -17,6 +18,8 @@ from flowrep.model import use_one_thread
 use_one_thread()  # as the entry points that count do (the CLI, the page, Ray workers)
 
 ROOT = Path(__file__).resolve().parent.parent
+# app.py and scripts/ (democlips, the fake camera's clip) are importable by the tests, in any import order.
+sys.path[:0] = [str(ROOT), str(ROOT / "scripts")]
 SHARED_DATA = ROOT.parent / "shared" / "data"
 
 

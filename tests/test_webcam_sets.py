@@ -8,7 +8,7 @@ import csv
 from pathlib import Path
 
 import cv2
-import democlips  # noqa: E402  (scripts/, which app_support puts on sys.path)
+import democlips  # scripts/, on sys.path (conftest.py)
 import pytest
 from app_support import WEBCAM_CLIP, WEBCAM_REPS, page_tabs
 
