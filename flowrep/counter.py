@@ -105,6 +105,8 @@ class RepCounter:
             self._reading.popleft()
         if features is not None and not repeated:
             self._evidence.update(t, motion_features(features), float(probabilities[1]))
+        else:
+            self._evidence.tick(t)
         self._still_since = (t if self._still_since is None else self._still_since) if probabilities[1] > 0.5 else None
         if not self.live or t - self._refreshed_s < self.settings.refresh_s:
             return []

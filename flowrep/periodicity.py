@@ -51,6 +51,11 @@ _LOCAL_TOLERANCE = 0.3
 #: The weight, in the pooled profile, of a lag whose window had to be moved off its sample.
 _MOVED_WINDOW_WEIGHT = 0.1
 
+#: The sampler's frame interval is the mean of the first intervals, leaving out those over this many
+#: times their mean (a frame lost). Not their median: a webcam that reads a 15 frames/s camera at 10
+#: ticks a second delivers frames one and two camera frames apart in turn.
+_GAP = 1.5
+
 #: A sample whose P(still) is below this moves.
 _MOVING_BELOW = 0.5
 
@@ -147,9 +152,10 @@ def choose_period(context: np.ndarray, local: np.ndarray, shortest_lag: int, set
 
 def _shortest_near_best(profile: np.ndarray, shortest_lag: int, near: float,
                         previous: float | None = None) -> int | None:
-    """The lag at a peak that follows a dip below zero and is within `near` of the best such peak: the
-    shortest, unless a peak close to `previous` is at least as high (so a period is kept while its
-    half, say a jumping jack's hop, only comes near it)."""
+    """The lag at a peak that follows a dip below zero and is within `near` of the best such peak (peaks
+    compared by their heights between lags, `_peak_heights`): the shortest, unless a peak close to
+    `previous` is at least as high (so a period is kept while its half, say a jumping jack's hop, only
+    comes near it)."""
     r = np.where(np.isnan(profile), -np.inf, profile)
     inner = np.arange(1, len(r) - 1)
     peak = (r[inner] >= r[inner - 1]) & (r[inner] > r[inner + 1]) & np.isfinite(r[inner])
@@ -157,16 +163,28 @@ def _shortest_near_best(profile: np.ndarray, shortest_lag: int, near: float,
     candidates = inner[peak & after_dip & (inner >= shortest_lag)]
     if len(candidates) == 0:
         return None
-    heights = r[candidates]
+    heights = _peak_heights(r, candidates)
     good = candidates[heights >= heights.max() - near]
+    good_heights = heights[heights >= heights.max() - near]
     shortest = int(good[0])
     if previous is not None:
-        close = good[np.abs(good - previous) <= _LOCAL_TOLERANCE * previous]
-        if len(close):
-            kept = int(close[np.argmin(np.abs(close - previous))])
-            if r[kept] >= r[shortest]:
-                return kept
+        close = np.abs(good - previous) <= _LOCAL_TOLERANCE * previous
+        if close.any():
+            i = int(np.flatnonzero(close)[np.argmin(np.abs(good[close] - previous))])
+            if good_heights[i] >= good_heights[0]:
+                return int(good[i])
     return shortest
+
+
+def _peak_heights(r: np.ndarray, peaks: np.ndarray) -> np.ndarray:
+    """The heights of a profile's peaks between lags: the top of the parabola through each peak and
+    its two neighbours (a period of 10.5 samples peaks lower at lags 10 and 11 than its double does
+    at 21, which it should not be judged by)."""
+    before, at, after = r[peaks - 1], r[peaks], r[peaks + 1]
+    bend = before - 2 * at + after
+    with np.errstate(invalid="ignore", divide="ignore"):
+        top = at - (after - before) ** 2 / (8 * bend)
+    return np.where(np.isfinite(before) & np.isfinite(after) & (bend < 0), np.minimum(top, 1.0), at)
 
 
 class _Pool:
@@ -196,27 +214,39 @@ class _Pool:
 
 
 class _Sampler:
-    """Puts a stream's frames on a regular grid of samples: the frame interval is the median of the
-    first few, and a frame that comes after a gap (repeated frames skipped, a webcam frame dropped)
-    fills the samples it spans with its own values."""
+    """Puts a stream's frames on a regular grid of samples: the frame interval is the mean of the
+    first few (see `_GAP`), counting the frames that only repeat the one before (`tick`), and a frame that comes
+    after a gap (repeated frames skipped, a webcam frame dropped) fills the samples it spans with
+    values between its own and the last frame's. (Timing only the frames with features made a still
+    lead-in, whose frames all repeat, set the grid at a third of the frame rate.)"""
 
     WARM_UP = 8
 
     def __init__(self) -> None:
         self.frame_s: float | None = None
         self._waiting: list[tuple[float, np.ndarray, float]] = []
+        self._times: deque[float] = deque(maxlen=4 * self.WARM_UP)  # repeated frames' times until then
         self._t0 = 0.0
         self._next = 0
         self._last: tuple[float, np.ndarray] | None = None
+
+    def tick(self, time_s: float) -> None:
+        """A frame without features of its own (it repeats the one before): timed, not sampled."""
+        if self.frame_s is None:
+            self._times.append(time_s)
+
+    def _set_interval(self) -> None:
+        intervals = np.diff(sorted([*self._times, *(t for t, _, _ in self._waiting)]))
+        typical = intervals[intervals <= _GAP * np.mean(intervals)]  # a frame lost is no interval
+        self.frame_s = max(1e-3, float(np.mean(typical)))
+        self._t0 = self._waiting[0][0]
 
     def push(self, time_s: float, feature: np.ndarray, still: float) -> list[tuple[float, np.ndarray, float]]:
         if self.frame_s is None:
             self._waiting.append((time_s, feature, still))
             if len(self._waiting) < self.WARM_UP:
                 return []
-            times = [t for t, _, _ in self._waiting]
-            self.frame_s = max(1e-3, float(np.median(np.diff(times))))
-            self._t0 = times[0]
+            self._set_interval()
             waiting, self._waiting = self._waiting, []
             return [s for item in waiting for s in self._fill(*item)]
         return self._fill(time_s, feature, still)
@@ -225,9 +255,7 @@ class _Sampler:
         """A stream shorter than the warm-up: its frames as they came (interval from their times)."""
         if self.frame_s is not None or len(self._waiting) < 3:
             return []
-        times = [t for t, _, _ in self._waiting]
-        self.frame_s = max(1e-3, float(np.median(np.diff(times))))
-        self._t0 = times[0]
+        self._set_interval()
         waiting, self._waiting = self._waiting, []
         return [s for item in waiting for s in self._fill(*item)]
 
@@ -263,6 +291,10 @@ class _Evidence:
     @property
     def frame_s(self) -> float | None:
         return self._sampler.frame_s
+
+    def tick(self, time_s: float) -> None:
+        """A frame that only repeats the one before: it times the stream, and adds no sample."""
+        self._sampler.tick(time_s)
 
     def _samples(self, time_s: float, feature: np.ndarray, still: float, flush: bool = False):
         fresh = self._sampler.flush() if flush else self._sampler.push(time_s, feature, still)

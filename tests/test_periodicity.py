@@ -77,3 +77,45 @@ def test_frames_that_arrive_irregularly_are_put_on_a_regular_grid() -> None:
     assert clip.frame_s == pytest.approx(0.1, abs=0.005)
     late = [e.period_s for e in evidence if e.repeating and e.time_s > stream.rep_ends[3]]
     assert np.median(late) == pytest.approx(1.5, rel=0.08)
+
+
+def test_a_still_lead_in_whose_frames_repeat_does_not_slow_the_sampling_grid() -> None:
+    # A clip that opens on a still picture: most of its first frames repeat the one before and carry
+    # no features (ticked), then fast reps of 5 frames at 30 frames/s. The grid must stay at 30 frames/s.
+    stream = exercise(30, 1 / 6, fps=30.0, lead_s=0.0, tail_s=0.0)
+    clip = ClipEvidence()
+    for i in range(40):  # 1.3 s still: only every third frame is new
+        t = i / 30.0
+        if i % 3:
+            clip.tick(t)
+        else:
+            clip.update(t, np.zeros_like(stream.fields[0]).ravel(), 0.99)
+    for t, p, field in zip(stream.times, stream.probabilities, stream.fields):
+        clip.update(40 / 30.0 + t, field.ravel(), float(p[1]))
+    evidence = clip.finish()
+    assert clip.frame_s == pytest.approx(1 / 30.0, rel=0.02)
+    late = [e.period_s for e in evidence if e.repeating and e.time_s > 40 / 30.0 + stream.rep_ends[5]]
+    assert np.median(late) == pytest.approx(1 / 6, rel=0.1)
+
+
+def test_a_webcam_that_alternates_one_and_two_frames_apart_is_sampled_at_its_mean_rate() -> None:
+    # A 15 frames/s camera read at 10 ticks a second: frames come 67 and 133 ms apart in turn.
+    stream = exercise(10, 1.5, fps=15.0)
+    clip = ClipEvidence()
+    for i, (t, p, field) in enumerate(zip(stream.times, stream.probabilities, stream.fields)):
+        if i % 3 != 2:
+            clip.update(t, field.ravel(), float(p[1]))
+    clip.finish()
+    assert clip.frame_s == pytest.approx(0.1, rel=0.06)  # the first 8 frames: 4 short intervals, 3 long
+
+
+def test_a_period_between_lags_is_not_outranked_by_its_double() -> None:
+    # Jumping jacks at a webcam's 10 frames/s (the pooled profile of a real set): a rep is about 10.5
+    # samples, so its peak is sampled off its top at lags 10 and 11 (0.62, 0.64), while two reps fall on
+    # lag 21 (0.87), more than `near` higher. Judged by its height between lags, the rep is chosen.
+    from flowrep.periodicity import _shortest_near_best
+
+    profile = np.array([1.00, 0.19, -0.41, -0.49, -0.01, 0.31, 0.23, -0.28, -0.52, -0.13, 0.62, 0.64, -0.12,
+                        -0.52, -0.28, 0.22, 0.32, -0.00, -0.46, -0.39, 0.19, 0.87, 0.23, -0.36, -0.47, -0.02,
+                        0.29, 0.21, -0.28, -0.51])
+    assert _shortest_near_best(profile, shortest_lag=2, near=0.2) == 11
