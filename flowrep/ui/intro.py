@@ -22,7 +22,7 @@ STEPS = (
 
 EXERCISES = (
     "**Counts well:** squats, push-ups, sit-ups, lunges, jumping jacks, curls, shoulder presses, dips "
-    "and pull-ups (on 15 clips of real people: within 2 % of the true count for a video, 4 % live). "
+    "and pull-ups (on 15 clips of real people: within 1 % of the true count for a video, 8 % live). "
     "**Not well:** fast jump rope (about half the jumps), moves quicker than about 0.4 s a rep on the "
     "camera, anything else that repeats in view (a fan, a swinging bag), and people far away in the picture.")
 
