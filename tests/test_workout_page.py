@@ -31,6 +31,13 @@ TWO_SETS = "squats: 2 reps\nmore squats: 2 reps\nrest: 3 s"
 BrowserRun = Callable[..., Any]
 
 
+@pytest.fixture(autouse=True)
+def single_user(monkeypatch: pytest.MonkeyPatch) -> None:
+    """These tests are about the tab on a single-user install (FLOWREP_SINGLE_USER=1: one store); a
+    hosted page's per-visitor data is test_visitors.py's."""
+    monkeypatch.setenv("FLOWREP_SINGLE_USER", "1")
+
+
 @pytest.fixture(scope="module")
 def chromium(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BrowserRun]:
     """run(fn, *args) calls fn(browser, *args) on the browser's own thread and returns its result."""
