@@ -12,7 +12,13 @@ import pytest
 from app_support import page_tabs
 
 from flowrep.history import SCHEMA_VERSION, History
-from flowrep.plans import MAX_NAME_CHARS, MAX_PLAN_CHARS, MAX_PLAN_LINES, Plan, PlanError
+from flowrep.plans import (
+    MAX_NAME_CHARS,
+    MAX_PLAN_CHARS,
+    MAX_PLAN_LINES,
+    Plan,
+    PlanError,
+)
 from flowrep.ui.visitor import md_text
 
 
@@ -95,3 +101,29 @@ def test_a_schema_1_database_is_migrated_with_its_data_kept_for_the_single_user(
     with sqlite3.connect(db_path) as db:
         assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 2
     History(db_path)  # opening again changes nothing
+
+
+def test_private_endpoints_called_directly_validate_like_the_page(tmp_path: Path) -> None:
+    """Gradio's api_visibility="private" hides an endpoint from the docs and gradio_client, but a raw
+    POST to /gradio_api/run/<name> (or the queue, by fn_index, as the page does) still reaches it: the
+    handlers are the page's, with its checks."""
+    import urllib.request
+
+    from app_support import running_app
+
+    def run(url: str, name: str, *data: object) -> list:
+        request = urllib.request.Request(f"{url}gradio_api/run/{name}", data=json.dumps({"data": list(data)}).encode(),
+                                         headers={"Content-Type": "application/json"})
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return json.loads(response.read())["data"]
+
+    visitor = "v" * 22
+    with running_app(tmp_path / "app", FLOWREP_SINGLE_USER="") as server:
+        assert "at most 80 characters" in run(server.url, "save_plan", "X" * 5_000_000, "squats: 3 reps", visitor)[1]
+        assert "at most 4000 characters" in run(server.url, "save_plan", "X", "squats: 3 reps\n" * 20_000, visitor)[1]
+        assert "at most 50 lines" in run(server.url, "save_plan", "X", "\n" * 60, visitor)[1]
+        assert "no visitor id" in run(server.url, "save_plan", "Mine", "squats: 3 reps", None)[1]
+        assert "Saved" in run(server.url, "save_plan", "<img src=x onerror=alert(1)>", "squats: 3 reps", visitor)[1]
+        assert "No saved plan" in run(server.url, "delete_plan", "<img src=x onerror=alert(1)>", "w" * 22)[1]
+    history = History(tmp_path / "app" / "flowrep.db")
+    assert [p.name for p in history.plans(visitor)] == ["<img src=x onerror=alert(1)>"] and history.plans() == []
