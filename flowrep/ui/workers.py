@@ -308,8 +308,11 @@ class CountPool:
             self._idle.put(worker)
             return
         worker.stop(kill=True)
-        with self._lock:
-            self._started -= 1
+        with self._lock:  # its replacement starts now (it loads the model before the next clip comes)
+            try:
+                self._idle.put(_Worker(self.signal_name, self.weights))
+            except OSError:
+                self._started -= 1
 
 
 class Run:
