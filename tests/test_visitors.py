@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from app_support import page_tabs
+from app_support import needs_chromium, page_tabs
 
 from flowrep.history import SCHEMA_VERSION, History
 from flowrep.plans import (
@@ -127,3 +127,43 @@ def test_private_endpoints_called_directly_validate_like_the_page(tmp_path: Path
         assert "No saved plan" in run(server.url, "delete_plan", "<img src=x onerror=alert(1)>", "w" * 22)[1]
     history = History(tmp_path / "app" / "flowrep.db")
     assert [p.name for p in history.plans(visitor)] == ["<img src=x onerror=alert(1)>"] and history.plans() == []
+
+
+@needs_chromium
+def test_in_the_browser_a_visitor_keeps_their_plans_across_reloads_and_others_do_not_see_them(tmp_path: Path) -> None:
+    import time
+
+    from app_support import CHROMIUM, CHROMIUM_ARGS, running_app
+    from playwright.sync_api import sync_playwright
+
+    def open_tab(page, url: str) -> None:
+        page.goto(url)
+        page.get_by_role("tab", name="Workout").click()
+        page.locator("#w_plan_text textarea").wait_for()
+
+    def saved(page) -> list[str]:
+        page.locator("#w_plan input").click()
+        page.get_by_role("option").first.wait_for()
+        names = page.get_by_role("option").all_inner_texts()
+        page.keyboard.press("Escape")
+        return [name for name in names if name.endswith("(saved)")]
+
+    with running_app(tmp_path / "app", FLOWREP_SINGLE_USER="") as server, sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        alice = browser.new_context().new_page()
+        open_tab(alice, server.url)
+        alice.locator("#w_plan_name").get_by_role("textbox").fill("<b>Alice</b>")
+        alice.locator("#w_plan_text textarea").fill("squats: 3 reps")
+        alice.locator("#w_save").click()
+        alice.locator("#w_plan_msg").get_by_text("Saved “<b>Alice</b>”.").wait_for(timeout=10_000)  # as text
+        alice.reload()
+        open_tab(alice, server.url)
+        deadline = time.monotonic() + 10
+        while not saved(alice) and time.monotonic() < deadline:
+            time.sleep(0.3)
+        assert saved(alice) == ["<b>Alice</b> (saved)"]
+        bob = browser.new_context().new_page()
+        open_tab(bob, server.url)
+        time.sleep(1.0)
+        assert saved(bob) == []
+        browser.close()

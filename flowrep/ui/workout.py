@@ -353,7 +353,8 @@ class WorkoutTab:
         gr.Markdown("### History")
         history_msg = gr.Markdown(self.store.error, elem_id="w_history_msg")
         history_df = gr.Dataframe(self.store.table(None), interactive=False, show_label=False, elem_id="w_history")
-        visitor = gr.BrowserState(None, storage_key=visitor_of.STORAGE_KEY, secret=visitor_of.STORAGE_KEY)
+        # page.py renders it outside the tabs: a tab's components mount (and read localStorage) only once opened
+        visitor = gr.BrowserState(None, storage_key=visitor_of.STORAGE_KEY, secret=visitor_of.STORAGE_KEY, render=False)
         timer = gr.Timer(WORKOUT_TICK_S, active=False)
         ui = self._ui = WorkoutComponents(
             live=live, plan_pick=plan_pick, plan_name=plan_name, plan_text=plan_text, plan_msg=plan_msg, view=view,
