@@ -135,10 +135,9 @@ def test_in_the_browser_a_visitor_keeps_their_plans_across_reloads_and_others_do
 
     from app_support import running_app
 
-    with running_app(tmp_path / "app", FLOWREP_SINGLE_USER="") as server:
-        # Playwright's own thread: another test module's sync Playwright may be running on this one.
-        with ThreadPoolExecutor(1) as thread:
-            alice_sees, bob_sees = thread.submit(_alice_then_bob, server.url).result(timeout=120)
+    # Playwright on its own thread: another test module's sync Playwright may be running on this one.
+    with running_app(tmp_path / "app", FLOWREP_SINGLE_USER="") as server, ThreadPoolExecutor(1) as thread:
+        alice_sees, bob_sees = thread.submit(_alice_then_bob, server.url).result(timeout=120)
     assert alice_sees == ["<b>Alice</b> (saved)"] and bob_sees == []
 
 
