@@ -8,7 +8,9 @@ logic the CLI lacks.
 
 Environment: GRADIO_SERVER_NAME / GRADIO_SERVER_PORT (Gradio's own; default 127.0.0.1:7860),
 FLOWREP_SIGNAL (cnn, the default, or mean-flow), FLOWREP_WEIGHTS (a .safetensors file),
-FLOWREP_MAX_UPLOAD_MB (200) and FLOWREP_MAX_CLIP_S (600) for the upload limits, FLOWREP_FRAME_LOG
+FLOWREP_MAX_UPLOAD_MB (200) and FLOWREP_MAX_CLIP_S (600) for the upload limits, FLOWREP_CACHE_MB (2000:
+the upload cache and the downloads together, oldest deleted first; see flowrep.ui.janitor),
+FLOWREP_SINGLE_USER=1 (one store of plans and workouts for a single-user install, rather than one per visitor), FLOWREP_FRAME_LOG
 (a JSONL file that gets one line per webcam frame, for tests and measurements), FLOWREP_WORKERS (the
 processes that count uploads, 2 by default: a crash in one fails that clip only), and FLOWREP_DB (the
 Workout tab's SQLite history of saved plans and finished workouts; default ~/.flowrep/flowrep.db).
@@ -28,6 +30,7 @@ from flowrep import viz
 from flowrep.limits import ClipLimits
 from flowrep.model import DEFAULT_WEIGHTS, use_one_thread
 from flowrep.ui.engine import Engine, FrameLog, RunFolders, Services
+from flowrep.ui.janitor import Janitor
 from flowrep.ui.page import build_demo, page_assets
 from flowrep.ui.workers import CountPool, pool_size
 
@@ -61,6 +64,7 @@ def main() -> None:
     services = services_from_env()
     if services.pool is not None:
         services.pool.warm_up()  # the workers start now, not in the first visitor's upload
+    Janitor.from_env(services.runs.root).start()  # partial uploads of a killed server go; the cache is bounded
     viz.probability_figure([0.0], [[0.0, 1.0, 0.0]])  # plotly's first figure takes ~1 s: not on a visitor
     _name_matplotlib_backend()
     demo = build_demo(services, ROOT / "examples")

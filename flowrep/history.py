@@ -24,15 +24,20 @@ from .summary import WorkoutSummary
 
 T = TypeVar("T")
 ENV_VAR = "FLOWREP_DB"
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+#: Each plan and workout belongs to an owner: a visitor's random id on a hosted page, "" on a
+#: single-user install (and for everything saved before owners existed, schema 1).
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS plans (
-    name TEXT PRIMARY KEY,
+    owner TEXT NOT NULL DEFAULT '',
+    name TEXT NOT NULL,
     plan_json TEXT NOT NULL,
-    saved_at TEXT NOT NULL
+    saved_at TEXT NOT NULL,
+    PRIMARY KEY (owner, name)
 );
 CREATE TABLE IF NOT EXISTS workouts (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
+    owner TEXT NOT NULL DEFAULT '',
     finished_at TEXT NOT NULL,
     plan_name TEXT NOT NULL,
     status TEXT NOT NULL,
@@ -42,6 +47,16 @@ CREATE TABLE IF NOT EXISTS workouts (
     resting_s REAL NOT NULL,
     summary_json TEXT NOT NULL
 );
+CREATE INDEX IF NOT EXISTS workouts_by_owner ON workouts (owner, id);
+"""
+#: Schema 1 → 2: plans keyed by (owner, name), workouts with an owner; what was there becomes "".
+MIGRATE_1_TO_2 = """
+ALTER TABLE plans RENAME TO plans_v1;
+CREATE TABLE plans (owner TEXT NOT NULL DEFAULT '', name TEXT NOT NULL, plan_json TEXT NOT NULL,
+                    saved_at TEXT NOT NULL, PRIMARY KEY (owner, name));
+INSERT INTO plans (owner, name, plan_json, saved_at) SELECT '', name, plan_json, saved_at FROM plans_v1;
+DROP TABLE plans_v1;
+ALTER TABLE workouts ADD COLUMN owner TEXT NOT NULL DEFAULT '';
 """
 
 
@@ -78,6 +93,8 @@ class History:
             version = db.execute("PRAGMA user_version").fetchone()[0]
             if version > SCHEMA_VERSION:
                 raise HistoryError(self.path, f"it was written by a newer FlowRep (schema {version})")
+            if version == 1:
+                db.executescript(f"BEGIN; {MIGRATE_1_TO_2} COMMIT;")  # one transaction: all or nothing
             db.executescript(SCHEMA)
             if version < SCHEMA_VERSION:
                 db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
@@ -103,40 +120,41 @@ class History:
 
     # plans -------------------------------------------------------------------
 
-    def save_plan(self, plan: Plan) -> None:
-        """Saves a plan under its name, replacing one saved before with that name."""
+    def save_plan(self, plan: Plan, owner: str = "") -> None:
+        """Saves an owner's plan under its name, replacing one they saved before with that name."""
         with self._connect() as db:
-            db.execute("INSERT OR REPLACE INTO plans (name, plan_json, saved_at) VALUES (?, ?, ?)",
-                       (plan.name, json.dumps(plan.to_json()), _now()))
+            db.execute("INSERT OR REPLACE INTO plans (owner, name, plan_json, saved_at) VALUES (?, ?, ?, ?)",
+                       (owner, plan.name, json.dumps(plan.to_json()), _now()))
 
-    def plans(self) -> list[Plan]:
-        """Saved plans, by name."""
+    def plans(self, owner: str = "") -> list[Plan]:
+        """An owner's saved plans, by name."""
         with self._connect() as db:
-            rows = db.execute("SELECT plan_json FROM plans ORDER BY name COLLATE NOCASE").fetchall()
+            rows = db.execute("SELECT plan_json FROM plans WHERE owner = ? ORDER BY name COLLATE NOCASE",
+                              (owner,)).fetchall()
         return [plan for row in rows if (plan := _read(Plan.from_json, row[0])) is not None]
 
-    def delete_plan(self, name: str) -> bool:
+    def delete_plan(self, name: str, owner: str = "") -> bool:
         with self._connect() as db:
-            return db.execute("DELETE FROM plans WHERE name = ?", (name,)).rowcount > 0
+            return db.execute("DELETE FROM plans WHERE owner = ? AND name = ?", (owner, name)).rowcount > 0
 
     # workouts ----------------------------------------------------------------
 
-    def record_workout(self, summary: WorkoutSummary, finished_at: datetime | None = None) -> int:
-        """Records a finished (or stopped) workout; returns its id."""
+    def record_workout(self, summary: WorkoutSummary, finished_at: datetime | None = None, owner: str = "") -> int:
+        """Records an owner's finished (or stopped) workout; returns its id."""
         when = (finished_at or datetime.now()).isoformat(timespec="seconds")
         with self._connect() as db:
             cursor = db.execute(
-                "INSERT INTO workouts (finished_at, plan_name, status, reps, training_s, working_s, resting_s,"
-                " summary_json) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                (when, summary.plan_name, str(summary.status), summary.reps, summary.training_s, summary.working_s,
+                "INSERT INTO workouts (owner, finished_at, plan_name, status, reps, training_s, working_s, resting_s,"
+                " summary_json) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (owner, when, summary.plan_name, str(summary.status), summary.reps, summary.training_s, summary.working_s,
                  summary.resting_s, json.dumps(summary.to_json())))
             return int(cursor.lastrowid or 0)
 
-    def workouts(self, limit: int = 50) -> list[WorkoutRecord]:
-        """The latest workouts, newest first."""
+    def workouts(self, limit: int = 50, owner: str = "") -> list[WorkoutRecord]:
+        """An owner's latest workouts, newest first."""
         with self._connect() as db:
-            rows = db.execute("SELECT id, finished_at, summary_json FROM workouts ORDER BY id DESC LIMIT ?",
-                              (limit,)).fetchall()
+            rows = db.execute("SELECT id, finished_at, summary_json FROM workouts WHERE owner = ? "
+                              "ORDER BY id DESC LIMIT ?", (owner, limit)).fetchall()
         records = []
         for row_id, finished_at, summary_json in rows:
             summary = _read(WorkoutSummary.from_json, summary_json)
@@ -144,10 +162,10 @@ class History:
                 records.append(WorkoutRecord(row_id, datetime.fromisoformat(finished_at), summary))
         return records
 
-    def delete_workout(self, workout_id: int) -> bool:
-        """Deletes one recorded workout; False if there is none with that id."""
+    def delete_workout(self, workout_id: int, owner: str = "") -> bool:
+        """Deletes one of an owner's recorded workouts; False if they have none with that id."""
         with self._connect() as db:
-            return db.execute("DELETE FROM workouts WHERE id = ?", (workout_id,)).rowcount > 0
+            return db.execute("DELETE FROM workouts WHERE id = ? AND owner = ?", (workout_id, owner)).rowcount > 0
 
 
 def _problem(error: sqlite3.DatabaseError) -> str:

@@ -18,6 +18,10 @@ DEFAULT_REST_S = 30.0
 MAX_ROUNDS = 100
 MAX_STEP_S = 3600.0
 MAX_REPS = 1000
+#: A plan's size: its name's characters, its text's lines and characters (the page, the CLI and the store alike).
+MAX_NAME_CHARS = 80
+MAX_PLAN_LINES = 50
+MAX_PLAN_CHARS = 4000
 
 
 class PlanError(ValueError):
@@ -90,9 +94,15 @@ class Plan:
             rest: 30 s            (between exercises; 30 s when left out)
 
         Raises PlanError naming the line that cannot be read."""
+        if len(name.strip()) > MAX_NAME_CHARS:
+            raise PlanError(f"a plan's name may have at most {MAX_NAME_CHARS} characters (this one has {len(name.strip())})")
+        if len(text) > MAX_PLAN_CHARS:
+            raise PlanError(f"a plan may have at most {MAX_PLAN_CHARS} characters (this one has {len(text)})")
         exercises: list[PlanExercise] = []
         rest_s = DEFAULT_REST_S
         lines = [line.strip() for line in re.split(r"[\n;]", text)]
+        if len(lines) > MAX_PLAN_LINES:
+            raise PlanError(f"a plan may have at most {MAX_PLAN_LINES} lines (this one has {len(lines)})")
         for number, line in enumerate(lines, start=1):
             if not line or line.startswith("#"):
                 continue
@@ -134,9 +144,9 @@ def _seconds_text(seconds: float) -> str:
 
 
 _NUMBER = r"(\d+(?:\.\d+)?)"
-_DURATION = re.compile(rf"^{_NUMBER}\s*(s|sec|secs|second|seconds|m|min|mins|minute|minutes)?$", re.I)
-_REPS = re.compile(r"^(\d+)\s*(?:reps?|x)?$", re.I)
-_ROUNDS = re.compile(r"^(\d+)\s*[x×*]\s*(.+)$", re.I)
+_DURATION = re.compile(rf"^{_NUMBER}\s*(s|sec|secs|second|seconds|m|min|mins|minute|minutes)?$", re.IGNORECASE)
+_REPS = re.compile(r"^(\d+)\s*(?:reps?|x)?$", re.IGNORECASE)
+_ROUNDS = re.compile(r"^(\d+)\s*[x×*]\s*(.+)$", re.IGNORECASE)
 
 
 def _parse_seconds(text: str, where: str) -> float:
@@ -160,7 +170,7 @@ def _parse_exercise(name: str, target: str, where: str) -> PlanExercise:
         rounds, work = int(match.group(1)), match.group(2).strip()
     if match := _REPS.match(work):
         return PlanExercise(name, reps=int(match.group(1)), rounds=rounds, round_rest_s=round_rest_s)
-    if _DURATION.match(work) and re.search(r"[a-z]", work, re.I):
+    if _DURATION.match(work) and re.search(r"[a-z]", work, re.IGNORECASE):
         return PlanExercise(name, seconds=_parse_seconds(work, where), rounds=rounds, round_rest_s=round_rest_s)
     raise PlanError(f"{where}: {work!r} is neither reps ('10 reps') nor a duration ('30 s')")
 

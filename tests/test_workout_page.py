@@ -14,13 +14,28 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from app_support import (  # noqa: F401
+    WEBCAM_CLIP,
+    BrowserRun,
+    Server,
+    chromium,
+    needs_chromium,
+    page_tabs,
+    readme_shot,
+    running_app,
+    shots,
+)
 
 from flowrep.ui import workout_text
 
-from app_support import (WEBCAM_CLIP, BrowserRun, Server, chromium, needs_chromium,  # noqa: F401
-                         page_tabs, readme_shot, running_app, shots)
-
 TWO_SETS = "squats: 2 reps\nmore squats: 2 reps\nrest: 3 s"
+
+
+@pytest.fixture(autouse=True)
+def single_user(monkeypatch: pytest.MonkeyPatch) -> None:
+    """These tests are about the tab on a single-user install (FLOWREP_SINGLE_USER=1: one store); a
+    hosted page's per-visitor data is test_visitors.py's."""
+    monkeypatch.setenv("FLOWREP_SINGLE_USER", "1")
 
 
 def new_page(browser):

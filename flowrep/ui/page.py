@@ -50,6 +50,7 @@ def build_demo(services: Services, examples_dir: Path | None = None, tabs: Tabs 
             tabs.upload.layout(example_clips(examples_dir))
         with gr.Tab("Workout", id="workout"):
             tabs.workout.layout(demo)
+        tabs.workout.ui.visitor.render()  # outside the tabs, so that the page load reads it (flowrep.ui.visitor)
         demo.load(engine.banner, outputs=[banner], api_visibility="private", queue=False)
     return demo
 

@@ -1,20 +1,16 @@
-"""Clips counted in worker processes, so that a native crash (a decoder's segfault, an abort deep in
-OpenCV or torch) fails that one clip with a clear message while the server and every other visitor
-go on, and so that two clips use both cores.
+"""Clips counted in worker processes: a native crash (a decoder's segfault, an abort in OpenCV or
+torch) fails that one clip with a clear message while the server and every other visitor go on, and
+two clips use both cores.
 
-Why not concurrent.futures.ProcessPoolExecutor: when one of its workers dies, the executor is broken
-and every job in flight on *any* of its workers fails with BrokenProcessPool; a crash would cost the
-other visitor their clip too. Here each worker is a process of its own with its own pipe, doing one
-clip at a time: a worker that dies fails only its own clip, and a fresh one takes its place.
-
-Each worker is a fresh Python process (see _Worker for why not multiprocessing's start methods), started
-with the server and replaced when it dies; it loads the probability source once, as it starts.
-A worker writes the clip's exports (annotated video, reps CSV) itself and
-sends back the progress the page shows a few times a second (the latest side-by-side view, the
-count, the probabilities since the last message), then the result. A visitor who leaves cancels the
-clip (checked at every frame); a worker that does not answer the cancel is killed and replaced.
-
-This module is what a worker imports: it must not import Gradio.
+Not concurrent.futures.ProcessPoolExecutor: when one of its workers dies, every job in flight on any
+of its workers fails with BrokenProcessPool, so a crash would cost the other visitor their clip too.
+Here each worker is a fresh Python process (see _Worker) with its own socket, one clip at a time: a
+worker that dies fails only its own clip, and a fresh one takes its place. It loads the model as it
+starts, writes the clip's exports (annotated video, reps CSV) itself, and sends back what the page
+shows a few times a second (the latest side-by-side view, the count, the probabilities since the
+last message), then the result. A visitor who leaves cancels the clip (checked at every frame); a
+worker that does not answer the cancel is killed and replaced. A worker imports this module: it
+must not import Gradio.
 """
 from __future__ import annotations
 
@@ -312,8 +308,11 @@ class CountPool:
             self._idle.put(worker)
             return
         worker.stop(kill=True)
-        with self._lock:
-            self._started -= 1
+        with self._lock:  # its replacement starts now (it loads the model before the next clip comes)
+            try:
+                self._idle.put(_Worker(self.signal_name, self.weights))
+            except OSError:
+                self._started -= 1
 
 
 class Run:

@@ -20,22 +20,23 @@ import pandas as pd
 
 from flowrep.history import History, HistoryError
 from flowrep.pipeline import FrameError
-from flowrep.plans import SHIPPED_PLANS, Plan, PlanError, shipped_plan
-from flowrep.summary import clock_text
+from flowrep.plans import MAX_NAME_CHARS, SHIPPED_PLANS, Plan, PlanError, shipped_plan
+from flowrep.ui import visitor as visitor_of
 from flowrep.ui import workout_text
 from flowrep.ui.engine import Engine, FrameLog, RunFolders
+from flowrep.ui.visitor import md_text
 from flowrep.ui.widgets import (
     STREAM_EVERY_S,
     asset_text,
     camera,
     side_by_side,
 )
+from flowrep.ui.workout_store import WorkoutStore
 from flowrep.workout import Event, WorkoutRunner, WorkoutSession
 
 GET_READY_S = 5.0  # the countdown before a workout's first exercise
 WORKOUT_TICK_S = 0.5  # the workout clock's refresh when no camera frame comes (camera off or stalled)
 NO_PICTURE_AFTER_S = 2.0
-HISTORY_SHOWN = 20
 RECENT_SOUNDS = 6  # cues the hidden sound box repeats (see workout_sounds.js)
 
 Updates = dict[Any, Any]  # {output component: its new value}; outputs left out stay as they are
@@ -54,6 +55,7 @@ class WorkoutLive:
     recent_sounds: deque[str] = field(default_factory=lambda: deque(maxlen=RECENT_SOUNDS))
     shown: dict[str, Any] = field(default_factory=dict)  # last text sent per output: unchanged ones are skipped
     summary_shown: bool = False
+    owner: str | None = None  # whose history a finished workout goes into (flowrep.ui.visitor)
 
     @property
     def runner(self) -> WorkoutRunner | None:
@@ -84,6 +86,7 @@ class WorkoutComponents:
     history_msg: gr.Markdown
     history: gr.Dataframe
     timer: gr.Timer
+    visitor: gr.BrowserState  # the visitor's random id (flowrep.ui.visitor)
 
     def run_outputs(self) -> list[Any]:
         """What the camera, the clock and the run's buttons may update."""
@@ -98,10 +101,8 @@ class WorkoutTab:
         self.engine = engine
         self.log = frame_log
         self.runs = runs
-        self.history_path = history_path
-        self.history: History | None = None
-        self.history_error = ""
-        self._open_history()
+        self.store = WorkoutStore(history_path)
+        self.single_user = visitor_of.single_user()
         self._ui: WorkoutComponents | None = None
 
     @property
@@ -110,111 +111,86 @@ class WorkoutTab:
             raise RuntimeError("WorkoutTab.layout() makes the components; call it inside a gr.Blocks first")
         return self._ui
 
-    # history -----------------------------------------------------------------
+    # plans and history (per visitor: see flowrep.ui.visitor) -----------------
 
-    def _open_history(self) -> None:
-        try:
-            self.history = History(self.history_path)
-            self.history_error = ""
-        except HistoryError as error:
-            self.history, self.history_error = None, f"**{error}**"
+    def owner(self, visitor: object) -> str | None:
+        return visitor_of.owner_of(visitor, self.single_user)
 
-    def _saved_plans(self) -> list[Plan]:
-        if self.history is None:
-            return []
-        try:
-            return self.history.plans()
-        except HistoryError as error:
-            self.history_error = f"**{error}**"
-            return []
+    @property
+    def history(self) -> History | None:
+        return self.store.history
 
-    def plans(self) -> list[Plan]:
-        return [*SHIPPED_PLANS, *self._saved_plans()]
+    @property
+    def history_error(self) -> str:
+        return self.store.error
 
-    def plan_choices(self) -> list[tuple[str, str]]:
-        saved = [(f"{p.name} (saved)", p.name) for p in self._saved_plans()]
-        return [(p.name, p.name) for p in SHIPPED_PLANS] + saved
+    def plan_choices(self, visitor: object = None) -> list[tuple[str, str]]:
+        return self.store.plan_choices(self.owner(visitor))
 
-    def history_table(self) -> pd.DataFrame:
-        rows = []
-        if self.history is not None:
-            try:
-                records = self.history.workouts(HISTORY_SHOWN)
-            except HistoryError as error:
-                self.history_error, records = f"**{error}**", []
-            for record in records:
-                s = record.summary
-                rows.append([record.finished_at.strftime("%Y-%m-%d %H:%M"), s.plan_name, s.status, s.reps,
-                             clock_text(s.training_s), clock_text(s.working_s), clock_text(s.resting_s)])
-        return pd.DataFrame(rows, columns=workout_text.HISTORY_HEADERS)
-
-    def on_load(self) -> Updates:
-        """A page (re)load: the plans and history as they are now (the database may have been fixed)."""
-        if self.history is None:
-            self._open_history()
-        table = self.history_table()
+    def on_load(self, visitor: object = None) -> Updates:
+        """A page (re)load: the visitor's id (a new one on a first visit), their plans and history as
+        they are now (the database may have been fixed)."""
+        visitor = visitor_of.valid_id(visitor) or visitor_of.new_id()
+        self.store.open()
+        table = self.store.table(self.owner(visitor))
         ui = self.ui
-        return {ui.plan_pick: gr.Dropdown(choices=self.plan_choices()), ui.history: table,
-                ui.history_msg: self.history_error}
+        return {ui.visitor: visitor, ui.plan_pick: gr.Dropdown(choices=self.plan_choices(visitor)),
+                ui.history: table, ui.history_msg: self.store.error}
 
     # plans -------------------------------------------------------------------
 
-    def choose_plan(self, name: str | None) -> Updates:
+    def choose_plan(self, name: str | None, visitor: object = None) -> Updates:
         ui = self.ui
-        plan = next((p for p in reversed(self.plans()) if p.name == name), None)
+        plan = next((p for p in reversed(self.store.plans(self.owner(visitor))) if p.name == name), None)
         if plan is None:
             return {ui.plan_msg: ""}
         return {ui.plan_name: plan.name, ui.plan_text: plan.to_text(), ui.plan_msg: ""}
 
-    def follow_plan(self, name: str) -> Updates:
+    def follow_plan(self, name: str, visitor: object = None) -> Updates:
         """The plan list shows the plan whose name is being edited, or none for a new name."""
-        choices = self.plan_choices()
+        choices = self.plan_choices(visitor)
         value = name if name in {value for _, value in choices} else None
         return {self.ui.plan_pick: gr.Dropdown(choices=choices, value=value)}
 
-    def save_plan(self, name: str, text: str) -> Updates:
+    def save_plan(self, name: str, text: str, visitor: object = None) -> Updates:
         ui = self.ui
         try:
             plan = Plan.from_text(name or "", text or "")
         except PlanError as error:
-            return {ui.plan_msg: f"**Not saved:** {error}"}
+            return {ui.plan_msg: f"**Not saved:** {md_text(str(error))}"}
         if shipped_plan(plan.name) is not None:
-            return {ui.plan_msg: f"**Not saved:** “{plan.name}” is a shipped plan; give yours another name."}
-        if self.history is None:
-            self._open_history()
-        if self.history is None:
-            return {ui.plan_msg: f"**Not saved:** {self.history_error.strip('*')}"}
-        try:
-            self.history.save_plan(plan)
-        except HistoryError as error:
-            return {ui.plan_msg: f"**Not saved:** {error}"}
-        return {ui.plan_pick: gr.Dropdown(choices=self.plan_choices(), value=plan.name),
-                ui.plan_msg: f"Saved “{plan.name}”."}
+            return {ui.plan_msg: f"**Not saved:** “{md_text(plan.name)}” is a shipped plan; give yours another name."}
+        if (problem := self.store.save_plan(plan, self.owner(visitor))) is not None:
+            return {ui.plan_msg: f"**Not saved:** {md_text(problem)}"}
+        return {ui.plan_pick: gr.Dropdown(choices=self.plan_choices(visitor), value=plan.name),
+                ui.plan_msg: f"Saved “{md_text(plan.name)}”."}
 
-    def delete_plan(self, name: str) -> Updates:
+    def delete_plan(self, name: str, visitor: object = None) -> Updates:
         ui = self.ui
-        if shipped_plan(name or "") is not None:
+        name = (name or "")[:MAX_NAME_CHARS + 1]
+        if shipped_plan(name) is not None:
             return {ui.plan_msg: "Shipped plans cannot be deleted."}
         try:
-            deleted = self.history is not None and self.history.delete_plan(name or "")
+            deleted = self.store.delete_plan(name, self.owner(visitor))
         except HistoryError as error:
-            return {ui.plan_msg: f"**Not deleted:** {error}"}
+            return {ui.plan_msg: f"**Not deleted:** {md_text(str(error))}"}
         if not deleted:
-            return {ui.plan_msg: f"No saved plan is called “{name}”."}
+            return {ui.plan_msg: f"No saved plan is called “{md_text(name)}”."}
         first = SHIPPED_PLANS[0].name
-        return {ui.plan_pick: gr.Dropdown(choices=self.plan_choices(), value=first),
-                ui.plan_msg: f"Deleted “{name}”."}
+        return {ui.plan_pick: gr.Dropdown(choices=self.plan_choices(visitor), value=first),
+                ui.plan_msg: f"Deleted “{md_text(name)}”."}
 
     # the run -----------------------------------------------------------------
 
-    def start(self, name: str, text: str, live: WorkoutLive | None) -> Updates:
+    def start(self, name: str, text: str, live: WorkoutLive | None, visitor: object = None) -> Updates:
         """Starts the plan in the editor: a get-ready countdown, then the first exercise."""
         ui = self.ui
         live = live if isinstance(live, WorkoutLive) else WorkoutLive()
+        live.owner = self.owner(visitor)
         try:
             plan = Plan.from_text(name or "My plan", text or "")
         except PlanError as error:
-            return self._screen(live, time.monotonic(), [], status=f"**Cannot start:** {error}")
+            return self._screen(live, time.monotonic(), [], status=f"**Cannot start:** {md_text(str(error))}")
         now = time.monotonic()
         if not self.engine.ready():
             return self._screen(live, now, [], status=f"**{self.engine.error}**")
@@ -307,7 +283,7 @@ class WorkoutTab:
             updates[ui.sound] = " ".join(live.recent_sounds)
         if runner is not None and runner.finished and not live.summary_shown:
             live.summary_shown = True
-            updates.update(self._finish(runner, keep=live.workout is not None and not live.workout.discarded))
+            updates.update(self._finish(runner, live.owner, keep=live.workout is not None and not live.workout.discarded))
         return updates
 
     def _status(self, live: WorkoutLive, now: float) -> str:
@@ -320,23 +296,18 @@ class WorkoutTab:
             return "No camera picture: press **Record** on the camera (the clock runs on)."
         return ""
 
-    def _finish(self, runner: WorkoutRunner, keep: bool) -> Updates:
+    def _finish(self, runner: WorkoutRunner, owner: str | None, keep: bool) -> Updates:
         """The summary on screen and as CSV; the workout into the history unless not to `keep`; the
         clock stops."""
         ui = self.ui
         summary = runner.summary()
         stamp = time.strftime("%Y%m%d-%H%M%S")
         csv_path = summary.write_csv(self.runs.new() / f"workout-{stamp}.csv")
-        heading = f"### {summary.plan_name}: {summary.status}{'' if keep else ' (discarded: not in the history)'}"
-        if keep and self.history is None:
-            self._open_history()
-        if keep and self.history is not None:
-            try:
-                self.history.record_workout(summary)
-            except HistoryError as error:
-                self.history_error = f"**{error}**"
-        return {ui.totals: f"{heading}\n{summary.totals_text()}", ui.summary: workout_text.summary_table(summary),
-                ui.csv: str(csv_path), ui.history: self.history_table(), ui.history_msg: self.history_error,
+        heading = f"### {md_text(summary.plan_name)}: {summary.status}{'' if keep else ' (discarded: not in the history)'}"
+        if keep:
+            self.store.record(summary, owner)
+        return {ui.totals: f"{heading}\n{md_text(summary.totals_text())}", ui.summary: workout_text.summary_table(summary),
+                ui.csv: str(csv_path), ui.history: self.store.table(owner), ui.history_msg: self.store.error,
                 ui.timer: gr.Timer(active=False)}
 
     # layout ------------------------------------------------------------------
@@ -347,7 +318,7 @@ class WorkoutTab:
         first = SHIPPED_PLANS[0]
         with gr.Row(elem_id="w_main"):
             with gr.Column(scale=1, min_width=280, elem_id="w_plan_col"):
-                plan_pick = gr.Dropdown(self.plan_choices(), value=first.name, label="Plan", elem_id="w_plan")
+                plan_pick = gr.Dropdown(self.plan_choices(None), value=first.name, label="Plan", elem_id="w_plan")
                 plan_name = gr.Textbox(first.name, label="Name", elem_id="w_plan_name")
                 plan_text = gr.Textbox(first.to_text(), label="Exercises", lines=6, elem_id="w_plan_text")
                 gr.Markdown(workout_text.PLAN_FORMAT)
@@ -380,14 +351,16 @@ class WorkoutTab:
                                   show_label=False, elem_id="w_summary")
         csv_file = gr.File(label="Summary as CSV", interactive=False, height=90, elem_id="w_csv")
         gr.Markdown("### History")
-        history_msg = gr.Markdown(self.history_error, elem_id="w_history_msg")
-        history_df = gr.Dataframe(self.history_table(), interactive=False, show_label=False, elem_id="w_history")
+        history_msg = gr.Markdown(self.store.error, elem_id="w_history_msg")
+        history_df = gr.Dataframe(self.store.table(None), interactive=False, show_label=False, elem_id="w_history")
+        # page.py renders it outside the tabs: a tab's components mount (and read localStorage) only once opened
+        visitor = gr.BrowserState(None, storage_key=visitor_of.STORAGE_KEY, secret=visitor_of.STORAGE_KEY, render=False)
         timer = gr.Timer(WORKOUT_TICK_S, active=False)
         ui = self._ui = WorkoutComponents(
             live=live, plan_pick=plan_pick, plan_name=plan_name, plan_text=plan_text, plan_msg=plan_msg, view=view,
             step=step_md, count=count_md, clock=clock_md, status=status_md, pause=pause_btn, sound=sound,
             totals=totals_md, summary=summary_df, csv=csv_file, history_msg=history_msg, history=history_df,
-            timer=timer)
+            timer=timer, visitor=visitor)
         self._wire(demo, ui, cam, mute, start_btn, skip_btn, stop_btn, discard_btn, save_btn, delete_btn)
 
     def _wire(self, demo: gr.Blocks, ui: WorkoutComponents, cam: gr.Image, mute: gr.Checkbox, start_btn: gr.Button,
@@ -398,7 +371,7 @@ class WorkoutTab:
         cam.stream(self.frame, inputs=[cam, ui.live], outputs=outputs, stream_every=STREAM_EVERY_S, time_limit=None,
                    concurrency_limit=None, **private)
         ui.timer.tick(self.tick, inputs=[ui.live], outputs=outputs, concurrency_limit=None, **private)
-        start_btn.click(self.start, inputs=[ui.plan_name, ui.plan_text, ui.live], outputs=outputs, queue=False,
+        start_btn.click(self.start, inputs=[ui.plan_name, ui.plan_text, ui.live, ui.visitor], outputs=outputs, queue=False,
                         **private)
         ui.pause.click(self.toggle_pause, inputs=[ui.live], outputs=outputs, queue=False, **private)
         skip_btn.click(self.skip, inputs=[ui.live], outputs=outputs, queue=False, **private)
@@ -406,10 +379,11 @@ class WorkoutTab:
         discard_btn.click(self.discard, inputs=[ui.live], outputs=outputs, queue=False, **private)
         ui.sound.change(None, inputs=[ui.sound, mute], js=asset_text("workout_sounds.js"), **private)
         plan_outputs = [ui.plan_pick, ui.plan_msg]
-        ui.plan_pick.input(self.choose_plan, inputs=[ui.plan_pick], outputs=[ui.plan_name, ui.plan_text, ui.plan_msg],
+        ui.plan_pick.input(self.choose_plan, inputs=[ui.plan_pick, ui.visitor], outputs=[ui.plan_name, ui.plan_text, ui.plan_msg],
                            queue=False, **private)
-        ui.plan_name.input(self.follow_plan, inputs=[ui.plan_name], outputs=[ui.plan_pick], queue=False, **private)
-        save_btn.click(self.save_plan, inputs=[ui.plan_name, ui.plan_text], outputs=plan_outputs, queue=False,
+        ui.plan_name.input(self.follow_plan, inputs=[ui.plan_name, ui.visitor], outputs=[ui.plan_pick], queue=False, **private)
+        save_btn.click(self.save_plan, inputs=[ui.plan_name, ui.plan_text, ui.visitor], outputs=plan_outputs, queue=False,
                        **private)
-        delete_btn.click(self.delete_plan, inputs=[ui.plan_name], outputs=plan_outputs, queue=False, **private)
-        demo.load(self.on_load, outputs=[ui.plan_pick, ui.history, ui.history_msg], queue=False, **private)
+        delete_btn.click(self.delete_plan, inputs=[ui.plan_name, ui.visitor], outputs=plan_outputs, queue=False, **private)
+        demo.load(self.on_load, inputs=[ui.visitor], outputs=[ui.visitor, ui.plan_pick, ui.history, ui.history_msg],
+                  queue=False, **private)

@@ -9,6 +9,7 @@ import pandas as pd
 from flowrep.plans import count_text, unit_for
 from flowrep.summary import TABLE_HEADERS as SUMMARY_HEADERS
 from flowrep.summary import Outcome, WorkoutSummary, clock_text
+from flowrep.ui.visitor import md_text
 from flowrep.workout import Cue, Event, WorkoutRunner
 
 HISTORY_HEADERS = ["finished", "plan", "status", "reps", "training", "working", "resting"]
@@ -32,13 +33,13 @@ def step_markdown(runner: WorkoutRunner | None) -> str:
         return "### Choose a plan and press **Start workout**"
     step = runner.step
     if runner.finished or step is None:
-        return f"## {'Stopped' if runner.stopped else 'Done!'}\n{runner.plan.name}: the summary is below."
+        return f"## {'Stopped' if runner.stopped else 'Done!'}\n{md_text(runner.plan.name)}: the summary is below."
     rounds = f" · round {step.round} of {step.rounds}" if step.rounds > 1 else ""
     if step.is_work:
-        return f"## {step.exercise}\n{step.target_text}{rounds}"
+        return f"## {md_text(step.exercise)}\n{step.target_text}{rounds}"
     coming = runner.next_work_step
-    after = f"next: **{coming.exercise}**, {coming.target_text}{rounds}" if coming else ""
-    return f"## {step.title}\n{after}"
+    after = f"next: **{md_text(coming.exercise)}**, {coming.target_text}{rounds}" if coming else ""
+    return f"## {md_text(step.title)}\n{after}"
 
 
 def step_count_markdown(runner: WorkoutRunner | None, clock: float) -> str:
