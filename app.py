@@ -10,7 +10,8 @@ Environment: GRADIO_SERVER_NAME / GRADIO_SERVER_PORT (Gradio's own; default 127.
 FLOWREP_SIGNAL (cnn, the default, or mean-flow), FLOWREP_WEIGHTS (a .safetensors file),
 FLOWREP_MAX_UPLOAD_MB (200) and FLOWREP_MAX_CLIP_S (600) for the upload limits, FLOWREP_CACHE_MB (2000:
 the upload cache and the downloads together, oldest deleted first; see flowrep.ui.janitor),
-FLOWREP_SINGLE_USER=1 (one store of plans and workouts for a single-user install, rather than one per visitor), FLOWREP_FRAME_LOG
+FLOWREP_SINGLE_USER=1 (one store of plans and workouts for a single-user install, rather than one
+per visitor), FLOWREP_FRAME_LOG
 (a JSONL file that gets one line per webcam frame, for tests and measurements), FLOWREP_WORKERS (the
 processes that count uploads, 2 by default: a crash in one fails that clip only), and FLOWREP_DB (the
 Workout tab's SQLite history of saved plans and finished workouts; default ~/.flowrep/flowrep.db).

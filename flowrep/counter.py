@@ -168,7 +168,8 @@ class RepCounter:
             return []
         scale = phase_value / total
         evidence, frame_s = self._evidence.evidence, self._evidence.frame_s or 0.0
-        phase, ends, next_end = _Phase(), [], scale
+        phase, next_end = _Phase(), scale
+        ends: list[float] = []
         for sample in evidence:
             before, after = phase.advance(sample, frame_s)
             while after >= next_end - 1e-9 and len(ends) < total:

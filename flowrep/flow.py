@@ -62,7 +62,8 @@ class FlowEstimator:
         self.method = method
         self.long_side = long_side
         self._dis = (
-            cv2.DISOpticalFlow_create(cv2.DISOPTICAL_FLOW_PRESET_ULTRAFAST) if method == "dis" else None
+            cv2.DISOpticalFlow_create(cv2.DISOPTICAL_FLOW_PRESET_ULTRAFAST)  # type: ignore[attr-defined]  # not in the stubs
+            if method == "dis" else None
         )
         self.skip_repeats = skip_repeats
         self._previous: np.ndarray | None = None
@@ -97,7 +98,7 @@ class FlowEstimator:
             return None
         if self._dis is not None:
             return self._dis.calc(previous, grey, None)
-        return cv2.calcOpticalFlowFarneback(previous, grey, None, 0.5, 3, 15, 3, 5, 1.2, 0)
+        return cv2.calcOpticalFlowFarneback(previous, grey, None, 0.5, 3, 15, 3, 5, 1.2, 0)  # type: ignore[call-overload]  # flow=None is allowed
 
 
 @dataclass(frozen=True)
@@ -113,7 +114,8 @@ class FlowScale:
         height, width = flow.shape[:2]
         return cls(float(np.hypot(width, height)), seconds_per_frame)
 
-    def to_speed(self, flow: np.ndarray | float) -> np.ndarray | float:
+    def to_speed(self, flow: np.ndarray) -> np.ndarray:
+        """Pixels a frame → frame diagonals a second (so speeds do not depend on resolution or frame rate)."""
         return flow / (self.diagonal_px * self.seconds_per_frame)
 
 
@@ -319,7 +321,8 @@ class FlowEncoder:
         coarse = scale.to_speed(cv2.resize(flow, (COARSE_GRID, COARSE_GRID), interpolation=cv2.INTER_AREA))
         mean_velocity = coarse.reshape(-1, 2).mean(axis=0).astype(np.float64)
         axis = self.axis.update(mean_velocity, dt)
-        box = None if self.framing is None else self.framing.update(self.estimator.difference, dt)
+        difference = self.estimator.difference
+        box = None if self.framing is None or difference is None else self.framing.update(difference, dt)
         framed = self._framed_flow(grey, box)
         cnn_flow, cnn_scale = (
             (flow, scale) if framed is None else (framed, FlowScale.of(framed, scale.seconds_per_frame)))
@@ -329,7 +332,7 @@ class FlowEncoder:
             mean_velocity=mean_velocity,
             axis=axis.copy(),
             coarse_field=coarse,
-            mean_speed=float(scale.to_speed(cv2.mean(cv2.magnitude(flow[..., 0], flow[..., 1]))[0])),
+            mean_speed=float(scale.to_speed(np.array(cv2.mean(cv2.magnitude(flow[..., 0], flow[..., 1]))[0]))),
             crop=self._crop_box if framed is not None else None,
         )
 

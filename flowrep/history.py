@@ -146,8 +146,8 @@ class History:
             cursor = db.execute(
                 "INSERT INTO workouts (owner, finished_at, plan_name, status, reps, training_s, working_s, resting_s,"
                 " summary_json) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (owner, when, summary.plan_name, str(summary.status), summary.reps, summary.training_s, summary.working_s,
-                 summary.resting_s, json.dumps(summary.to_json())))
+                (owner, when, summary.plan_name, str(summary.status), summary.reps, summary.training_s,
+                 summary.working_s, summary.resting_s, json.dumps(summary.to_json())))
             return int(cursor.lastrowid or 0)
 
     def workouts(self, limit: int = 50, owner: str = "") -> list[WorkoutRecord]:

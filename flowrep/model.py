@@ -100,8 +100,8 @@ def load_model(path: Path | str = DEFAULT_WEIGHTS) -> FlowNet:
         model.load_state_dict(state, strict=True)
     except RuntimeError as error:
         first_line = str(error).strip().splitlines()[0]
-        problem = f"model weights {path.name} do not fit this version's network ({first_line})"
-        raise WeightsError(path, problem) from error
+        mismatch = f"model weights {path.name} do not fit this version's network ({first_line})"
+        raise WeightsError(path, mismatch) from error
     model.eval()
     if problem := _non_finite_problem(model):
         raise WeightsError(path, f"model weights {path.name} {problem}; every clip would count 0")

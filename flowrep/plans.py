@@ -95,7 +95,8 @@ class Plan:
 
         Raises PlanError naming the line that cannot be read."""
         if len(name.strip()) > MAX_NAME_CHARS:
-            raise PlanError(f"a plan's name may have at most {MAX_NAME_CHARS} characters (this one has {len(name.strip())})")
+            raise PlanError(f"a plan's name may have at most {MAX_NAME_CHARS} characters "
+                            f"(this one has {len(name.strip())})")
         if len(text) > MAX_PLAN_CHARS:
             raise PlanError(f"a plan may have at most {MAX_PLAN_CHARS} characters (this one has {len(text)})")
         exercises: list[PlanExercise] = []

@@ -1,6 +1,7 @@
 """The "Upload a clip" tab and the /count API: a clip checked against the upload limits, counted in a
-worker process (flowrep.ui.workers: a crash there fails that clip only) while the page shows its progress, then the reps table and chart (each rep's down and up times
-and speed), the annotated video, the CSV and the JSON that /count returns."""
+worker process (flowrep.ui.workers: a crash there fails that clip only) while the page shows its
+progress, then the reps table and chart (each rep's down and up times and speed), the annotated
+video, the CSV and the JSON that /count returns."""
 from __future__ import annotations
 
 import time
@@ -220,7 +221,7 @@ class UploadTab:
         if not path:
             raise gr.Error("No clip was sent.")
         if not self.engine.ready():
-            raise gr.Error(self.engine.error)
+            raise gr.Error(self.engine.error or "Counting is off.")
         name = Path(path).name
         try:
             self.limits.check_clip(path)

@@ -271,8 +271,9 @@ class WorkoutTab:
                  ui.status: self._status(live, now) if status is None else status}
         updates: Updates = {ui.live: live}
         for component, text in texts.items():
-            if live.shown.get(component.elem_id) != text:
-                live.shown[component.elem_id] = updates[component] = text
+            key = str(component.elem_id)
+            if live.shown.get(key) != text:
+                live.shown[key] = updates[component] = text
         pause_label = "Resume" if runner is not None and runner.paused else "Pause"
         if live.shown.get("pause") != pause_label:
             live.shown["pause"] = pause_label
@@ -283,7 +284,8 @@ class WorkoutTab:
             updates[ui.sound] = " ".join(live.recent_sounds)
         if runner is not None and runner.finished and not live.summary_shown:
             live.summary_shown = True
-            updates.update(self._finish(runner, live.owner, keep=live.workout is not None and not live.workout.discarded))
+            keep = live.workout is not None and not live.workout.discarded
+            updates.update(self._finish(runner, live.owner, keep=keep))
         return updates
 
     def _status(self, live: WorkoutLive, now: float) -> str:
@@ -303,11 +305,13 @@ class WorkoutTab:
         summary = runner.summary()
         stamp = time.strftime("%Y%m%d-%H%M%S")
         csv_path = summary.write_csv(self.runs.new() / f"workout-{stamp}.csv")
-        heading = f"### {md_text(summary.plan_name)}: {summary.status}{'' if keep else ' (discarded: not in the history)'}"
+        discarded = "" if keep else " (discarded: not in the history)"
+        heading = f"### {md_text(summary.plan_name)}: {summary.status}{discarded}"
         if keep:
             self.store.record(summary, owner)
-        return {ui.totals: f"{heading}\n{md_text(summary.totals_text())}", ui.summary: workout_text.summary_table(summary),
-                ui.csv: str(csv_path), ui.history: self.store.table(owner), ui.history_msg: self.store.error,
+        return {ui.totals: f"{heading}\n{md_text(summary.totals_text())}",
+                ui.summary: workout_text.summary_table(summary), ui.csv: str(csv_path),
+                ui.history: self.store.table(owner), ui.history_msg: self.store.error,
                 ui.timer: gr.Timer(active=False)}
 
     # layout ------------------------------------------------------------------
@@ -371,19 +375,21 @@ class WorkoutTab:
         cam.stream(self.frame, inputs=[cam, ui.live], outputs=outputs, stream_every=STREAM_EVERY_S, time_limit=None,
                    concurrency_limit=None, **private)
         ui.timer.tick(self.tick, inputs=[ui.live], outputs=outputs, concurrency_limit=None, **private)
-        start_btn.click(self.start, inputs=[ui.plan_name, ui.plan_text, ui.live, ui.visitor], outputs=outputs, queue=False,
-                        **private)
+        start_btn.click(self.start, inputs=[ui.plan_name, ui.plan_text, ui.live, ui.visitor], outputs=outputs,
+                        queue=False, **private)
         ui.pause.click(self.toggle_pause, inputs=[ui.live], outputs=outputs, queue=False, **private)
         skip_btn.click(self.skip, inputs=[ui.live], outputs=outputs, queue=False, **private)
         stop_btn.click(self.stop, inputs=[ui.live], outputs=outputs, queue=False, **private)
         discard_btn.click(self.discard, inputs=[ui.live], outputs=outputs, queue=False, **private)
         ui.sound.change(None, inputs=[ui.sound, mute], js=asset_text("workout_sounds.js"), **private)
         plan_outputs = [ui.plan_pick, ui.plan_msg]
-        ui.plan_pick.input(self.choose_plan, inputs=[ui.plan_pick, ui.visitor], outputs=[ui.plan_name, ui.plan_text, ui.plan_msg],
-                           queue=False, **private)
-        ui.plan_name.input(self.follow_plan, inputs=[ui.plan_name, ui.visitor], outputs=[ui.plan_pick], queue=False, **private)
-        save_btn.click(self.save_plan, inputs=[ui.plan_name, ui.plan_text, ui.visitor], outputs=plan_outputs, queue=False,
-                       **private)
-        delete_btn.click(self.delete_plan, inputs=[ui.plan_name, ui.visitor], outputs=plan_outputs, queue=False, **private)
+        ui.plan_pick.input(self.choose_plan, inputs=[ui.plan_pick, ui.visitor],
+                           outputs=[ui.plan_name, ui.plan_text, ui.plan_msg], queue=False, **private)
+        ui.plan_name.input(self.follow_plan, inputs=[ui.plan_name, ui.visitor], outputs=[ui.plan_pick], queue=False,
+                           **private)
+        save_btn.click(self.save_plan, inputs=[ui.plan_name, ui.plan_text, ui.visitor], outputs=plan_outputs,
+                       queue=False, **private)
+        delete_btn.click(self.delete_plan, inputs=[ui.plan_name, ui.visitor], outputs=plan_outputs, queue=False,
+                         **private)
         demo.load(self.on_load, inputs=[ui.visitor], outputs=[ui.visitor, ui.plan_pick, ui.history, ui.history_msg],
                   queue=False, **private)
