@@ -16,6 +16,7 @@ per visitor), FLOWREP_FRAME_LOG
 processes that count uploads, 2 by default: a crash in one fails that clip only), and FLOWREP_DB (the
 Workout tab's SQLite history of saved plans and finished workouts; default ~/.flowrep/flowrep.db).
 """
+
 from __future__ import annotations
 
 import os
@@ -45,8 +46,9 @@ def services_from_env() -> Services:
         print(f"flowrep app: {engine.error}", flush=True)
     work_dir = Path(os.environ.get("GRADIO_TEMP_DIR", tempfile.gettempdir())) / "flowrep-runs"
     pool = CountPool(engine.signal_name, engine.weights, pool_size())
-    return Services(engine, FrameLog(os.environ.get("FLOWREP_FRAME_LOG")), RunFolders(work_dir),
-                    ClipLimits.from_env(), pool)
+    return Services(
+        engine, FrameLog(os.environ.get("FLOWREP_FRAME_LOG")), RunFolders(work_dir), ClipLimits.from_env(), pool
+    )
 
 
 def _name_matplotlib_backend() -> None:
@@ -70,8 +72,14 @@ def main() -> None:
     _name_matplotlib_backend()
     demo = build_demo(services, ROOT / "examples")
     demo.queue(default_concurrency_limit=2, max_size=64)
-    demo.launch(server_name=os.environ.get("GRADIO_SERVER_NAME", "127.0.0.1"), ssr_mode=False, footer_links=["api"],
-                show_error=True, max_file_size=f"{services.limits.max_upload_mb}mb", **page_assets())
+    demo.launch(
+        server_name=os.environ.get("GRADIO_SERVER_NAME", "127.0.0.1"),
+        ssr_mode=False,
+        footer_links=["api"],
+        show_error=True,
+        max_file_size=f"{services.limits.max_upload_mb}mb",
+        **page_assets(),
+    )
 
 
 if __name__ == "__main__":

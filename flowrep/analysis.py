@@ -22,6 +22,7 @@ over the picture (frame diagonals per second), never the frames themselves.
 Medians, not means: in real clips the first rep often takes in getting into position and the last
 one the stop (a rep at a fifth of the set's speed), and one such rep must not make the set's figure.
 """
+
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -47,9 +48,14 @@ class RepAnalysis:
     relative_speed: float | None  # flow_speed / the set's first reps' median; None when unknown
 
     def as_json(self) -> dict[str, object]:
-        return {"number": self.number, "duration_s": round(self.duration_s, 3), "down_s": round(self.down_s, 3),
-                "up_s": round(self.up_s, 3), "flow_speed": _rounded(self.flow_speed, 4),
-                "relative_speed": _rounded(self.relative_speed, 3)}
+        return {
+            "number": self.number,
+            "duration_s": round(self.duration_s, 3),
+            "down_s": round(self.down_s, 3),
+            "up_s": round(self.up_s, 3),
+            "flow_speed": _rounded(self.flow_speed, 4),
+            "relative_speed": _rounded(self.relative_speed, 3),
+        }
 
 
 @dataclass(frozen=True)
@@ -67,8 +73,9 @@ def reference_reps(count: int) -> int:
     return max(1, min(REFERENCE_REPS, count // 2))
 
 
-def rep_flow_speeds(reps: Sequence[Rep], times_s: Sequence[float] | np.ndarray,
-                    speeds: Sequence[float] | np.ndarray) -> list[float | None]:
+def rep_flow_speeds(
+    reps: Sequence[Rep], times_s: Sequence[float] | np.ndarray, speeds: Sequence[float] | np.ndarray
+) -> list[float | None]:
     """Each rep's mean per-frame speed over the frames in (start, end]; None for a rep with no
     frame (times in increasing order, as a stream gives them)."""
     times, values = np.asarray(times_s, float), np.asarray(speeds, float)
@@ -78,8 +85,9 @@ def rep_flow_speeds(reps: Sequence[Rep], times_s: Sequence[float] | np.ndarray,
     return [float((sums[hi] - sums[lo]) / (hi - lo)) if hi > lo else None for lo, hi in zip(starts, ends)]
 
 
-def analyse_set(reps: Sequence[Rep], times_s: Sequence[float] | np.ndarray = (),
-                speeds: Sequence[float] | np.ndarray = ()) -> SetAnalysis:
+def analyse_set(
+    reps: Sequence[Rep], times_s: Sequence[float] | np.ndarray = (), speeds: Sequence[float] | np.ndarray = ()
+) -> SetAnalysis:
     """The analysis of a set's reps, given the per-frame flow speed and its times (without them, the
     reps' times only, with no speeds)."""
     flow_speeds = rep_flow_speeds(reps, times_s, speeds)
@@ -89,8 +97,10 @@ def analyse_set(reps: Sequence[Rep], times_s: Sequence[float] | np.ndarray = (),
     speed_loss = None
     if len(reps) >= MIN_REPS_FOR_SPEED_LOSS and reference and (last := _median(flow_speeds[-first:])) is not None:
         speed_loss = 1.0 - last / reference
-    analysed = tuple(RepAnalysis(r.number, r.duration_s, r.turn_s - r.start_s, r.end_s - r.turn_s, s, rel)
-                     for r, s, rel in zip(reps, flow_speeds, relative))
+    analysed = tuple(
+        RepAnalysis(r.number, r.duration_s, r.turn_s - r.start_s, r.end_s - r.turn_s, s, rel)
+        for r, s, rel in zip(reps, flow_speeds, relative)
+    )
     return SetAnalysis(analysed, speed_loss)
 
 

@@ -10,6 +10,7 @@ missed in one stretch and counted twice in another show, even when the totals ag
 `farther`, every clip is counted as if filmed from that many times as far away (see
 `farther_camera`), to measure how counts hold up when the person is small in the picture.
 """
+
 from __future__ import annotations
 
 import csv
@@ -44,7 +45,7 @@ def farther_camera(factor: float) -> FrameTransform:
         small_w, small_h = max(1, round(width / factor)), max(1, round(height / factor))
         out = np.full_like(frame, _SURROUND_GREY)
         x0, y0 = (width - small_w) // 2, (height - small_h) // 2
-        out[y0:y0 + small_h, x0:x0 + small_w] = cv2.resize(frame, (small_w, small_h), interpolation=cv2.INTER_AREA)
+        out[y0 : y0 + small_h, x0 : x0 + small_w] = cv2.resize(frame, (small_w, small_h), interpolation=cv2.INTER_AREA)
         return out
 
     def transform(frames: Iterable[Frame]) -> Iterator[Frame]:
@@ -107,8 +108,13 @@ class ClipScore:
     match: RepMatch | None = None  # None where labels.csv does not say when each rep ends
 
     def as_json(self) -> dict[str, object]:
-        row: dict[str, object] = {"file": self.file, "true": self.true, "pred": self.pred,
-                                  "seconds": round(self.seconds, 3), "frames": self.frames}
+        row: dict[str, object] = {
+            "file": self.file,
+            "true": self.true,
+            "pred": self.pred,
+            "seconds": round(self.seconds, 3),
+            "frames": self.frames,
+        }
         if self.match is not None:
             row.update(missed=self.match.missed, extra=self.match.extra)
         if self.error:
@@ -189,8 +195,11 @@ class BenchReport:
         delays = sorted(x for c in self.clips for x in c.delays_s)
         if not delays:
             return None
-        return {"median": round(delays[len(delays) // 2], 3),
-                "p90": round(delays[int(0.9 * (len(delays) - 1))], 3), "reps": len(delays)}
+        return {
+            "median": round(delays[len(delays) // 2], 3),
+            "p90": round(delays[int(0.9 * (len(delays) - 1))], 3),
+            "reps": len(delays),
+        }
 
     @property
     def timing(self) -> dict[str, int] | None:
@@ -199,8 +208,12 @@ class BenchReport:
         timed = [(c.true, c.match) for c in self.clips if c.match is not None]
         if not timed:
             return None
-        return {"clips": len(timed), "true": sum(true for true, _ in timed),
-                "missed": sum(match.missed for _, match in timed), "extra": sum(match.extra for _, match in timed)}
+        return {
+            "clips": len(timed),
+            "true": sum(true for true, _ in timed),
+            "missed": sum(match.missed for _, match in timed),
+            "extra": sum(match.extra for _, match in timed),
+        }
 
     @property
     def fps(self) -> float:
@@ -208,11 +221,18 @@ class BenchReport:
 
     def as_json(self) -> dict[str, Any]:
         timing = self.timing
-        return {"mode": self.options.mode, "clips": [c.as_json() for c in self.clips], "mae": round(self.mae, 4),
-                "obo": round(self.obo, 4), "fps": round(self.fps, 1), "peak_rss_mb": round(peak_rss_mb(), 1),
-                "signal_ms_per_frame": round(self.signal_ms_per_frame, 3), "count_delay_s": self.count_delay_s,
-                **({"timing": timing} if timing else {}),
-                **({"farther": self.farther} if self.farther > 1.0 else {})}
+        return {
+            "mode": self.options.mode,
+            "clips": [c.as_json() for c in self.clips],
+            "mae": round(self.mae, 4),
+            "obo": round(self.obo, 4),
+            "fps": round(self.fps, 1),
+            "peak_rss_mb": round(peak_rss_mb(), 1),
+            "signal_ms_per_frame": round(self.signal_ms_per_frame, 3),
+            "count_delay_s": self.count_delay_s,
+            **({"timing": timing} if timing else {}),
+            **({"farther": self.farther} if self.farther > 1.0 else {}),
+        }
 
 
 def peak_rss_mb() -> float:
@@ -253,18 +273,24 @@ def score_clip(folder: Path, label: Label, session: Session, options: BenchOptio
     with its error."""
     started = time.perf_counter()
     try:
-        result = count_clip(folder / label.file, session, transform=options.transform(),
-                            live=options.mode == "webcam")
+        result = count_clip(folder / label.file, session, transform=options.transform(), live=options.mode == "webcam")
     except VideoError as error:
         return ClipScore(label.file, label.count, 0, time.perf_counter() - started, 0, str(error))
-    match = None if label.end_frames is None else match_reps(
-        [frame / result.fps for frame in label.end_frames], [rep.end_s for rep in result.reps])
+    match = (
+        None
+        if label.end_frames is None
+        else match_reps([frame / result.fps for frame in label.end_frames], [rep.end_s for rep in result.reps])
+    )
     delays = [rep.counted_s - rep.end_s for rep in result.reps] if options.mode == "webcam" else []
     return ClipScore(label.file, label.count, result.count, result.seconds, result.frames, delays_s=delays, match=match)
 
 
-def run_bench(folder: Path, signal: ProbabilitySource, options: BenchOptions = BenchOptions(),
-              on_clip: Callable[[ClipScore], None] | None = None) -> BenchReport:
+def run_bench(
+    folder: Path,
+    signal: ProbabilitySource,
+    options: BenchOptions = BenchOptions(),
+    on_clip: Callable[[ClipScore], None] | None = None,
+) -> BenchReport:
     """Counts every clip of folder/labels.csv as `options` say, in this process."""
     labels = read_labels(folder)
     timed = TimedSignal(signal)

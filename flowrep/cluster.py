@@ -7,6 +7,7 @@ when its worker or node is lost, the progress bar, results in input order, and t
 nodes used. The counting itself is the plain run's: `count_clip` for `count`, `score_clip` for
 `bench`. Only the `--ray` path imports this module: the app and the plain CLI never load Ray.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -98,16 +99,25 @@ class RunSummary:
 
     def as_json(self) -> dict[str, object]:
         workers = Counter(w.node for w in self.workers)
-        return {"address": self.address, "startup_s": round(self.startup_s, 2), "wall_s": round(self.wall_s, 2),
-                "workers": len(self.workers), "model_loads": self.model_loads,
-                "nodes": [{"node": node, "clips": clips, "workers": workers[node]}
-                          for node, clips in sorted(self.clips_per_node.items())]}
+        return {
+            "address": self.address,
+            "startup_s": round(self.startup_s, 2),
+            "wall_s": round(self.wall_s, 2),
+            "workers": len(self.workers),
+            "model_loads": self.model_loads,
+            "nodes": [
+                {"node": node, "clips": clips, "workers": workers[node]}
+                for node, clips in sorted(self.clips_per_node.items())
+            ],
+        }
 
     def line(self) -> str:
         nodes = ", ".join(f"{node} {clips} clips" for node, clips in sorted(self.clips_per_node.items()))
-        return (f"ray: counted {len(self.outcomes)} clips on {len(self.clips_per_node)} node(s) by "
-                f"{len(self.workers)} worker(s) (model loaded {self.model_loads}×): {nodes}; "
-                f"Ray start-up {self.startup_s:.1f} s, counting {self.wall_s:.1f} s")
+        return (
+            f"ray: counted {len(self.outcomes)} clips on {len(self.clips_per_node)} node(s) by "
+            f"{len(self.workers)} worker(s) (model loaded {self.model_loads}×): {nodes}; "
+            f"Ray start-up {self.startup_s:.1f} s, counting {self.wall_s:.1f} s"
+        )
 
 
 @dataclass
@@ -152,9 +162,15 @@ def _measured(engine: Engine, weights: bytes | None, work: Work) -> Counted:
     seconds, calls = timed.seconds, timed.calls
     value, problem = work(session)
     context = ray.get_runtime_context()
-    return Counted(value, problem, WorkerId(ray.util.get_node_ip_address(), context.get_node_id(), os.getpid()),
-                   loaded, timed.seconds - seconds, timed.calls - calls,
-                   resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)  # Linux reports KiB
+    return Counted(
+        value,
+        problem,
+        WorkerId(ray.util.get_node_ip_address(), context.get_node_id(), os.getpid()),
+        loaded,
+        timed.seconds - seconds,
+        timed.calls - calls,
+        resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+    )  # Linux reports KiB
 
 
 @contextmanager
@@ -171,8 +187,9 @@ def _clip_folder_here(folder: str, name: str, data: bytes | None) -> Iterator[Pa
 
 
 @ray.remote(num_cpus=1, max_retries=1, retry_exceptions=False)
-def _count_task(engine: Engine, weights: bytes | None, clip: str, out_dir: str | None, max_seconds: float | None,
-                data: bytes | None) -> Counted:
+def _count_task(
+    engine: Engine, weights: bytes | None, clip: str, out_dir: str | None, max_seconds: float | None, data: bytes | None
+) -> Counted:
     from .cli import count_one  # the plain CLI's own counting of one clip (and its exports)
 
     def count(session: Session) -> tuple[dict | None, str | None]:
@@ -181,12 +198,20 @@ def _count_task(engine: Engine, weights: bytes | None, clip: str, out_dir: str |
                 return count_one(str(folder / Path(clip).name), session, out_dir, max_seconds), None
             except VideoError as error:
                 return None, error.problem
+
     return _measured(engine, weights, count)
 
 
 @ray.remote(num_cpus=1, max_retries=1, retry_exceptions=False)
-def _score_task(engine: Engine, weights: bytes | None, folder: str, shown_folder: str, label: Label,
-                options: BenchOptions, data: bytes | None) -> Counted:
+def _score_task(
+    engine: Engine,
+    weights: bytes | None,
+    folder: str,
+    shown_folder: str,
+    label: Label,
+    options: BenchOptions,
+    data: bytes | None,
+) -> Counted:
     def score(session: Session) -> tuple[ClipScore, None]:
         with _clip_folder_here(folder, label.file, data) as here:
             scored = score_clip(here, label, session, options)
@@ -194,10 +219,12 @@ def _score_task(engine: Engine, weights: bytes | None, folder: str, shown_folder
             shown = str(Path(shown_folder) / label.file)
             scored = replace(scored, error=scored.error.replace(str(here / label.file), shown))
         return scored, None
+
     return _measured(engine, weights, score)
 
 
 # --- on the driver ----------------------------------------------------------------------------
+
 
 @contextmanager
 def connected(address: str | None) -> Iterator[tuple[str, float]]:
@@ -244,12 +271,14 @@ Submit = Callable[[], ray.ObjectRef | Counted]
 def _submit(task: Any, clip: Path, ship_bytes: bool, *args: object) -> Submit:
     """Submits task(*args, bytes or None) for one clip when called; a clip this machine cannot read
     for shipping is its error at once."""
+
     def submit() -> ray.ObjectRef | Counted:
         try:
             data = _shipped(clip, ship_bytes)
         except VideoError as error:
             return Counted(None, error.problem)
         return task.remote(*args, data)
+
     return submit
 
 
@@ -259,8 +288,10 @@ def _lost(error: RayError) -> str:
         return f"failed on its worker: {type(error.cause).__name__}: {error.cause}"
     if isinstance(error, OutOfMemoryError):
         return "its worker ran out of memory twice; not counted"
-    return (f"its worker or node was lost twice while counting it ({type(error).__name__}: a crash in native "
-            "code, a killed worker or a lost node); not counted")
+    return (
+        f"its worker or node was lost twice while counting it ({type(error).__name__}: a crash in native "
+        "code, a killed worker or a lost node); not counted"
+    )
 
 
 def _result(ref: ray.ObjectRef) -> Counted:
@@ -311,9 +342,15 @@ def _as_shown(clip: str, outcome: Counted, out_dir: str | None) -> CountLine:
     return line
 
 
-def count_clips(clips: list[str], engine: Engine = Engine(), address: str | None = None, ship_bytes: bool = False,
-                out_dir: str | None = None, on_clip: Callable[[str, CountLine], object] | None = None,
-                max_seconds: float | None = None) -> tuple[list[CountLine], RunSummary]:
+def count_clips(
+    clips: list[str],
+    engine: Engine = Engine(),
+    address: str | None = None,
+    ship_bytes: bool = False,
+    out_dir: str | None = None,
+    on_clip: Callable[[str, CountLine], object] | None = None,
+    max_seconds: float | None = None,
+) -> tuple[list[CountLine], RunSummary]:
     """`flowrep count --ray`: each clip's JSON line (or its VideoError) in input order, as the plain
     run gives them, and where they were counted. on_clip(clip, line) sees each in order as it is ready;
     clips longer than max_seconds are refused (None: any length)."""
@@ -327,8 +364,19 @@ def count_clips(clips: list[str], engine: Engine = Engine(), address: str | None
 
     with connected(address) as (where, startup_s):
         weights = _weights(engine)
-        submits = [_submit(_count_task, Path(clip).resolve(), ship_bytes, engine, weights, str(Path(clip).resolve()),
-                           worker_out, max_seconds) for clip in clips]
+        submits = [
+            _submit(
+                _count_task,
+                Path(clip).resolve(),
+                ship_bytes,
+                engine,
+                weights,
+                str(Path(clip).resolve()),
+                worker_out,
+                max_seconds,
+            )
+            for clip in clips
+        ]
         outcomes, wall_s = _run_in_order(submits, done)
     return lines, RunSummary(where, startup_s, wall_s, outcomes)
 
@@ -339,9 +387,14 @@ def _score(folder: Path, label: Label, outcome: Counted) -> ClipScore:
     return ClipScore(label.file, label.count, 0, 0.0, 0, f"{folder / label.file}: {outcome.problem}")
 
 
-def bench_folder(folder: Path, options: BenchOptions = BenchOptions(), engine: Engine = Engine(),  # noqa: B008  (frozen)
-                 address: str | None = None, ship_bytes: bool = False,
-                 on_clip: Callable[[ClipScore], None] | None = None) -> ClusterBenchReport:
+def bench_folder(
+    folder: Path,
+    options: BenchOptions = BenchOptions(),
+    engine: Engine = Engine(),
+    address: str | None = None,
+    ship_bytes: bool = False,
+    on_clip: Callable[[ClipScore], None] | None = None,
+) -> ClusterBenchReport:
     """`flowrep bench --ray`: the plain bench's report (the same ClipScores, from `score_clip`) with
     the cluster's aggregate frames/s and where each clip was counted. Raises LabelsError as run_bench does."""
     labels = read_labels(folder)
@@ -355,8 +408,20 @@ def bench_folder(folder: Path, options: BenchOptions = BenchOptions(), engine: E
 
     with connected(address) as (where, startup_s):
         weights = _weights(engine)
-        submits = [_submit(_score_task, folder.resolve() / label.file, ship_bytes, engine, weights,
-                           str(folder.resolve()), str(folder), label, options) for label in labels]
+        submits = [
+            _submit(
+                _score_task,
+                folder.resolve() / label.file,
+                ship_bytes,
+                engine,
+                weights,
+                str(folder.resolve()),
+                str(folder),
+                label,
+                options,
+            )
+            for label in labels
+        ]
         outcomes, report.wall_seconds = _run_in_order(submits, done)
     calls = sum(o.signal_calls for o in outcomes)
     report.signal_ms_per_frame = 1000 * sum(o.signal_seconds for o in outcomes) / max(1, calls)

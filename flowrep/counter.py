@@ -20,6 +20,7 @@ second rep and rises with each rep after that.
 The classifier's reading s = P(down) − P(up) adds the turn of each rep: the time, between its start
 and end, at which the integral of s is farthest from where the rep began (the bottom of a squat).
 """
+
 from __future__ import annotations
 
 import math
@@ -92,8 +93,9 @@ class RepCounter:
         self._refreshed_s = -math.inf
         self._still_since: float | None = None
 
-    def update(self, t: float, probabilities: np.ndarray, features: np.ndarray | None = None,
-               repeated: bool = False) -> list[Rep]:
+    def update(
+        self, t: float, probabilities: np.ndarray, features: np.ndarray | None = None, repeated: bool = False
+    ) -> list[Rep]:
         """Feeds one frame's (down, still, up) probabilities and its motion features (the coarse flow
         field; None where the frame has no flow). `repeated` says the frame only repeats the one
         before and carries no new features. Returns the reps counted at this frame (live only)."""
@@ -130,7 +132,7 @@ class RepCounter:
     def _follow_final(self) -> _Phase:
         """Brings the phase over the evidence judged for good up to date."""
         evidence = self._evidence.evidence
-        self._crossings += _advance(self._final_phase, evidence[self._final_seen:], self._evidence.frame_s or 0.0)
+        self._crossings += _advance(self._final_phase, evidence[self._final_seen :], self._evidence.frame_s or 0.0)
         self._final_seen = len(evidence)
         return self._final_phase
 

@@ -5,6 +5,7 @@ flow backends (DIS by default, Farnebäck as in the article), the fixed-scale HS
 (hue = direction, brightness = speed) that the CNN and the screens see, and the framing that
 shows the CNN a person who is small in the picture at the size it was trained on.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -55,15 +56,17 @@ class FlowEstimator:
     set) and the next frame is compared with the last one that differed.
     """
 
-    def __init__(self, method: FlowMethod = "dis", long_side: int = DEFAULT_FLOW_SIZE,
-                 skip_repeats: bool = True) -> None:
+    def __init__(
+        self, method: FlowMethod = "dis", long_side: int = DEFAULT_FLOW_SIZE, skip_repeats: bool = True
+    ) -> None:
         if method not in ("dis", "farneback"):
             raise ValueError(f"unknown flow method {method!r} (use 'dis' or 'farneback')")
         self.method = method
         self.long_side = long_side
         self._dis = (
             cv2.DISOpticalFlow_create(cv2.DISOPTICAL_FLOW_PRESET_ULTRAFAST)  # type: ignore[attr-defined]  # not in the stubs
-            if method == "dis" else None
+            if method == "dis"
+            else None
         )
         self.skip_repeats = skip_repeats
         self._previous: np.ndarray | None = None
@@ -87,8 +90,12 @@ class FlowEstimator:
         grey = to_small_grey(frame_bgr, self.size)
         previous = self._previous
         difference = None if previous is None else cv2.absdiff(grey, previous)
-        self.repeated = (self.skip_repeats and difference is not None and self._repeats < MAX_SKIPPED_REPEATS
-                         and cv2.mean(difference)[0] < REPEAT_LEVEL)
+        self.repeated = (
+            self.skip_repeats
+            and difference is not None
+            and self._repeats < MAX_SKIPPED_REPEATS
+            and cv2.mean(difference)[0] < REPEAT_LEVEL
+        )
         if self.repeated:
             self._repeats += 1
             return None
@@ -180,9 +187,17 @@ class MotionFraming:
     for, steadily, for `hold_s` (each change restarts the crop's flow).
     """
 
-    def __init__(self, time_constant_s: float = 3.0, warm_up_s: float = 1.5, margin: float = 1.5,
-                 min_zoom: float = 1.4, keep_zoom: float = 1.2, max_zoom: float = 2.5, hold_s: float = 1.0,
-                 min_change: float = 0.05) -> None:
+    def __init__(
+        self,
+        time_constant_s: float = 3.0,
+        warm_up_s: float = 1.5,
+        margin: float = 1.5,
+        min_zoom: float = 1.4,
+        keep_zoom: float = 1.2,
+        max_zoom: float = 2.5,
+        hold_s: float = 1.0,
+        min_change: float = 0.05,
+    ) -> None:
         self.time_constant_s = time_constant_s
         self.warm_up_s = warm_up_s
         self.margin = margin
@@ -269,8 +284,10 @@ def crop(image: np.ndarray, box: Box) -> np.ndarray:
     """The part of an image inside `box` (at least one pixel each way), as a view."""
     height, width = image.shape[:2]
     x0, y0, x1, y1 = box
-    return image[round(y0 * height):max(round(y1 * height), round(y0 * height) + 1),
-                 round(x0 * width):max(round(x1 * width), round(x0 * width) + 1)]
+    return image[
+        round(y0 * height) : max(round(y1 * height), round(y0 * height) + 1),
+        round(x0 * width) : max(round(x1 * width), round(x0 * width) + 1),
+    ]
 
 
 @dataclass(frozen=True)
@@ -292,8 +309,13 @@ class FlowEncoder:
     off: a rendered figure is framed by construction, and its labels are in whole-frame units.
     """
 
-    def __init__(self, method: FlowMethod = "dis", long_side: int = DEFAULT_FLOW_SIZE,
-                 skip_repeats: bool = True, framing: bool = True) -> None:
+    def __init__(
+        self,
+        method: FlowMethod = "dis",
+        long_side: int = DEFAULT_FLOW_SIZE,
+        skip_repeats: bool = True,
+        framing: bool = True,
+    ) -> None:
         self.estimator = FlowEstimator(method, long_side, skip_repeats)
         self.axis = MotionAxis()
         self._skipped_dt = 0.0
@@ -325,7 +347,8 @@ class FlowEncoder:
         box = None if self.framing is None or difference is None else self.framing.update(difference, dt)
         framed = self._framed_flow(grey, box)
         cnn_flow, cnn_scale = (
-            (flow, scale) if framed is None else (framed, FlowScale.of(framed, scale.seconds_per_frame)))
+            (flow, scale) if framed is None else (framed, FlowScale.of(framed, scale.seconds_per_frame))
+        )
         return EncodedFlow(
             display_bgr=colour_code(flow, scale),
             aligned_bgr=colour_code(align_to_axis(cnn_flow, axis), cnn_scale),

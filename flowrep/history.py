@@ -6,6 +6,7 @@ a path that cannot be written, a locked database) raises HistoryError, one clear
 file, so the page can say so and carry on without history. Each call opens its own short
 connection, so the store can be shared by the page's threads and by several processes.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -65,8 +66,10 @@ class HistoryError(Exception):
     (the page shows it to visitors, so never the server's path); `path` is the full path, for logs."""
 
     def __init__(self, path: Path, problem: str) -> None:
-        super().__init__(f"The workout history {path.name} cannot be used ({without_paths(problem)}). "
-                         "Workouts still run, but plans and results are not saved.")
+        super().__init__(
+            f"The workout history {path.name} cannot be used ({without_paths(problem)}). "
+            "Workouts still run, but plans and results are not saved."
+        )
         self.path = path
         self.problem = problem
 
@@ -123,14 +126,17 @@ class History:
     def save_plan(self, plan: Plan, owner: str = "") -> None:
         """Saves an owner's plan under its name, replacing one they saved before with that name."""
         with self._connect() as db:
-            db.execute("INSERT OR REPLACE INTO plans (owner, name, plan_json, saved_at) VALUES (?, ?, ?, ?)",
-                       (owner, plan.name, json.dumps(plan.to_json()), _now()))
+            db.execute(
+                "INSERT OR REPLACE INTO plans (owner, name, plan_json, saved_at) VALUES (?, ?, ?, ?)",
+                (owner, plan.name, json.dumps(plan.to_json()), _now()),
+            )
 
     def plans(self, owner: str = "") -> list[Plan]:
         """An owner's saved plans, by name."""
         with self._connect() as db:
-            rows = db.execute("SELECT plan_json FROM plans WHERE owner = ? ORDER BY name COLLATE NOCASE",
-                              (owner,)).fetchall()
+            rows = db.execute(
+                "SELECT plan_json FROM plans WHERE owner = ? ORDER BY name COLLATE NOCASE", (owner,)
+            ).fetchall()
         return [plan for row in rows if (plan := _read(Plan.from_json, row[0])) is not None]
 
     def delete_plan(self, name: str, owner: str = "") -> bool:
@@ -146,15 +152,27 @@ class History:
             cursor = db.execute(
                 "INSERT INTO workouts (owner, finished_at, plan_name, status, reps, training_s, working_s, resting_s,"
                 " summary_json) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (owner, when, summary.plan_name, str(summary.status), summary.reps, summary.training_s,
-                 summary.working_s, summary.resting_s, json.dumps(summary.to_json())))
+                (
+                    owner,
+                    when,
+                    summary.plan_name,
+                    str(summary.status),
+                    summary.reps,
+                    summary.training_s,
+                    summary.working_s,
+                    summary.resting_s,
+                    json.dumps(summary.to_json()),
+                ),
+            )
             return int(cursor.lastrowid or 0)
 
     def workouts(self, limit: int = 50, owner: str = "") -> list[WorkoutRecord]:
         """An owner's latest workouts, newest first."""
         with self._connect() as db:
-            rows = db.execute("SELECT id, finished_at, summary_json FROM workouts WHERE owner = ? "
-                              "ORDER BY id DESC LIMIT ?", (owner, limit)).fetchall()
+            rows = db.execute(
+                "SELECT id, finished_at, summary_json FROM workouts WHERE owner = ? ORDER BY id DESC LIMIT ?",
+                (owner, limit),
+            ).fetchall()
         records = []
         for row_id, finished_at, summary_json in rows:
             summary = _read(WorkoutSummary.from_json, summary_json)

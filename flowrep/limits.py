@@ -5,6 +5,7 @@ frame shapes) is flowrep.video's, and so is the length check itself (`count_clip
 on the header and then on the frames decoded); these limits only keep one visitor from holding a
 server for long. Environment: FLOWREP_MAX_UPLOAD_MB (200) and FLOWREP_MAX_CLIP_S (600, as the CLI).
 """
+
 from __future__ import annotations
 
 import os
@@ -24,8 +25,10 @@ class ClipLimits:
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] = os.environ) -> ClipLimits:
-        return cls(max_upload_mb=int(environ.get("FLOWREP_MAX_UPLOAD_MB", str(cls.max_upload_mb))),
-                   max_clip_s=float(environ.get("FLOWREP_MAX_CLIP_S", str(cls.max_clip_s))))
+        return cls(
+            max_upload_mb=int(environ.get("FLOWREP_MAX_UPLOAD_MB", str(cls.max_upload_mb))),
+            max_clip_s=float(environ.get("FLOWREP_MAX_CLIP_S", str(cls.max_clip_s))),
+        )
 
     def check_clip(self, path: str) -> float:
         """Raises VideoError, before any counting, for a clip over the size limit, over the length limit

@@ -3,6 +3,7 @@
 Owns: the network, the preprocessing from a colour-coded flow image to its input tensor, and
 saving/loading weights as safetensors (never pickle), with clear errors for missing or bad files.
 """
+
 from __future__ import annotations
 
 import json
@@ -23,12 +24,12 @@ CLASSES = ("down", "still", "up")
 INPUT_SIZE = 64
 
 
-
 def use_one_thread() -> None:
     """Counting feeds the CNN one small flow image at a time, where torch's threads cost more than
     they give. A process-wide setting, so the entry points that count (the CLI, the page, Ray
     workers) call this, not the library."""
     torch.set_num_threads(1)
+
 
 class WeightsError(Exception):
     """The model's weights cannot be used; str() says which file, by its name (the page shows it to
@@ -40,9 +41,7 @@ class WeightsError(Exception):
 
 
 def _block(c_in: int, c_out: int, stride: int) -> nn.Sequential:
-    return nn.Sequential(
-        nn.Conv2d(c_in, c_out, 3, stride, 1, bias=False), nn.BatchNorm2d(c_out), nn.ReLU(inplace=True)
-    )
+    return nn.Sequential(nn.Conv2d(c_in, c_out, 3, stride, 1, bias=False), nn.BatchNorm2d(c_out), nn.ReLU(inplace=True))
 
 
 class FlowNet(nn.Module):
@@ -51,7 +50,9 @@ class FlowNet(nn.Module):
     def __init__(self, width: int = 16) -> None:
         super().__init__()
         self.features = nn.Sequential(
-            _block(3, width, 2), _block(width, 2 * width, 2), _block(2 * width, 3 * width, 2),
+            _block(3, width, 2),
+            _block(width, 2 * width, 2),
+            _block(2 * width, 3 * width, 2),
             _block(3 * width, 4 * width, 1),
         )
         self.head = nn.Linear(8 * width, len(CLASSES))
@@ -70,7 +71,7 @@ def letterbox(image: np.ndarray, size: int = INPUT_SIZE) -> np.ndarray:
     resized = cv2.resize(image, (new_w, new_h), interpolation=cv2.INTER_AREA)
     canvas = np.zeros((size, size, 3), np.uint8)
     top, left = (size - new_h) // 2, (size - new_w) // 2
-    canvas[top:top + new_h, left:left + new_w] = resized
+    canvas[top : top + new_h, left : left + new_w] = resized
     return canvas
 
 
@@ -112,8 +113,13 @@ def _non_finite_problem(model: FlowNet) -> str | None:
     """Why the network cannot give probabilities (values or outputs that are NaN or infinite), or None."""
     if not all(torch.isfinite(tensor).all() for tensor in model.state_dict().values()):
         return "hold values that are not finite numbers (NaN or infinity)"
-    probes = torch.stack([torch.zeros(3, INPUT_SIZE, INPUT_SIZE), torch.full((3, INPUT_SIZE, INPUT_SIZE), 0.5),
-                          torch.rand(3, INPUT_SIZE, INPUT_SIZE, generator=torch.Generator().manual_seed(0))])
+    probes = torch.stack(
+        [
+            torch.zeros(3, INPUT_SIZE, INPUT_SIZE),
+            torch.full((3, INPUT_SIZE, INPUT_SIZE), 0.5),
+            torch.rand(3, INPUT_SIZE, INPUT_SIZE, generator=torch.Generator().manual_seed(0)),
+        ]
+    )
     with torch.inference_mode():
         outputs = model(probes)
     if not torch.isfinite(outputs).all():

@@ -20,6 +20,7 @@ One implementation, two forms, both streaming with bounded memory:
 - `ClipEvidence`: each sample judged on windows centred on it, read through a delay line of a few
   seconds, for files; it keeps only a few numbers per sample (its `Evidence`), never frames.
 """
+
 from __future__ import annotations
 
 import copy
@@ -120,8 +121,9 @@ class SelfSimilarity:
         sum_earlier = self._sums[then] - self._sums[then_back]
         covariance = pairs - np.einsum("ij,ij->i", sum_here, sum_earlier) / windows
         spread_here = self._energy[now] - self._energy[back] - np.einsum("ij,ij->i", sum_here, sum_here) / windows
-        spread_earlier = (self._energy[then] - self._energy[then_back]
-                          - np.einsum("ij,ij->i", sum_earlier, sum_earlier) / windows)
+        spread_earlier = (
+            self._energy[then] - self._energy[then_back] - np.einsum("ij,ij->i", sum_earlier, sum_earlier) / windows
+        )
         scale = spread_here * spread_earlier
         with np.errstate(invalid="ignore", divide="ignore"):
             profile = covariance / np.sqrt(scale)
@@ -129,8 +131,9 @@ class SelfSimilarity:
         return profile
 
 
-def choose_period(context: np.ndarray, local: np.ndarray, shortest_lag: int, settings: EvidenceSettings,
-                  previous: float | None = None) -> tuple[float, float] | None:
+def choose_period(
+    context: np.ndarray, local: np.ndarray, shortest_lag: int, settings: EvidenceSettings, previous: float | None = None
+) -> tuple[float, float] | None:
     """(lag in samples, refined between samples; strength) from a pooled profile and the frame's own,
     or None where the pooled profile has no clear peak. A period found just before (`previous`, in
     samples) is kept while the pooled profile peaks near it at least as high as at the shorter lag."""
@@ -139,7 +142,7 @@ def choose_period(context: np.ndarray, local: np.ndarray, shortest_lag: int, set
         return None
     lo = max(shortest_lag, int(lag * (1 - _LOCAL_TOLERANCE)))
     hi = min(len(local) - 2, math.ceil(lag * (1 + _LOCAL_TOLERANCE)))
-    around = local[lo:hi + 1]
+    around = local[lo : hi + 1]
     if hi < lo or np.isnan(around).all():
         return None
     best = lo + int(np.nanargmax(around))
@@ -150,8 +153,9 @@ def choose_period(context: np.ndarray, local: np.ndarray, shortest_lag: int, set
     return best + (0.5 * (before - after) / bend if bend < 0 else 0.0), float(at)
 
 
-def _shortest_near_best(profile: np.ndarray, shortest_lag: int, near: float,
-                        previous: float | None = None) -> int | None:
+def _shortest_near_best(
+    profile: np.ndarray, shortest_lag: int, near: float, previous: float | None = None
+) -> int | None:
     """The lag at a peak that follows a dip below zero and is within `near` of the best such peak (peaks
     compared by their heights between lags, `_peak_heights`): the shortest, unless a peak close to
     `previous` is at least as high (so a period is kept while its half, say a jumping jack's hop, only
@@ -337,7 +341,8 @@ class _Evidence:
         lag, strength = found
         half = max(1, round(0.5 * lag))
         moving = self._moved_within(sample - half, sample) and (
-            not centred or self._moved_within(sample, sample + half))
+            not centred or self._moved_within(sample, sample + half)
+        )
         repeating = strength >= self.settings.min_strength and moving
         self._previous_lag = lag if repeating else None
         return Evidence(time_s, lag * self.frame_s, strength, repeating)
@@ -436,7 +441,7 @@ class ClipEvidence(_Evidence):
             self._pool.push(centred, np.where(rows == sample + (lags + windows) // 2, 1.0, _MOVED_WINDOW_WEIGHT))
             if len(self._waiting) > self._half:
                 self._judge_oldest(closing=False)
-            del self._seen[:max(0, len(self._seen) - (self._received - self._centred_count))]
+            del self._seen[: max(0, len(self._seen) - (self._received - self._centred_count))]
 
     def _judge_oldest(self, closing: bool) -> None:
         assert self._pool is not None

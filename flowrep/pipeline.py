@@ -6,6 +6,7 @@ file. A live session (a webcam set) counts reps as they happen; a file is counte
 clip's evidence, of which the session keeps a few numbers a frame, never the frames. One of them,
 the picture's mean flow speed, gives each rep's speed (see flowrep.analysis).
 """
+
 from __future__ import annotations
 
 import time
@@ -65,9 +66,14 @@ class Session:
     """Counts one stream of frames: a webcam set (`live`, reps counted as they happen) or a clip
     (counted on its whole evidence when it ends)."""
 
-    def __init__(self, signal: SignalName | ProbabilitySource = "cnn", flow_method: FlowMethod = "dis",
-                 flow_size: int = DEFAULT_FLOW_SIZE, counter_settings: CounterSettings | None = None,
-                 live: bool = True) -> None:
+    def __init__(
+        self,
+        signal: SignalName | ProbabilitySource = "cnn",
+        flow_method: FlowMethod = "dis",
+        flow_size: int = DEFAULT_FLOW_SIZE,
+        counter_settings: CounterSettings | None = None,
+        live: bool = True,
+    ) -> None:
         self._signal = make_signal(signal) if isinstance(signal, str) else signal
         self._encoder = FlowEncoder(flow_method, flow_size)
         self._counter_settings = counter_settings or CounterSettings()
@@ -130,8 +136,9 @@ class Session:
         self.reps = list(self.counter.reps)
         return new
 
-    def _feed(self, time_s: float, encoded: EncodedFlow | None, probabilities: np.ndarray,
-              repeated: bool = False) -> FrameResult:
+    def _feed(
+        self, time_s: float, encoded: EncodedFlow | None, probabilities: np.ndarray, repeated: bool = False
+    ) -> FrameResult:
         """Gives the counter one frame's reading; a stream's first frame has no flow, so no motion
         features."""
         features = None if encoded is None else encoded.coarse_field
@@ -174,9 +181,14 @@ class ClipResult:
 FrameCallback = Callable[[int, int, FrameResult, np.ndarray], None]
 
 
-def count_clip(path: str | Path, session: Session | None = None, on_frame: FrameCallback | None = None,
-               transform: FrameTransform | None = None, live: bool = False,
-               max_seconds: float | None = None) -> ClipResult:
+def count_clip(
+    path: str | Path,
+    session: Session | None = None,
+    on_frame: FrameCallback | None = None,
+    transform: FrameTransform | None = None,
+    live: bool = False,
+    max_seconds: float | None = None,
+) -> ClipResult:
     """Counts a clip frame by frame. on_frame(index, total_frames, result, frame) sees every frame (and
     the live count); transform, if given, changes the stream of frames before it is counted (the
     benchmark's camera variants: a farther camera, a browser webcam's delivery). The count and reps
@@ -202,6 +214,13 @@ def count_clip(path: str | Path, session: Session | None = None, on_frame: Frame
             on_frame(frame.index, reader.info.frame_count, result, frame.image)
     session.finish()
     warnings = [reader.warning] if reader.warning else []
-    return ClipResult(str(path), session.count, list(session.reps), frames,
-                      time.perf_counter() - started, reader.info.fps, warnings=warnings,
-                      analysis=session.analysis())
+    return ClipResult(
+        str(path),
+        session.count,
+        list(session.reps),
+        frames,
+        time.perf_counter() - started,
+        reader.info.fps,
+        warnings=warnings,
+        analysis=session.analysis(),
+    )

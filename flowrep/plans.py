@@ -6,6 +6,7 @@ editor and `flowrep workout --plan` read, and what `Plan.to_text` writes back), 
 finding a plan by name, the plan as the runner walks it (`plan_steps`: get ready, work and rest
 steps), and the wording of counts ("1 rep", "2 reps") every screen shares.
 """
+
 from __future__ import annotations
 
 import re
@@ -95,8 +96,9 @@ class Plan:
 
         Raises PlanError naming the line that cannot be read."""
         if len(name.strip()) > MAX_NAME_CHARS:
-            raise PlanError(f"a plan's name may have at most {MAX_NAME_CHARS} characters "
-                            f"(this one has {len(name.strip())})")
+            raise PlanError(
+                f"a plan's name may have at most {MAX_NAME_CHARS} characters (this one has {len(name.strip())})"
+            )
         if len(text) > MAX_PLAN_CHARS:
             raise PlanError(f"a plan may have at most {MAX_PLAN_CHARS} characters (this one has {len(text)})")
         exercises: list[PlanExercise] = []
@@ -178,14 +180,30 @@ def _parse_exercise(name: str, target: str, where: str) -> PlanExercise:
 
 #: Plans that ship with FlowRep; saved plans may not reuse these names.
 SHIPPED_PLANS: tuple[Plan, ...] = (
-    Plan("Push-ups, sit-ups, squats", (PlanExercise("Push-ups", reps=10), PlanExercise("Sit-ups", reps=10),
-                                      PlanExercise("Squats", reps=10)), rest_s=30),
+    Plan(
+        "Push-ups, sit-ups, squats",
+        (PlanExercise("Push-ups", reps=10), PlanExercise("Sit-ups", reps=10), PlanExercise("Squats", reps=10)),
+        rest_s=30,
+    ),
     Plan("Tabata squats", (PlanExercise("Squats", seconds=20, rounds=8, round_rest_s=10),), rest_s=0),
-    Plan("Legs: squats and lunges", (PlanExercise("Squats", reps=12, rounds=3, round_rest_s=30),
-                                     PlanExercise("Lunges", reps=10, rounds=3, round_rest_s=30)), rest_s=60),
-    Plan("Cardio minutes", (PlanExercise("Jumping jacks", seconds=60), PlanExercise("Squats", seconds=60),
-                            PlanExercise("Burpees", seconds=45), PlanExercise("Jumping jacks", seconds=60)),
-         rest_s=20),
+    Plan(
+        "Legs: squats and lunges",
+        (
+            PlanExercise("Squats", reps=12, rounds=3, round_rest_s=30),
+            PlanExercise("Lunges", reps=10, rounds=3, round_rest_s=30),
+        ),
+        rest_s=60,
+    ),
+    Plan(
+        "Cardio minutes",
+        (
+            PlanExercise("Jumping jacks", seconds=60),
+            PlanExercise("Squats", seconds=60),
+            PlanExercise("Burpees", seconds=45),
+            PlanExercise("Jumping jacks", seconds=60),
+        ),
+        rest_s=20,
+    ),
 )
 
 
@@ -252,8 +270,14 @@ def plan_steps(plan: Plan, get_ready_s: float = 0.0) -> list[Step]:
             steps.append(Step(lead_kind, index, exercise.name, 1, exercise.rounds, None, lead_s))
         for round_number in range(1, exercise.rounds + 1):
             if round_number > 1 and exercise.round_rest_s > 0:
-                steps.append(Step(StepKind.REST, index, exercise.name, round_number, exercise.rounds, None,
-                                  exercise.round_rest_s))
-            steps.append(Step(StepKind.WORK, index, exercise.name, round_number, exercise.rounds, exercise.reps,
-                              exercise.seconds))
+                steps.append(
+                    Step(
+                        StepKind.REST, index, exercise.name, round_number, exercise.rounds, None, exercise.round_rest_s
+                    )
+                )
+            steps.append(
+                Step(
+                    StepKind.WORK, index, exercise.name, round_number, exercise.rounds, exercise.reps, exercise.seconds
+                )
+            )
     return steps

@@ -1,5 +1,6 @@
 """Messages for people without the server's paths: a message that reaches a visitor or an API caller
 names a file by its name, never by where it lies on the server (weights, database, temp files)."""
+
 from __future__ import annotations
 
 import re

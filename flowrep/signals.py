@@ -4,6 +4,7 @@ The product counts with the CNN. The hand-made source (the sign of the mean flow
 axis, with a dead zone for noise) drives the very same counter, so the benchmark can show what
 the CNN adds.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable

@@ -11,6 +11,7 @@ paused = time paused after the countdown, and training = working + resting + pau
 from the end of the countdown to the finish. A rest belongs to the exercise that follows it, so the
 exercises' rows add up to the totals. Tempo = working seconds / reps.
 """
+
 from __future__ import annotations
 
 import csv
@@ -61,10 +62,18 @@ class Column:
     label: str  # the screens' header
 
 
-SUMMARY_COLUMNS = (Column("exercise", "exercise"), Column("target", "target"), Column("rounds", "rounds"),
-                   Column("reps", "reps"), Column("work_s", "work (s)"), Column("rest_s", "rest (s)"),
-                   Column("paused_s", "paused (s)"), Column("time_s", "time (s)"),
-                   Column("tempo_s_per_rep", "s/rep"), Column("status", "status"))
+SUMMARY_COLUMNS = (
+    Column("exercise", "exercise"),
+    Column("target", "target"),
+    Column("rounds", "rounds"),
+    Column("reps", "reps"),
+    Column("work_s", "work (s)"),
+    Column("rest_s", "rest (s)"),
+    Column("paused_s", "paused (s)"),
+    Column("time_s", "time (s)"),
+    Column("tempo_s_per_rep", "s/rep"),
+    Column("status", "status"),
+)
 CSV_HEADER = [c.key for c in SUMMARY_COLUMNS]
 TABLE_HEADERS = [c.label for c in SUMMARY_COLUMNS]
 
@@ -133,10 +142,35 @@ class WorkoutSummary:
 
     def rows(self) -> list[list[Any]]:
         """The table's rows (columns as SUMMARY_COLUMNS): one per exercise, then the totals."""
-        rows = [[e.name, e.target, e.rounds_done, e.reps, _r(e.work_s), _r(e.rest_s), _r(e.paused_s), _r(e.time_s),
-                 _r(e.tempo_s), str(e.status)] for e in self.exercises]
-        rows.append(["total", "", sum(e.rounds_done for e in self.exercises), self.reps, _r(self.working_s),
-                     _r(self.resting_s), _r(self.paused_s), _r(self.training_s), _r(self.tempo_s), str(self.status)])
+        rows = [
+            [
+                e.name,
+                e.target,
+                e.rounds_done,
+                e.reps,
+                _r(e.work_s),
+                _r(e.rest_s),
+                _r(e.paused_s),
+                _r(e.time_s),
+                _r(e.tempo_s),
+                str(e.status),
+            ]
+            for e in self.exercises
+        ]
+        rows.append(
+            [
+                "total",
+                "",
+                sum(e.rounds_done for e in self.exercises),
+                self.reps,
+                _r(self.working_s),
+                _r(self.resting_s),
+                _r(self.paused_s),
+                _r(self.training_s),
+                _r(self.tempo_s),
+                str(self.status),
+            ]
+        )
         return rows
 
     def csv_text(self) -> str:
@@ -162,12 +196,18 @@ class WorkoutSummary:
         get_ready = f"get ready {clock_text(self.get_ready_s)} · " if clock_text(self.get_ready_s) != "0:00" else ""
         paused = f" · paused {clock_text(self.paused_s)}" if self.paused_s >= 0.5 else ""
         tempo = f" · {self.tempo_s:.1f} s/rep" if self.tempo_s else ""
-        return (f"{get_ready}training {clock_text(self.training_s)} · working {clock_text(self.working_s)} · "
-                f"resting {clock_text(self.resting_s)}{paused} · {count_text(self.reps, 'rep')}{tempo}")
+        return (
+            f"{get_ready}training {clock_text(self.training_s)} · working {clock_text(self.working_s)} · "
+            f"resting {clock_text(self.resting_s)}{paused} · {count_text(self.reps, 'rep')}{tempo}"
+        )
 
     def to_json(self) -> dict[str, Any]:
-        return {"plan_name": self.plan_name, "stopped": self.stopped, "get_ready_s": self.get_ready_s,
-                "exercises": [asdict(e) for e in self.exercises]}
+        return {
+            "plan_name": self.plan_name,
+            "stopped": self.stopped,
+            "get_ready_s": self.get_ready_s,
+            "exercises": [asdict(e) for e in self.exercises],
+        }
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> WorkoutSummary:
@@ -230,6 +270,10 @@ def summarize(plan: Plan, records: Iterable[StepRecord], stopped: bool) -> Worko
             tally.outcomes.append(record.outcome)
         else:
             tally.rest_s += record.active_s
-    exercises = tuple(ExerciseSummary(e.name, e.target_text, e.rounds, t.rounds, t.reps, t.work_s, t.rest_s,
-                                      t.paused_s, _status(t, e.rounds)) for e, t in zip(plan.exercises, tallies))
+    exercises = tuple(
+        ExerciseSummary(
+            e.name, e.target_text, e.rounds, t.rounds, t.reps, t.work_s, t.rest_s, t.paused_s, _status(t, e.rounds)
+        )
+        for e, t in zip(plan.exercises, tallies)
+    )
     return WorkoutSummary(plan.name, exercises, stopped, get_ready_s)

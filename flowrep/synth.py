@@ -8,6 +8,7 @@ moved to and fro or in circles stand for everything else people repeat (painting
 Each frame's label is the velocity of the figure's moving mass (parts weighted by area × speed), so
 the CNN learns the direction of what moves most, not of the camera, the noise or the ball rolling past.
 """
+
 from __future__ import annotations
 
 import math
@@ -22,9 +23,16 @@ from .video import jpeg_round_trip
 # A pose is joint name → (x, y) in body units (1 = standing height), y pointing down, origin at the hips.
 Pose = dict[str, np.ndarray]
 LIMBS = (
-    ("hip", "shoulder", 0.13), ("shoulder", "head", 0.05), ("shoulder", "l_elbow", 0.05),
-    ("l_elbow", "l_hand", 0.045), ("shoulder", "r_elbow", 0.05), ("r_elbow", "r_hand", 0.045),
-    ("hip", "l_knee", 0.07), ("l_knee", "l_foot", 0.06), ("hip", "r_knee", 0.07), ("r_knee", "r_foot", 0.06),
+    ("hip", "shoulder", 0.13),
+    ("shoulder", "head", 0.05),
+    ("shoulder", "l_elbow", 0.05),
+    ("l_elbow", "l_hand", 0.045),
+    ("shoulder", "r_elbow", 0.05),
+    ("r_elbow", "r_hand", 0.045),
+    ("hip", "l_knee", 0.07),
+    ("l_knee", "l_foot", 0.06),
+    ("hip", "r_knee", 0.07),
+    ("r_knee", "r_foot", 0.06),
 )
 
 
@@ -34,8 +42,14 @@ def _polar(angle_deg: float, length: float) -> np.ndarray:
     return np.array([math.cos(a), math.sin(a)]) * length
 
 
-def _standing(hip_drop: float = 0.0, arm: tuple[float, float] = (100, 80), elbow_bend: float = 0.0,
-              leg_spread: float = 8.0, knee_bend: float = 0.0, torso: float = -90.0) -> Pose:
+def _standing(
+    hip_drop: float = 0.0,
+    arm: tuple[float, float] = (100, 80),
+    elbow_bend: float = 0.0,
+    leg_spread: float = 8.0,
+    knee_bend: float = 0.0,
+    torso: float = -90.0,
+) -> Pose:
     """Front-view figure. arm = (left, right) upper-arm angles; torso = angle of hip→shoulder."""
     hip = np.array([0.0, hip_drop])
     shoulder = hip + _polar(torso, 0.30)
@@ -211,8 +225,9 @@ def _background(rng: np.random.Generator, width: int, height: int) -> np.ndarray
     return np.clip(image + grain, 0, 255).astype(np.uint8)
 
 
-def _phase_track(rng: np.random.Generator, n_frames: int, fps: float, period_s: float,
-                 pause_s: float) -> tuple[np.ndarray, int]:
+def _phase_track(
+    rng: np.random.Generator, n_frames: int, fps: float, period_s: float, pause_s: float
+) -> tuple[np.ndarray, int]:
     """Cycle phase per frame, with tempo drift and optional pauses at the start and the turn."""
     phases, phase, t_pause = [], 0.0, 0.0
     lead_in = rng.uniform(0, 1.5) if rng.random() < 0.5 else 0.0
@@ -235,8 +250,9 @@ def _phase_track(rng: np.random.Generator, n_frames: int, fps: float, period_s: 
     return np.array(phases), int(math.floor(phases[-1] + 1e-9))
 
 
-def _parts(screen: dict[str, np.ndarray], body_px: float,
-           thickness: float) -> list[tuple[np.ndarray, np.ndarray, float]]:
+def _parts(
+    screen: dict[str, np.ndarray], body_px: float, thickness: float
+) -> list[tuple[np.ndarray, np.ndarray, float]]:
     """The figure as (end, end, width in px) segments: what is drawn, and what the label weighs."""
     if "patch" in screen:
         centre = screen["patch"]
@@ -247,13 +263,20 @@ def _parts(screen: dict[str, np.ndarray], body_px: float,
     return parts + [(head, head, 0.12 * body_px)]
 
 
-def _draw(frame: np.ndarray, parts: list[tuple[np.ndarray, np.ndarray, float]],
-          colours: list[tuple[int, int, int]]) -> None:
+def _draw(
+    frame: np.ndarray, parts: list[tuple[np.ndarray, np.ndarray, float]], colours: list[tuple[int, int, int]]
+) -> None:
     for k, (a, b, width) in enumerate(parts):
         cv2.line(frame, tuple(a.astype(int)), tuple(b.astype(int)), colours[k % 3], max(1, int(width)), cv2.LINE_AA)
         if k % 4 == 0:  # a stripe of another colour gives the flow some texture to follow
-            cv2.line(frame, tuple(a.astype(int)), tuple(b.astype(int)), colours[(k + 1) % 3],
-                     max(1, int(width / 3)), cv2.LINE_AA)
+            cv2.line(
+                frame,
+                tuple(a.astype(int)),
+                tuple(b.astype(int)),
+                colours[(k + 1) % 3],
+                max(1, int(width / 3)),
+                cv2.LINE_AA,
+            )
 
 
 def _moving_mass_velocity(middles: np.ndarray, areas: np.ndarray) -> np.ndarray:
@@ -268,8 +291,13 @@ def _moving_mass_velocity(middles: np.ndarray, areas: np.ndarray) -> np.ndarray:
     return (weights[..., None] * velocities).sum(axis=1) / total
 
 
-def render_clip(rng: np.random.Generator, exercise: Exercise | None = None, seconds: float | None = None,
-                long_side: int = 192, still: bool = False) -> SyntheticClip:
+def render_clip(
+    rng: np.random.Generator,
+    exercise: Exercise | None = None,
+    seconds: float | None = None,
+    long_side: int = 192,
+    still: bool = False,
+) -> SyntheticClip:
     """One randomised clip. `still` makes the figure stand (or walk across) without exercising."""
     exercise = exercise or EXERCISES[rng.integers(len(EXERCISES))]
     fps = float(rng.choice([15.0, 24.0, 25.0, 30.0, 30.0]))
@@ -343,4 +371,3 @@ def clip_number(seed: int, index: int, still_share: float = 0.12) -> SyntheticCl
     whatever order, so the set can be rendered in parallel."""
     rng = np.random.default_rng([seed, index])
     return render_clip(rng, still=bool(rng.random() < still_share))
-

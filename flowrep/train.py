@@ -5,6 +5,7 @@ train/held-out split, the optimisation, the held-out accuracy and confusion matr
 weights/ with its metrics.
 No real clip from ../shared/data is used, so every benchmark folder stays unseen.
 """
+
 from __future__ import annotations
 
 import json
@@ -109,8 +110,8 @@ def confusion_matrix(model: FlowNet, images: np.ndarray, labels: np.ndarray) -> 
     model.eval()
     with torch.inference_mode():
         for start in range(0, len(images), 1024):
-            predicted = model(to_tensor(images[start:start + 1024])).argmax(1).numpy()
-            np.add.at(matrix, (labels[start:start + 1024], predicted), 1)
+            predicted = model(to_tensor(images[start : start + 1024])).argmax(1).numpy()
+            np.add.at(matrix, (labels[start : start + 1024], predicted), 1)
     return matrix
 
 
@@ -124,12 +125,15 @@ def train(config: TrainConfig, out: Path = DEFAULT_WEIGHTS, log=print) -> dict[s
     log(f"rendering {config.clips} synthetic clips (seed {config.seed})")
     images, labels, clip_ids = build_dataset(config, log)
     held_out_clips = np.random.default_rng(config.seed).permutation(config.clips)[
-        : max(1, int(config.clips * config.held_out_share))]
+        : max(1, int(config.clips * config.held_out_share))
+    ]
     held_out = np.isin(clip_ids, held_out_clips)
     train_x, train_y = images[~held_out], labels[~held_out]
     test_x, test_y = images[held_out], labels[held_out]
-    log(f"{len(train_y)} training frames, {len(test_y)} held-out frames; "
-        f"class shares {np.bincount(labels, minlength=3) / len(labels)}")
+    log(
+        f"{len(train_y)} training frames, {len(test_y)} held-out frames; "
+        f"class shares {np.bincount(labels, minlength=3) / len(labels)}"
+    )
 
     model = FlowNet()
     counts = np.bincount(train_y, minlength=3).astype(np.float32)
@@ -146,7 +150,7 @@ def train(config: TrainConfig, out: Path = DEFAULT_WEIGHTS, log=print) -> dict[s
         total = 0.0
         batches = range(0, len(order), config.batch_size)
         for start in tqdm(batches, f"epoch {epoch + 1}/{config.epochs}", unit="batch", leave=False, disable=_quiet()):
-            batch = order[start:start + config.batch_size]
+            batch = order[start : start + config.batch_size]
             loss = loss_fn(model(to_tensor(train_x[batch])), torch.from_numpy(train_y[batch]))
             optimiser.zero_grad()
             loss.backward()
@@ -155,8 +159,10 @@ def train(config: TrainConfig, out: Path = DEFAULT_WEIGHTS, log=print) -> dict[s
             total += loss.item() * len(batch)
         epoch_losses.append(total / len(order))
         matrix = confusion_matrix(model, test_x, test_y)
-        log(f"epoch {epoch + 1}/{config.epochs}: loss {epoch_losses[-1]:.3f}, "
-            f"held-out accuracy {accuracy(matrix):.3f} ({time.time() - started:.0f} s)")
+        log(
+            f"epoch {epoch + 1}/{config.epochs}: loss {epoch_losses[-1]:.3f}, "
+            f"held-out accuracy {accuracy(matrix):.3f} ({time.time() - started:.0f} s)"
+        )
 
     matrix = confusion_matrix(model, test_x, test_y)
     metrics = {

@@ -5,6 +5,7 @@ is not: one allow-list of containers (recognised by the file's first bytes, neve
 codecs, one set of frame-shape limits, enough frames, one frame size. Frames are read on a background
 thread into a small bounded queue, so decoding overlaps processing and memory stays flat.
 """
+
 from __future__ import annotations
 
 import math
@@ -31,8 +32,27 @@ MIN_FRAME_SIDE = 64
 MAX_ASPECT = 4.0
 #: Video codecs accepted, as OpenCV's FFmpeg backend names them (lower case): H.264, H.265, MPEG-4
 #: part 2, VP8, VP9, AV1 and Motion JPEG, what cameras, phones and browsers record.
-ACCEPTED_CODECS = frozenset({"h264", "avc1", "hevc", "hev1", "hvc1", "h265", "fmp4", "mp4v", "xvid", "divx",
-                             "dx50", "vp80", "vp90", "vp08", "vp09", "av01", "mjpg"})
+ACCEPTED_CODECS = frozenset(
+    {
+        "h264",
+        "avc1",
+        "hevc",
+        "hev1",
+        "hvc1",
+        "h265",
+        "fmp4",
+        "mp4v",
+        "xvid",
+        "divx",
+        "dx50",
+        "vp80",
+        "vp90",
+        "vp08",
+        "vp09",
+        "av01",
+        "mjpg",
+    }
+)
 ACCEPTED_CONTAINERS_TEXT = "mp4, mov, m4v, webm, mkv or avi"
 #: Frame rate assumed when a container does not say (or says something absurd).
 FALLBACK_FPS = 30.0
@@ -82,8 +102,9 @@ def frame_shape_problem(width: int, height: int) -> str | None:
     long_limit, short_limit = MAX_FRAME_SIDES
     long_side, short_side = max(width, height), min(width, height)
     if long_side > long_limit or short_side > short_limit:
-        return (f"frames are {width}×{height}, larger than the {long_limit}×{short_limit} limit; "
-                "downscale the clip first")
+        return (
+            f"frames are {width}×{height}, larger than the {long_limit}×{short_limit} limit; downscale the clip first"
+        )
     if short_side < MIN_FRAME_SIDE:
         return f"frames are {width}×{height}, smaller than {MIN_FRAME_SIDE} pixels on a side"
     if long_side > MAX_ASPECT * short_side:
@@ -101,8 +122,14 @@ def check_frame_size(path: str | os.PathLike, width: int, height: int) -> None:
 _ISO_FIRST_BOXES = (b"ftyp", b"moov", b"mdat", b"free", b"skip", b"wide", b"pnot")
 _MATROSKA_MAGIC = b"\x1aE\xdf\xa3"
 # What some refused files are, to say so in the message.
-_KNOWN_OTHERS = ((b"#EXTM3U", "a playlist (m3u8)"), (b"\x89PNG", "a PNG image"), (b"\xff\xd8\xff", "a JPEG image"),
-                 (b"GIF8", "a GIF image"), (b"%PDF", "a PDF document"), (b"PK\x03\x04", "a zip archive"))
+_KNOWN_OTHERS = (
+    (b"#EXTM3U", "a playlist (m3u8)"),
+    (b"\x89PNG", "a PNG image"),
+    (b"\xff\xd8\xff", "a JPEG image"),
+    (b"GIF8", "a GIF image"),
+    (b"%PDF", "a PDF document"),
+    (b"PK\x03\x04", "a zip archive"),
+)
 
 
 def container_of(head: bytes) -> str | None:
@@ -148,8 +175,11 @@ def _open(path: str | os.PathLike) -> cv2.VideoCapture:
     codec = _codec_name(capture)
     if codec not in ACCEPTED_CODECS:
         capture.release()
-        raise VideoError(path, f"its video codec ({codec or 'unknown'}) is not one we accept "
-                         "(H.264, H.265, MPEG-4, VP8, VP9, AV1 or Motion JPEG)")
+        raise VideoError(
+            path,
+            f"its video codec ({codec or 'unknown'}) is not one we accept "
+            "(H.264, H.265, MPEG-4, VP8, VP9, AV1 or Motion JPEG)",
+        )
     return capture
 
 
@@ -236,8 +266,10 @@ def cut_end_warning(info: ClipInfo, decoded: int, decoded_s: float) -> str | Non
     if missing_frames(info, decoded, decoded_s) <= CUT_END_TOLERANCE_FRAMES:
         return None
     claimed_s = info.frame_count / info.fps
-    return (f"the end of the clip seems cut off: its header says {claimed_s:.1f} s ({info.frame_count} frames), "
-            f"but only {decoded_s:.1f} s ({decoded} frames) could be decoded; the count covers what was decoded")
+    return (
+        f"the end of the clip seems cut off: its header says {claimed_s:.1f} s ({info.frame_count} frames), "
+        f"but only {decoded_s:.1f} s ({decoded} frames) could be decoded; the count covers what was decoded"
+    )
 
 
 class ClipReader:
@@ -302,8 +334,9 @@ class ClipReader:
                     break
                 if image.shape[1] != info.width or image.shape[0] != info.height:
                     raise VideoError(
-                        info.path, f"frame size changes from {info.width}×{info.height} to "
-                        f"{image.shape[1]}×{image.shape[0]} at frame {decoded}"
+                        info.path,
+                        f"frame size changes from {info.width}×{info.height} to "
+                        f"{image.shape[1]}×{image.shape[0]} at frame {decoded}",
                     )
                 time_s = clock.time_of(capture.get(cv2.CAP_PROP_POS_MSEC) / 1000.0)
                 if self.max_seconds is not None and time_s > self.max_seconds:
@@ -327,11 +360,14 @@ class ClipReader:
         if its end is cut."""
         info = self.info
         if decoded < 2:
-            raise VideoError(info.path, f"has {decoded} readable frame{'s' * (decoded != 1)}; "
-                             "at least 2 are needed to see motion")
+            raise VideoError(
+                info.path, f"has {decoded} readable frame{'s' * (decoded != 1)}; at least 2 are needed to see motion"
+            )
         if missing_frames(info, decoded, decoded_s) > REFUSED_MISSING_SHARE * info.frame_count + 2:
-            raise VideoError(info.path, f"decoding stopped after {decoded} of {info.frame_count} "
-                             "frames (the file looks truncated or damaged)")
+            raise VideoError(
+                info.path,
+                f"decoding stopped after {decoded} of {info.frame_count} frames (the file looks truncated or damaged)",
+            )
         self.warning = cut_end_warning(info, decoded, decoded_s)
 
 

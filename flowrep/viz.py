@@ -7,6 +7,7 @@ times, the annotated-video writer (H.264 mp4 that browsers play), the reps CSV, 
 which the CLI (`flowrep count --out-dir`) and the demo page both use so that their files are the
 same. Nothing here counts.
 """
+
 from __future__ import annotations
 
 import csv
@@ -31,8 +32,7 @@ from .video import probe
 #: Height of the side-by-side frame on screens and in annotated videos (keeps files and CPU small).
 VIEW_HEIGHT = 360
 SERIES = (("P(down)", "#1f77b4"), ("P(still)", "#9a9a9a"), ("P(up)", "#ff7f0e"))
-CSV_HEADER = ("number", "start_s", "turn_s", "end_s", "duration_s", "down_s", "up_s", "flow_speed",
-              "relative_speed")
+CSV_HEADER = ("number", "start_s", "turn_s", "end_s", "duration_s", "down_s", "up_s", "flow_speed", "relative_speed")
 #: Headers of the columns `reps_rows` adds when given the set's analysis.
 ANALYSIS_TABLE_HEADERS = ("down (s)", "up (s)", "speed (× first reps)")
 #: Brightness gain of the flow on screens: at the CNN's fixed scale most motion is dim (a squat's
@@ -72,8 +72,9 @@ def _draw_label(image: np.ndarray, text: str, origin: tuple[int, int], scale: fl
     cv2.putText(image, text, origin, cv2.FONT_HERSHEY_DUPLEX, scale, (255, 255, 255), thickness, cv2.LINE_AA)
 
 
-def side_by_side(frame_bgr: np.ndarray, flow_bgr: np.ndarray | None, count: int,
-                 height: int = VIEW_HEIGHT, crop: Box | None = None) -> np.ndarray:
+def side_by_side(
+    frame_bgr: np.ndarray, flow_bgr: np.ndarray | None, count: int, height: int = VIEW_HEIGHT, crop: Box | None = None
+) -> np.ndarray:
     """Original | flow (black before the first flow, brightened for the eye), both `height` tall,
     the count at the bottom left (a page's image label sits at the top left), a legend under the
     flow, and the crop the CNN looks at (if any) outlined on the original."""
@@ -113,8 +114,9 @@ def _thin(times: np.ndarray, probabilities: np.ndarray) -> tuple[np.ndarray, np.
     return times[keep], probabilities[keep]
 
 
-def probability_figure(times: npt.ArrayLike, probabilities: npt.ArrayLike,
-                       window_s: float | None = 8.0, rep_ends: Sequence[float] = ()) -> go.Figure:
+def probability_figure(
+    times: npt.ArrayLike, probabilities: npt.ArrayLike, window_s: float | None = 8.0, rep_ends: Sequence[float] = ()
+) -> go.Figure:
     """Lines of P(down), P(still), P(up) against time (s). With window_s, only the last window_s
     seconds are shown; rep_ends adds a dotted line where each rep ended."""
     t = np.asarray(times, float)
@@ -126,13 +128,37 @@ def probability_figure(times: npt.ArrayLike, probabilities: npt.ArrayLike,
         t, p = t[inside], p[inside]
     t, p = _thin(t, p)
     x = np.round(t, 3).tolist()  # plain lists: small JSON, and readable in the page's Plotly data
-    lines = [{"type": "scatter", "x": x, "y": np.round(p[:, k], 3).tolist(), "name": name, "mode": "lines",
-              "line": {"color": colour, "width": 2}} for k, (name, colour) in enumerate(SERIES)]
-    marks = [{"type": "line", "xref": "x", "yref": "paper", "x0": e, "x1": e, "y0": 0, "y1": 1,
-              "line": {"dash": "dot", "width": 1, "color": "#2ca02c"}} for e in rep_ends if start <= e <= end]
+    lines = [
+        {
+            "type": "scatter",
+            "x": x,
+            "y": np.round(p[:, k], 3).tolist(),
+            "name": name,
+            "mode": "lines",
+            "line": {"color": colour, "width": 2},
+        }
+        for k, (name, colour) in enumerate(SERIES)
+    ]
+    marks = [
+        {
+            "type": "line",
+            "xref": "x",
+            "yref": "paper",
+            "x0": e,
+            "x1": e,
+            "y0": 0,
+            "y1": 1,
+            "line": {"dash": "dot", "width": 1, "color": "#2ca02c"},
+        }
+        for e in rep_ends
+        if start <= e <= end
+    ]
     layout = {
-        "height": 260, "margin": {"l": 40, "r": 10, "t": 10, "b": 35}, "uirevision": "flowrep",
-        "legend": {"orientation": "h", "y": 1.12, "x": 0}, "shapes": marks,
+        "height": 260,
+        "margin": {"l": 40, "r": 10, "t": 10, "b": 35},
+        "uirevision": "flowrep",
+        "legend": {"orientation": "h", "y": 1.12, "x": 0},
+        "shapes": marks,
         "xaxis": {"range": [start, max(end, start + (window_s or 1.0))], "title": {"text": "seconds"}},
         "yaxis": {"range": [0, 1.02], "title": {"text": "probability"}},
     }
@@ -144,7 +170,8 @@ def reps_rows(reps: Sequence[Rep], analysis: SetAnalysis | None = None) -> list[
     """Rows of (number, start, end, duration) in seconds, rounded for display; with the set's
     analysis, each row goes on with its down and up times and relative speed (ANALYSIS_TABLE_HEADERS)."""
     rows: list[list[float | int | None]] = [
-        [r.number, round(r.start_s, 2), round(r.end_s, 2), round(r.duration_s, 2)] for r in reps]
+        [r.number, round(r.start_s, 2), round(r.end_s, 2), round(r.duration_s, 2)] for r in reps
+    ]
     if analysis is not None:
         for row, a in zip(rows, analysis.reps):
             row += [round(a.down_s, 2), round(a.up_s, 2), _rounded(a.relative_speed, 2)]
@@ -169,20 +196,35 @@ def rep_analysis_figure(analysis: SetAnalysis) -> go.Figure:
     """Per rep: its down and up times (stacked bars: the rep's duration, seconds) and its speed
     relative to the set's first reps (a line, right axis); the speed loss, when known, in the title."""
     numbers = [a.number for a in analysis.reps]
-    down = go.Bar(x=numbers, y=[round(a.down_s, 2) for a in analysis.reps], name="down (s)",
-                  marker_color="#1f77b4")
+    down = go.Bar(x=numbers, y=[round(a.down_s, 2) for a in analysis.reps], name="down (s)", marker_color="#1f77b4")
     up = go.Bar(x=numbers, y=[round(a.up_s, 2) for a in analysis.reps], name="up (s)", marker_color="#ff7f0e")
-    speed = go.Scatter(x=numbers, y=[_rounded(a.relative_speed, 3) for a in analysis.reps], yaxis="y2",
-                       name="speed (× first reps)", mode="lines+markers", line={"color": "#2ca02c", "width": 2})
+    speed = go.Scatter(
+        x=numbers,
+        y=[_rounded(a.relative_speed, 3) for a in analysis.reps],
+        yaxis="y2",
+        name="speed (× first reps)",
+        mode="lines+markers",
+        line={"color": "#2ca02c", "width": 2},
+    )
     title = "" if analysis.speed_loss is None else f"speed loss {100 * analysis.speed_loss:.0f} %"
     layout = go.Layout(
-        barmode="stack", height=280, margin={"l": 40, "r": 45, "t": 50, "b": 35},
+        barmode="stack",
+        height=280,
+        margin={"l": 40, "r": 45, "t": 50, "b": 35},
         title={"text": title, "x": 0.99, "xanchor": "right", "y": 0.97, "yanchor": "top", "font": {"size": 13}},
         legend={"orientation": "h", "x": 0, "y": 1.02, "yanchor": "bottom", "traceorder": "normal"},
         xaxis={"title": {"text": "rep"}, "tickmode": "linear", "dtick": 1 if len(numbers) <= 20 else 5},
         yaxis={"title": {"text": "seconds"}, "rangemode": "tozero"},
-        yaxis2={"title": {"text": "speed (× first reps)"}, "overlaying": "y", "side": "right",
-                "rangemode": "tozero", "showgrid": False, "tickmode": "linear", "dtick": 0.5})
+        yaxis2={
+            "title": {"text": "speed (× first reps)"},
+            "overlaying": "y",
+            "side": "right",
+            "rangemode": "tozero",
+            "showgrid": False,
+            "tickmode": "linear",
+            "dtick": 0.5,
+        },
+    )
     return go.Figure([down, up, speed], layout)
 
 
@@ -241,10 +283,24 @@ class AnnotatedVideoWriter:
                 image = side_by_side(frame, flow, count, self.height, crop)
                 if writer is None:  # started on the first frame, when the size is known
                     writer = imageio_ffmpeg.write_frames(
-                        str(self.path), (image.shape[1], image.shape[0]), pix_fmt_in="yuv420p", fps=self.fps,
-                        codec="libx264", macro_block_size=2, ffmpeg_log_level="error",
-                        output_params=["-preset", "ultrafast", "-crf", "27", "-threads", "1",
-                                       "-movflags", "+faststart"])
+                        str(self.path),
+                        (image.shape[1], image.shape[0]),
+                        pix_fmt_in="yuv420p",
+                        fps=self.fps,
+                        codec="libx264",
+                        macro_block_size=2,
+                        ffmpeg_log_level="error",
+                        output_params=[
+                            "-preset",
+                            "ultrafast",
+                            "-crf",
+                            "27",
+                            "-threads",
+                            "1",
+                            "-movflags",
+                            "+faststart",
+                        ],
+                    )
                     writer.send(None)
                 # OpenCV's BT.601 conversion is twice as fast as ffmpeg's bgr24 path, and halves the piped bytes.
                 writer.send(cv2.cvtColor(image, cv2.COLOR_BGR2YUV_I420))
@@ -264,8 +320,9 @@ class ClipExports:
     Pass `on_frame` to `count_clip`, then call `finish` with its result (or `abort` on an error).
     """
 
-    def __init__(self, clip: str | Path, out_dir: str | Path, height: int = VIEW_HEIGHT,
-                 max_fps: float = ANNOTATED_MAX_FPS) -> None:
+    def __init__(
+        self, clip: str | Path, out_dir: str | Path, height: int = VIEW_HEIGHT, max_fps: float = ANNOTATED_MAX_FPS
+    ) -> None:
         out = Path(out_dir)
         out.mkdir(parents=True, exist_ok=True)
         stem = Path(clip).stem

@@ -15,6 +15,7 @@ result and the runner's events out. It owns the camera's set (a new set for each
 when the camera changes resolution), so the page and `flowrep workout` run workouts the same way.
 The summary is flowrep.summary's; plans are flowrep.plans'.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -89,7 +90,7 @@ class WorkoutRunner:
     def next_work_step(self) -> Step | None:
         """The next work step after the current step (or the current one, during a rest)."""
         first = self.index + 1 if self.working else self.index
-        return next((s for s in self.steps[max(first, 0):] if s.is_work), None)
+        return next((s for s in self.steps[max(first, 0) :] if s.is_work), None)
 
     @property
     def paused(self) -> bool:

@@ -3,6 +3,7 @@
 Also holds the Chromium flags those use: Debian's /usr/bin/chromium, headless, offline (no DNS but
 loopback), and a fake camera (add --use-file-for-fake-video-capture=FILE, a .y4m that loops).
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -20,12 +21,21 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-    "--disable-dev-shm-usage", "--disable-background-timer-throttling", "--disable-renderer-backgrounding",
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-dev-shm-usage",
+    "--disable-background-timer-throttling",
+    "--disable-renderer-backgrounding",
     "--disable-backgrounding-occluded-windows",
     "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1, EXCLUDE localhost",
-    "--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
+    "--use-fake-ui-for-media-stream",
+    "--use-fake-device-for-media-stream",
 ]
 
 
@@ -56,13 +66,21 @@ def running_app(work: Path, **env: str) -> Iterator[Server]:
     port = _free_port()
     log = work / "frames.jsonl"
     output = work / "server.log"
-    full_env = {**os.environ, "GRADIO_SERVER_NAME": "127.0.0.1", "GRADIO_SERVER_PORT": str(port),
-                "GRADIO_TEMP_DIR": str(work / "gradio"), "GRADIO_ANALYTICS_ENABLED": "False",
-                "NO_PROXY": "127.0.0.1,localhost", "FLOWREP_FRAME_LOG": str(log),
-                "FLOWREP_DB": str(work / "flowrep.db"), **env}  # never the user's own workout history
+    full_env = {
+        **os.environ,
+        "GRADIO_SERVER_NAME": "127.0.0.1",
+        "GRADIO_SERVER_PORT": str(port),
+        "GRADIO_TEMP_DIR": str(work / "gradio"),
+        "GRADIO_ANALYTICS_ENABLED": "False",
+        "NO_PROXY": "127.0.0.1,localhost",
+        "FLOWREP_FRAME_LOG": str(log),
+        "FLOWREP_DB": str(work / "flowrep.db"),
+        **env,
+    }  # never the user's own workout history
     with open(output, "w") as out:
-        process = subprocess.Popen([sys.executable, "app.py"], cwd=ROOT, env=full_env, stdout=out,
-                                   stderr=subprocess.STDOUT)
+        process = subprocess.Popen(
+            [sys.executable, "app.py"], cwd=ROOT, env=full_env, stdout=out, stderr=subprocess.STDOUT
+        )
     server = Server(f"http://127.0.0.1:{port}/", log, output, process)
     try:
         _wait_until_serving(server)
@@ -93,6 +111,8 @@ def start_webcam(page, url: str) -> None:
     """Opens the page, lets it use the (fake) camera, and presses Record."""
     page.goto(url)
     page.locator("#cam").get_by_text("Click to Access Webcam").click()
-    page.wait_for_function("() => { const v = document.querySelector('#cam video');"
-                           " return v && v.readyState >= 2 && v.videoWidth > 0; }", timeout=20_000)
+    page.wait_for_function(
+        "() => { const v = document.querySelector('#cam video'); return v && v.readyState >= 2 && v.videoWidth > 0; }",
+        timeout=20_000,
+    )
     page.locator("#cam button[aria-label='capture photo']").click()

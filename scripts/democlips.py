@@ -6,6 +6,7 @@ with still time before and after, so a looping fake camera can be timed. This mo
 same articulated figures (from flowrep.synth) on a fixed schedule and writes clips as H.264 mp4,
 VP8 webm, Y4M (Chromium's fake camera) or MJPEG.
 """
+
 from __future__ import annotations
 
 import itertools
@@ -44,9 +45,17 @@ def _background(rng: np.random.Generator, width: int, height: int) -> np.ndarray
     return image.astype(np.uint8)
 
 
-def iter_scripted_clip(exercise: str = "squat", reps: int = 3, period_s: float = 2.2, lead_in_s: float = 3.0,
-                       tail_s: float = 6.0, fps: float = 15.0, size: tuple[int, int] = (640, 480),
-                       seed: int = 0, noise: float = 2.0) -> Iterator[np.ndarray]:
+def iter_scripted_clip(
+    exercise: str = "squat",
+    reps: int = 3,
+    period_s: float = 2.2,
+    lead_in_s: float = 3.0,
+    tail_s: float = 6.0,
+    fps: float = 15.0,
+    size: tuple[int, int] = (640, 480),
+    seed: int = 0,
+    noise: float = 2.0,
+) -> Iterator[np.ndarray]:
     """BGR frames of one figure doing exactly `reps` reps, with optional sensor noise (σ, grey levels)."""
     rng = np.random.default_rng(seed)
     width, height = size
@@ -79,9 +88,15 @@ def write_mp4(frames: Iterable[np.ndarray], fps: float, path: Path, crf: int = 2
     first = next(frames)
     height, width = first.shape[:2]
     writer = imageio_ffmpeg.write_frames(
-        str(path), (width, height), pix_fmt_in="bgr24", fps=fps, codec="libx264", macro_block_size=2,
+        str(path),
+        (width, height),
+        pix_fmt_in="bgr24",
+        fps=fps,
+        codec="libx264",
+        macro_block_size=2,
         output_params=["-preset", "veryfast", "-crf", str(crf), "-movflags", "+faststart"],
-        ffmpeg_log_level="error")
+        ffmpeg_log_level="error",
+    )
     writer.send(None)
     writer.send(np.ascontiguousarray(first))
     for frame in frames:
@@ -118,6 +133,18 @@ def write_y4m(frames: Iterable[np.ndarray], fps: float, path: Path) -> Path:
 def transcode(source: Path, path: Path, output_options: list[str], input_options: list[str] = ()) -> Path:
     """Rewrites a clip with the bundled ffmpeg, e.g. a phone-style clip: landscape pixels that a
     display matrix turns portrait (input_options=["-display_rotation", "90"], output_options=["-c", "copy"])."""
-    subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), "-y", "-loglevel", "error", *input_options, "-i", str(source),
-                    *output_options, str(path)], check=True)
+    subprocess.run(
+        [
+            imageio_ffmpeg.get_ffmpeg_exe(),
+            "-y",
+            "-loglevel",
+            "error",
+            *input_options,
+            "-i",
+            str(source),
+            *output_options,
+            str(path),
+        ],
+        check=True,
+    )
     return path

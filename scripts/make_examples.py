@@ -6,6 +6,7 @@ Each clip is a few seconds of one synthetic figure exercising, H.264 at a small 
 its exercise and true rep count. The script prints the engine's count next to the truth, so a
 clip the engine gets wrong is not shipped by accident (pick another seed in CLIPS).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -47,8 +48,10 @@ def main() -> int:
         path, true = render(exercise, seed, seconds, out)
         counted = count_clip(path, session).count
         wrong += counted != true
-        print(f"{path.name:28s} true {true:3d}  counted {counted:3d}  {path.stat().st_size / 1e3:6.0f} kB"
-              f"{'' if counted == true else '  <- WRONG'}")
+        print(
+            f"{path.name:28s} true {true:3d}  counted {counted:3d}  {path.stat().st_size / 1e3:6.0f} kB"
+            f"{'' if counted == true else '  <- WRONG'}"
+        )
     return 1 if wrong else 0
 
 

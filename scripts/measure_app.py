@@ -21,6 +21,7 @@
 Needs Debian's Chromium at /usr/bin/chromium for part 1 and 2. Uses the engine app.py would
 (FLOWREP_SIGNAL, default cnn).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -83,22 +84,27 @@ def stamped(frames, bits: int = STAMP_BITS, block: int = STAMP_BLOCK):
         gray = index ^ (index >> 1)
         for b in range(bits):
             on = (gray >> (bits - 1 - b)) & 1
-            frame[:block, b * block:(b + 1) * block] = 255 if on else 0
+            frame[:block, b * block : (b + 1) * block] = 255 if on else 0
         yield frame
 
 
 def percentiles(values: list[float]) -> dict[str, float]:
     if not values:
         return {}
-    return {"p50": round(float(np.percentile(values, 50)), 1), "p95": round(float(np.percentile(values, 95)), 1),
-            "n": len(values)}
+    return {
+        "p50": round(float(np.percentile(values, 50)), 1),
+        "p95": round(float(np.percentile(values, 95)), 1),
+        "n": len(values),
+    }
 
 
 def measure_webcam(server: Server, y4m: Path, seconds: float, reps: int) -> dict[str, object]:
     from playwright.sync_api import sync_playwright
+
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True,
-                                             args=[*CHROMIUM_ARGS, f"--use-file-for-fake-video-capture={y4m}"])
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM, headless=True, args=[*CHROMIUM_ARGS, f"--use-file-for-fake-video-capture={y4m}"]
+        )
         page = browser.new_page(viewport={"width": 1280, "height": 1200})
         page.add_init_script(PROBE_JS)
         start_webcam(page, server.url)
@@ -155,6 +161,7 @@ def measure_upload(server: Server, clip: Path, frames: int, runs: int) -> dict[s
     but not every preview image: gradio_client's handling of those costs ~1.7 s of CPU per clip on
     the same two cores as the server, where a visitor's browser runs on their own machine."""
     from gradio_client import Client, handle_file
+
     client = Client(server.url, verbose=False, download_files=False)
     analyze_fps, count_fps, updates, analyze_counts, api_counts = [], [], [], [], []
     for _ in range(runs):
@@ -171,10 +178,14 @@ def measure_upload(server: Server, clip: Path, frames: int, runs: int) -> dict[s
         api_counts.append(client.predict(handle_file(str(clip)), api_name="/count")["count"])
         count_fps.append(round(frames / (time.perf_counter() - started), 1))
     return {
-        "frames": frames, "runs": runs,
-        "analyze_frames_per_s": float(np.median(analyze_fps)), "analyze_frames_per_s_each": analyze_fps,
-        "analyze_updates_each": updates, "analyze_counts": analyze_counts,
-        "count_api_frames_per_s": float(np.median(count_fps)), "count_api_frames_per_s_each": count_fps,
+        "frames": frames,
+        "runs": runs,
+        "analyze_frames_per_s": float(np.median(analyze_fps)),
+        "analyze_frames_per_s_each": analyze_fps,
+        "analyze_updates_each": updates,
+        "analyze_counts": analyze_counts,
+        "count_api_frames_per_s": float(np.median(count_fps)),
+        "count_api_frames_per_s_each": count_fps,
         "count_api_counts": api_counts,
     }
 
@@ -197,9 +208,15 @@ def measure_concurrent(server: Server, clip: Path, frames: int, callers: int) ->
         calls = list(threads.map(one_call, range(2 * callers)))
     wall = time.perf_counter() - started
     seconds = [round(s, 2) for s, _ in calls]
-    return {"callers": callers, "calls": len(calls), "seconds_p50": float(np.percentile(seconds, 50)),
-            "seconds_p95": float(np.percentile(seconds, 95)), "seconds_each": seconds,
-            "frames_per_s_all": round(len(calls) * frames / wall, 1), "counts": [c for _, c in calls]}
+    return {
+        "callers": callers,
+        "calls": len(calls),
+        "seconds_p50": float(np.percentile(seconds, 50)),
+        "seconds_p95": float(np.percentile(seconds, 95)),
+        "seconds_each": seconds,
+        "frames_per_s_all": round(len(calls) * frames / wall, 1),
+        "counts": [c for _, c in calls],
+    }
 
 
 def main() -> int:
@@ -209,8 +226,9 @@ def main() -> int:
     parser.add_argument("--upload-runs", type=int, default=3)
     parser.add_argument("--skip-webcam", action="store_true")
     parser.add_argument("--skip-upload", action="store_true")
-    parser.add_argument("--concurrent", type=int, default=0,
-                        help="also send the upload clip to /count from this many callers at once")
+    parser.add_argument(
+        "--concurrent", type=int, default=0, help="also send the upload clip to /count from this many callers at once"
+    )
     parser.add_argument("--json", help="also write the figures to this file")
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="measure-app-"))
@@ -218,17 +236,32 @@ def main() -> int:
     with running_app(work / "app") as server:
         if not args.skip_webcam:
             reps = 4
-            clip = democlips.iter_scripted_clip("squat", reps=reps, period_s=PERIOD_S, lead_in_s=LEAD_IN_S,
-                                                tail_s=TAIL_S, fps=CAMERA_FPS, size=(640, 480), noise=1.0)
+            clip = democlips.iter_scripted_clip(
+                "squat",
+                reps=reps,
+                period_s=PERIOD_S,
+                lead_in_s=LEAD_IN_S,
+                tail_s=TAIL_S,
+                fps=CAMERA_FPS,
+                size=(640, 480),
+                noise=1.0,
+            )
             y4m = democlips.write_y4m(stamped(clip), CAMERA_FPS, work / "webcam.y4m")
             figures["webcam"] = measure_webcam(server, y4m, args.webcam_seconds, reps)
             y4m.unlink()
         if not args.skip_upload:
             n = int(args.upload_seconds * 30)
             reps = max(1, int((args.upload_seconds - 2.0) // PERIOD_S))
-            clip = democlips.iter_scripted_clip("squat", reps=reps, period_s=PERIOD_S, lead_in_s=1.0,
-                                                tail_s=args.upload_seconds - 1.0 - reps * PERIOD_S, fps=30.0,
-                                                size=(1280, 720), noise=0.0)
+            clip = democlips.iter_scripted_clip(
+                "squat",
+                reps=reps,
+                period_s=PERIOD_S,
+                lead_in_s=1.0,
+                tail_s=args.upload_seconds - 1.0 - reps * PERIOD_S,
+                fps=30.0,
+                size=(1280, 720),
+                noise=0.0,
+            )
             mp4 = democlips.write_mp4(itertools.islice(clip, n), 30.0, work / "upload_720p.mp4")
             figures["upload_720p"] = {"true_reps": reps, **measure_upload(server, mp4, n, args.upload_runs)}
             if args.concurrent:

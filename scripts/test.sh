@@ -11,4 +11,7 @@ if [ ! -x /usr/bin/chromium ]; then
   $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
 fi
 python3 -m pip install -q --disable-pip-version-check -r requirements-dev.txt -e .
+python3 -m ruff check .           # lint
+python3 -m ruff format --check .  # format
+python3 -m mypy                   # types (pyproject.toml says what)
 python3 -m pytest -q "$@"

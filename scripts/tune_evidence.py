@@ -11,6 +11,7 @@ by name, alternate between half A and half B. The objective is the mean MAE of f
 (exercise and QUVA, file and webcam conditions); the setting best on half A is reported on half B,
 and the other way round, and on the whole folders. Jump rope is reported, never used to choose.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -34,8 +35,7 @@ from flowrep.video import WebcamConditions  # noqa: E402
 FOLDERS = ("exercise", "quva", "jumprope")
 MODES = ("file", "webcam")
 CHOSEN_BY = (("file", "exercise"), ("file", "quva"), ("webcam", "exercise"), ("webcam", "quva"))
-GRID = {"window_s": (0.5, 1.0), "context_s": (3.0, 5.0, 8.0), "near": (0.1, 0.2, 0.3),
-        "min_strength": (0.2, 0.3, 0.4)}
+GRID = {"window_s": (0.5, 1.0), "context_s": (3.0, 5.0, 8.0), "near": (0.1, 0.2, 0.3), "min_strength": (0.2, 0.3, 0.4)}
 
 
 class _Recording(RepCounter):
@@ -44,8 +44,9 @@ class _Recording(RepCounter):
     frames: list[tuple[float, np.ndarray, np.ndarray | None, bool]] = []
 
     def update(self, t, probabilities, features=None, repeated=False):
-        _Recording.frames.append((t, np.array(probabilities), None if features is None else np.array(features),
-                                  repeated))
+        _Recording.frames.append(
+            (t, np.array(probabilities), None if features is None else np.array(features), repeated)
+        )
         return super().update(t, probabilities, features, repeated)
 
 
@@ -64,15 +65,23 @@ def record(data: Path, cache: Path) -> None:
             t, p, f, r = zip(*_Recording.frames)
             fields = np.stack([np.zeros((6, 6, 2)) if x is None else x for x in f])
             out.parent.mkdir(parents=True, exist_ok=True)
-            np.savez(out, t=np.array(t), p=np.stack(p), fields=fields, has_field=np.array([x is not None for x in f]),
-                     repeated=np.array(r), true=int(row["count"]))
+            np.savez(
+                out,
+                t=np.array(t),
+                p=np.stack(p),
+                fields=fields,
+                has_field=np.array([x is not None for x in f]),
+                repeated=np.array(r),
+                true=int(row["count"]),
+            )
             print(f"recorded {mode} {folder}/{row['file']}", flush=True)
 
 
 def replay(clip: np.lib.npyio.NpzFile, settings: CounterSettings) -> int:
     counter = RepCounter(settings, live=False)
-    for t, p, field, has_field, repeated in zip(clip["t"], clip["p"], clip["fields"], clip["has_field"],
-                                                clip["repeated"]):
+    for t, p, field, has_field, repeated in zip(
+        clip["t"], clip["p"], clip["fields"], clip["has_field"], clip["repeated"]
+    ):
         counter.update(float(t), p, field if has_field else None, bool(repeated))
     counter.finish()
     return counter.count
@@ -86,8 +95,10 @@ def main() -> int:
     args = parser.parse_args()
     cache = Path(args.cache)
     record(Path(args.data), cache)
-    clips = {(mode, folder): [np.load(p) for p in sorted((cache / mode / folder).glob("*.npz"))]
-             for mode, folder in itertools.product(MODES, FOLDERS)}
+    clips = {
+        (mode, folder): [np.load(p) for p in sorted((cache / mode / folder).glob("*.npz"))]
+        for mode, folder in itertools.product(MODES, FOLDERS)
+    }
     results = {}
     for values in itertools.product(*GRID.values()):
         chosen = dict(zip(GRID, values))
@@ -106,8 +117,10 @@ def main() -> int:
         best = min(results, key=lambda v: objective(v, tune))
         print(f"\nchosen on half {'AB'[tune]}: {dict(zip(GRID, best))}")
         for key in [*CHOSEN_BY, ("file", "jumprope"), ("webcam", "jumprope")]:
-            print(f"  {key[0]:6s} {key[1]:9s} half {'AB'[tune]} {mae(best, key, tune):.3f}   "
-                  f"half {'AB'[report]} {mae(best, key, report):.3f}   all {mae(best, key, None):.3f}")
+            print(
+                f"  {key[0]:6s} {key[1]:9s} half {'AB'[tune]} {mae(best, key, tune):.3f}   "
+                f"half {'AB'[report]} {mae(best, key, report):.3f}   all {mae(best, key, None):.3f}"
+            )
     return 0
 
 

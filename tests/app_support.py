@@ -4,6 +4,7 @@ The browser is Debian's /usr/bin/chromium driven by Playwright (never `playwrigh
 fake camera that loops a scripted clip. Tests that need it skip when Chromium is absent.
 Imported by test_app.py (fixtures defined here are registered by that import).
 """
+
 from __future__ import annotations
 
 import json
@@ -39,8 +40,10 @@ WEBCAM_CLIP = dict(exercise="squat", reps=WEBCAM_REPS, period_s=2.2, lead_in_s=3
 TEST_MAX_CLIP_S = 30.0
 TEST_MAX_UPLOAD_MB = 1
 
-needs_chromium = pytest.mark.skipif(not Path(CHROMIUM).exists(),
-                                    reason=f"needs Debian's Chromium at {CHROMIUM} (apt-get install chromium)")
+needs_chromium = pytest.mark.skipif(
+    not Path(CHROMIUM).exists(), reason=f"needs Debian's Chromium at {CHROMIUM} (apt-get install chromium)"
+)
+
 
 @dataclass(frozen=True)
 class AppClips:
@@ -60,10 +63,12 @@ def app_clips(tmp_path_factory: pytest.TempPathFactory) -> AppClips:
     frames = democlips.scripted_clip(**WEBCAM_CLIP, size=(320, 240), noise=0.0)
     fps = WEBCAM_CLIP["fps"]
     webcam_mp4 = democlips.write_mp4(frames, fps, out / "webcam_squats.mp4")
-    upload = democlips.scripted_clip("squat", reps=2, period_s=1.6, lead_in_s=0.5, tail_s=1.0, fps=15.0,
-                                     size=(320, 240), seed=1, noise=0.0)
-    landscape = democlips.scripted_clip("squat", reps=2, period_s=1.6, lead_in_s=0.5, tail_s=1.0, fps=15.0,
-                                        size=(320, 240), seed=2, noise=0.0)
+    upload = democlips.scripted_clip(
+        "squat", reps=2, period_s=1.6, lead_in_s=0.5, tail_s=1.0, fps=15.0, size=(320, 240), seed=1, noise=0.0
+    )
+    landscape = democlips.scripted_clip(
+        "squat", reps=2, period_s=1.6, lead_in_s=0.5, tail_s=1.0, fps=15.0, size=(320, 240), seed=2, noise=0.0
+    )
     not_video = out / "notes.mp4"
     not_video.write_text("these are my workout notes, not a video\n")
     truncated = out / "truncated.mp4"
@@ -75,8 +80,9 @@ def app_clips(tmp_path_factory: pytest.TempPathFactory) -> AppClips:
         webcam_y4m=democlips.write_y4m(frames, fps, out / "webcam_squats.y4m"),
         webcam_mp4=webcam_mp4,
         upload_webm=democlips.write_opencv(upload, 15.0, out / "two_squats.webm", "VP80"),
-        portrait_mov=democlips.transcode(landscape_mp4, out / "phone_portrait.mov", ["-c", "copy"],
-                                         ["-display_rotation", "90"]),
+        portrait_mov=democlips.transcode(
+            landscape_mp4, out / "phone_portrait.mov", ["-c", "copy"], ["-display_rotation", "90"]
+        ),
         too_long_mp4=democlips.write_mp4([frames[0]] * int((TEST_MAX_CLIP_S + 5) * 5), 5.0, out / "too_long.mp4"),
         too_big_mp4=too_big,
         not_video=not_video,
@@ -86,8 +92,13 @@ def app_clips(tmp_path_factory: pytest.TempPathFactory) -> AppClips:
 
 def cli_count(clip: Path) -> dict:
     """What `flowrep count CLIP --json` prints, with the tests' signal."""
-    done = subprocess.run([sys.executable, "-m", "flowrep.cli", "count", str(clip), "--json", "--signal", SIGNAL],
-                          cwd=ROOT, capture_output=True, text=True, timeout=120)
+    done = subprocess.run(
+        [sys.executable, "-m", "flowrep.cli", "count", str(clip), "--json", "--signal", SIGNAL],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
@@ -97,6 +108,7 @@ def page_tabs(work: Path, history_path: Path | None = None):
     from flowrep.limits import ClipLimits
     from flowrep.ui.engine import Engine, FrameLog, RunFolders, Services
     from flowrep.ui.page import Tabs, build_demo
+
     services = Services(Engine(SIGNAL, DEFAULT_WEIGHTS), FrameLog(None), RunFolders(work), ClipLimits())
     tabs = Tabs.create(services, history_path)
     build_demo(services, tabs=tabs)
@@ -128,15 +140,19 @@ def readme_shot(page, name: str, top: str, bottom: str, margin: int = 12) -> Pat
     if not folder:
         return None
     from PIL import Image
+
     path = (ROOT / folder if not Path(folder).is_absolute() else Path(folder)) / name
     path.parent.mkdir(parents=True, exist_ok=True)
-    box = page.evaluate("([a, b]) => { const t = document.querySelector(a).getBoundingClientRect(),"
-                        " u = document.querySelector(b).getBoundingClientRect();"
-                        " return [t.top + window.scrollY, u.bottom + window.scrollY, document.body.scrollWidth]; }",
-                        [top, bottom])
+    box = page.evaluate(
+        "([a, b]) => { const t = document.querySelector(a).getBoundingClientRect(),"
+        " u = document.querySelector(b).getBoundingClientRect();"
+        " return [t.top + window.scrollY, u.bottom + window.scrollY, document.body.scrollWidth]; }",
+        [top, bottom],
+    )
     y0 = max(0, box[0] - margin)
-    page.screenshot(path=str(path), full_page=True,
-                    clip={"x": 0, "y": y0, "width": box[2], "height": box[1] + margin - y0})
+    page.screenshot(
+        path=str(path), full_page=True, clip={"x": 0, "y": y0, "width": box[2], "height": box[1] + margin - y0}
+    )
     with Image.open(path) as image:
         image.convert("RGB").quantize(256, method=Image.Quantize.MEDIANCUT).save(path, optimize=True)
     assert path.stat().st_size < README_SHOT_MAX_BYTES, f"{path} is {path.stat().st_size} bytes"
@@ -156,10 +172,13 @@ def browser(app_clips: AppClips):
     if not Path(CHROMIUM).exists():
         pytest.skip(f"needs Debian's Chromium at {CHROMIUM} (apt-get install chromium)")
     from playwright.sync_api import sync_playwright
+
     with sync_playwright() as playwright:
         chromium = playwright.chromium.launch(
-            executable_path=CHROMIUM, headless=True,
-            args=[*CHROMIUM_ARGS, f"--use-file-for-fake-video-capture={app_clips.webcam_y4m}"])
+            executable_path=CHROMIUM,
+            headless=True,
+            args=[*CHROMIUM_ARGS, f"--use-file-for-fake-video-capture={app_clips.webcam_y4m}"],
+        )
         yield chromium
         chromium.close()
 
@@ -181,10 +200,13 @@ def chromium(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BrowserRun]:
 
     def launch() -> None:
         from playwright.sync_api import sync_playwright
+
         held["playwright"] = sync_playwright().start()
         held["browser"] = held["playwright"].chromium.launch(
-            executable_path=CHROMIUM, headless=True,
-            args=[*CHROMIUM_ARGS, f"--use-file-for-fake-video-capture={camera}"])
+            executable_path=CHROMIUM,
+            headless=True,
+            args=[*CHROMIUM_ARGS, f"--use-file-for-fake-video-capture={camera}"],
+        )
 
     def close() -> None:
         held["browser"].close()
@@ -200,13 +222,15 @@ def chromium(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BrowserRun]:
 
 @pytest.fixture()
 def context(browser):
-    context = browser.new_context(viewport={"width": 1280, "height": 1300}, permissions=["camera"],
-                                  accept_downloads=True)
+    context = browser.new_context(
+        viewport={"width": 1280, "height": 1300}, permissions=["camera"], accept_downloads=True
+    )
     yield context
     context.close()
 
 
 # ---------------------------------------------------------------- page helpers
+
 
 def count_on(page, elem_id: str) -> int:
     """The number in a count box; its text also holds a status timer while streaming, hence the regex."""
@@ -220,7 +244,8 @@ def plot_series(page, elem_id: str) -> dict[str, int]:
     return page.evaluate(
         "(id) => { const p = document.querySelector(`#${id} .js-plotly-plot`);"
         " return p && p.data ? Object.fromEntries(p.data.map(d => [d.name, (d.x || []).length])) : {}; }",
-        elem_id)
+        elem_id,
+    )
 
 
 def wait_for_count(page, elem_id: str, at_least: int, timeout_s: float) -> tuple[int, float]:

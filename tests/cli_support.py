@@ -1,5 +1,6 @@
 """`flowrep` run in the test's own process: the command's main, with its stdout, stderr and exit code
 captured as a subprocess's would be (starting Python and torch for every CLI test cost seconds each)."""
+
 from __future__ import annotations
 
 import contextlib

@@ -4,6 +4,7 @@ the real clips in ../shared/data (tests that need them skip when the folder is a
 The demo page's fixtures (a running app.py, headless Chromium with a fake camera) are in
 app_support.py, imported by test_app.py.
 """
+
 from __future__ import annotations
 
 import sys
@@ -49,7 +50,7 @@ def bobbing_square(reps: int = 4, fps: float = 25.0, size: tuple[int, int] = (16
     for offset in offsets:
         frame = background.copy()
         top = 10 + int(round(offset * (height - 60)))
-        frame[top:top + 40, width // 2 - 20:width // 2 + 20] = square
+        frame[top : top + 40, width // 2 - 20 : width // 2 + 20] = square
         frames.append(frame)
     return frames
 
@@ -66,8 +67,15 @@ def clips(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     truncated.write_bytes(good.read_bytes()[: good.stat().st_size // 2])
     one_frame = _write(folder / "one_frame.mp4", bobbing_square()[:1], 25.0)
     uhd = _write(folder / "uhd.mp4", [np.zeros((2160, 3840, 3), np.uint8)] * 2, 25.0)
-    return {"good": good, "missing": folder / "missing.mp4", "text": text, "empty": empty,
-            "truncated": truncated, "one_frame": one_frame, "uhd": uhd}
+    return {
+        "good": good,
+        "missing": folder / "missing.mp4",
+        "text": text,
+        "empty": empty,
+        "truncated": truncated,
+        "one_frame": one_frame,
+        "uhd": uhd,
+    }
 
 
 @pytest.fixture(scope="session")

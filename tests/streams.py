@@ -1,5 +1,6 @@
 """Synthetic streams for the counter and the repetition evidence: what a person exercising gives the
 engine frame by frame (the classifier's P(down), P(still), P(up) and the coarse flow field)."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -19,9 +20,18 @@ class Stream:
     rep_ends: list[float]  # when each true rep ends
 
 
-def exercise(reps: int, period_s: float, lead_s: float = 1.0, tail_s: float = 1.5, fps: float = FPS,
-             pause_s: float = 0.0, seed: int = 0, hop: bool = False, tempo_end: float = 1.0,
-             noise: float = 0.01) -> Stream:
+def exercise(
+    reps: int,
+    period_s: float,
+    lead_s: float = 1.0,
+    tail_s: float = 1.5,
+    fps: float = FPS,
+    pause_s: float = 0.0,
+    seed: int = 0,
+    hop: bool = False,
+    tempo_end: float = 1.0,
+    noise: float = 0.01,
+) -> Stream:
     """`reps` reps of a body that goes down and back up (a squat) after `lead_s` of standing still,
     then `tail_s` still. Each rep moves for `period_s` and rests `pause_s` at the top; with `hop`,
     the classifier's reading turns twice per rep (a jumping jack's hop out and in) while the arms
@@ -82,12 +92,20 @@ def noise_only(seconds: float = 30.0, seed: int = 2) -> Stream:
     """A still person: sensor noise in the flow, a classifier sure it is still with a little doubt."""
     rng = np.random.default_rng(seed)
     n = round(seconds * FPS)
-    return Stream([i / FPS for i in range(n)], [rng.dirichlet([1, 12, 1]) for _ in range(n)],
-                  [rng.normal(0.0, 0.01, _GRID).astype(np.float32) for _ in range(n)], [])
+    return Stream(
+        [i / FPS for i in range(n)],
+        [rng.dirichlet([1, 12, 1]) for _ in range(n)],
+        [rng.normal(0.0, 0.01, _GRID).astype(np.float32) for _ in range(n)],
+        [],
+    )
 
 
 def then(first: Stream, second: Stream) -> Stream:
     """`second` after `first`."""
     offset = (first.times[-1] + 1 / FPS) if first.times else 0.0
-    return Stream(first.times + [t + offset for t in second.times], first.probabilities + second.probabilities,
-                  first.fields + second.fields, first.rep_ends + [t + offset for t in second.rep_ends])
+    return Stream(
+        first.times + [t + offset for t in second.times],
+        first.probabilities + second.probabilities,
+        first.fields + second.fields,
+        first.rep_ends + [t + offset for t in second.rep_ends],
+    )

@@ -1,5 +1,6 @@
 """Per-rep analysis: each rep's down / up times and relative speed, and a set's speed loss — on
 numbers, on rendered clips counted in-process, and in the CSV, the JSON and the chart."""
+
 from __future__ import annotations
 
 import csv
@@ -80,6 +81,7 @@ def test_a_set_too_short_or_without_speeds_says_so() -> None:
 
 # --- rendered clips, counted by the session ----------------------------------------------------------------
 
+
 def bobbing_frames(durations: list[float], size: tuple[int, int] = (160, 120)) -> list[np.ndarray]:
     """A textured square going down and back up over a textured background, one rep of each duration
     (the same depth every rep, so a longer rep is a slower one), after and before a second still."""
@@ -96,7 +98,7 @@ def bobbing_frames(durations: list[float], size: tuple[int, int] = (160, 120)) -
     for offset in offsets:
         frame = background.copy()
         top = 10 + round(offset * (height - 60))
-        frame[top:top + 40, width // 2 - 20:width // 2 + 20] = square
+        frame[top : top + 40, width // 2 - 20 : width // 2 + 20] = square
         frames.append(frame)
     return frames
 
@@ -178,8 +180,9 @@ def test_the_reps_csv_adds_its_columns_after_the_old_ones(slowing_clip: Path, tm
 def test_the_table_rows_and_the_chart() -> None:
     reps = reps_of([1.0, 1.0, 1.2, 1.5, 2.0])
     analysis = analyse_set(reps, *frame_speeds(reps))
-    assert viz.reps_rows(reps) == [[r.number, round(r.start_s, 2), round(r.end_s, 2), round(r.duration_s, 2)]
-                                   for r in reps]
+    assert viz.reps_rows(reps) == [
+        [r.number, round(r.start_s, 2), round(r.end_s, 2), round(r.duration_s, 2)] for r in reps
+    ]
     rows = viz.reps_rows(reps, analysis)
     assert len(rows[0]) == 4 + len(viz.ANALYSIS_TABLE_HEADERS) and rows[-1][-1] == 0.5
     figure = viz.rep_analysis_figure(analysis)

@@ -3,6 +3,7 @@
 The browser tests drive Debian's Chromium with a fake camera that loops a scripted clip (still,
 three slow squats, still), and upload clips through the page; they skip without Chromium.
 """
+
 from __future__ import annotations
 
 import csv
@@ -46,8 +47,9 @@ SERIES = ["P(down)", "P(still)", "P(up)"]
 
 def video_codec(path: Path) -> str:
     """The first video stream's codec name, as ffmpeg reports it."""
-    probe = subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), "-hide_banner", "-i", str(path)],
-                           capture_output=True, text=True)
+    probe = subprocess.run(
+        [imageio_ffmpeg.get_ffmpeg_exe(), "-hide_banner", "-i", str(path)], capture_output=True, text=True
+    )
     line = next(line for line in probe.stderr.splitlines() if "Video:" in line)
     return line.split("Video:")[1].split()[0]
 
@@ -77,7 +79,7 @@ def test_side_by_side_is_original_then_flow_at_one_even_height() -> None:
     flow[...] = (0, 40, 0)  # dim green: slow motion in one direction
     view = viz.side_by_side(frame, flow, 7, height=360)
     assert view.shape[0] == 360 and view.shape[1] % 2 == 0 and view.shape[1] == 2 * round(270 * 360 / 480)
-    left, right = view[:, : view.shape[1] // 2], view[:, view.shape[1] // 2:]
+    left, right = view[:, : view.shape[1] // 2], view[:, view.shape[1] // 2 :]
     assert np.median(left) == 90
     shown = np.median(right.reshape(-1, 3), axis=0)  # brighter for the eye, the same hue
     assert shown[1] == pytest.approx(40 * viz.FLOW_DISPLAY_GAIN, abs=2) and shown[0] == shown[2] == 0
@@ -106,8 +108,10 @@ def test_probability_figure_shows_the_last_seconds_of_three_series() -> None:
 
 
 def test_reps_csv_has_one_row_per_rep(tmp_path: Path) -> None:
-    reps = [Rep(number=1, start_s=0.5, turn_s=1.0, end_s=1.6, counted_s=1.8),
-            Rep(number=2, start_s=1.6, turn_s=2.2, end_s=2.9, counted_s=3.1)]
+    reps = [
+        Rep(number=1, start_s=0.5, turn_s=1.0, end_s=1.6, counted_s=1.8),
+        Rep(number=2, start_s=1.6, turn_s=2.2, end_s=2.9, counted_s=3.1),
+    ]
     with open(viz.write_reps_csv(reps, tmp_path / "r.csv")) as handle:
         rows = list(csv.DictReader(handle))
     assert [r["number"] for r in rows] == ["1", "2"] and rows[1]["duration_s"] == "1.300"
@@ -129,8 +133,23 @@ def test_annotated_video_keeps_the_colours_of_the_view(tmp_path: Path) -> None:
 
 
 def test_cli_out_dir_writes_a_browser_playable_video_and_the_reps_csv(app_clips: AppClips, tmp_path: Path) -> None:
-    run = subprocess.run(["python", "-m", "flowrep.cli", "count", str(app_clips.webcam_mp4), "--signal", SIGNAL,
-                          "--out-dir", str(tmp_path)], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    run = subprocess.run(
+        [
+            "python",
+            "-m",
+            "flowrep.cli",
+            "count",
+            str(app_clips.webcam_mp4),
+            "--signal",
+            SIGNAL,
+            "--out-dir",
+            str(tmp_path),
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert run.returncode == 0, run.stderr
     count = int(run.stdout.split("\t")[1])
     assert count == WEBCAM_REPS
@@ -151,6 +170,7 @@ def webcam_tab(tmp_path_factory: pytest.TempPathFactory):
 
 def test_webcam_handler_says_when_the_camera_sends_black_frames(webcam_tab, monkeypatch) -> None:
     from flowrep.ui import webcam
+
     monkeypatch.setattr(webcam, "BLANK_AFTER_S", 0.0)
     ui = webcam_tab.ui
     out = webcam_tab.frame(np.zeros((240, 320, 3), np.uint8), None)
@@ -182,6 +202,7 @@ def test_webcam_handler_survives_a_resolution_change_and_resets_on_request(webca
 
 def test_api_count_matches_the_cli(server: Server, app_clips: AppClips) -> None:
     from gradio_client import Client, handle_file
+
     client = Client(server.url, verbose=False)
     for clip in (app_clips.webcam_mp4, app_clips.portrait_mov):
         result = client.predict(handle_file(str(clip)), api_name="/count")
@@ -193,9 +214,13 @@ def test_api_count_matches_the_cli(server: Server, app_clips: AppClips) -> None:
 
 def test_api_refuses_bad_clips_with_a_message(server: Server, app_clips: AppClips) -> None:
     from gradio_client import Client, handle_file
+
     client = Client(server.url, verbose=False)
-    cases = {app_clips.not_video: "not a video we accept", app_clips.too_long_mp4: "limit",
-             app_clips.truncated: "truncated"}
+    cases = {
+        app_clips.not_video: "not a video we accept",
+        app_clips.too_long_mp4: "limit",
+        app_clips.truncated: "truncated",
+    }
     for clip, words in cases.items():
         with pytest.raises(Exception) as error:
             client.predict(handle_file(str(clip)), api_name="/count")
@@ -206,6 +231,7 @@ def test_api_refuses_bad_clips_with_a_message(server: Server, app_clips: AppClip
 
 def test_analyze_streams_progress_then_the_exports(server: Server, app_clips: AppClips) -> None:
     from gradio_client import Client, handle_file
+
     job = Client(server.url, verbose=False).submit(handle_file(str(app_clips.webcam_mp4)), api_name="/analyze")
     updates = list(job)
     view, count_md, _, status, table, video, files, summary, reps_chart = job.result()
@@ -236,8 +262,10 @@ def test_webcam_counts_each_rep_once_and_shows_flow_and_chart(server: Server, co
     for _ in range(25):
         assert count_on(page, "live_count") == WEBCAM_REPS
         time.sleep(0.1)
-    view = page.evaluate("() => { const i = document.querySelector('#live_view img');"
-                         " return i ? [i.naturalWidth, i.naturalHeight] : null; }")
+    view = page.evaluate(
+        "() => { const i = document.querySelector('#live_view img');"
+        " return i ? [i.naturalWidth, i.naturalHeight] : null; }"
+    )
     assert view is not None and view[0] == 2 * round(view[1] * 4 / 3), view  # 4:3 camera | 4:3 flow
     series = plot_series(page, "live_plot")
     assert list(series) == SERIES and min(series.values()) >= 10, series
@@ -246,8 +274,9 @@ def test_webcam_counts_each_rep_once_and_shows_flow_and_chart(server: Server, co
     assert all(b["t"] > a["t"] for a, b in zip(frames, frames[1:]))
     # A camera that stops delivering pictures gets a message (the page's own watchdog).
     page.evaluate("() => document.querySelector('#cam video').pause()")
-    page.wait_for_function("() => document.querySelector('#cam_watchdog').textContent.includes('no picture')",
-                           timeout=8000)
+    page.wait_for_function(
+        "() => document.querySelector('#cam_watchdog').textContent.includes('no picture')", timeout=8000
+    )
     page.screenshot(path=str(shots / "webcam_stalled.png"), full_page=True)
     assert elsewhere == [], f"the page requested other hosts: {elsewhere[:5]}"
 
@@ -266,8 +295,9 @@ def test_two_browser_sessions_keep_separate_counts(server: Server, browser, shot
         assert count_on(second, "live_count") == 0
         assert wait_for_count(second, "live_count", 1, timeout_s=30)[0] >= 1
         first.locator("#reset_btn").click()
-        first.wait_for_function("() => /\\b0\\s*reps/.test(document.querySelector('#live_count').innerText)",
-                                timeout=3000)
+        first.wait_for_function(
+            "() => /\\b0\\s*reps/.test(document.querySelector('#live_count').innerText)", timeout=3000
+        )
         second_count = count_on(second, "live_count")
         time.sleep(1.0)
         assert count_on(second, "live_count") >= second_count >= 1  # the other session's reset left it alone
@@ -293,13 +323,16 @@ def wait_for_status(page, name: str, timeout_s: float = 60) -> str:
     page.wait_for_function(
         "(name) => { const t = document.querySelector('#up_status').innerText;"
         " return t.includes(name) && (t.includes('Done') || t.includes('Could not') || t.includes('weights')); }",
-        arg=name, timeout=timeout_s * 1000)
+        arg=name,
+        timeout=timeout_s * 1000,
+    )
     return page.locator("#up_status").inner_text()
 
 
 @needs_chromium
-def test_upload_in_the_browser_counts_like_the_cli_and_downloads(server: Server, context, app_clips: AppClips,
-                                                                 shots: Path, tmp_path: Path) -> None:
+def test_upload_in_the_browser_counts_like_the_cli_and_downloads(
+    server: Server, context, app_clips: AppClips, shots: Path, tmp_path: Path
+) -> None:
     expected = cli_count(app_clips.upload_webm)["count"]
     page = context.new_page()
     page.goto(server.url)
@@ -310,8 +343,11 @@ def test_upload_in_the_browser_counts_like_the_cli_and_downloads(server: Server,
     assert count_on(page, "up_count") == expected
     assert int(page.locator("#up_table [role=grid]").get_attribute("aria-rowcount")) == 1 + expected  # + header
     assert min(plot_series(page, "up_plot").values()) > 30
-    page.wait_for_function("() => { const v = document.querySelector('#up_video video');"
-                           " return v && v.readyState >= 1 && v.duration > 1; }", timeout=15000)
+    page.wait_for_function(
+        "() => { const v = document.querySelector('#up_video video');"
+        " return v && v.readyState >= 1 && v.duration > 1; }",
+        timeout=15000,
+    )
     page.screenshot(path=str(shots / "upload_done.png"), full_page=True)
     readme_shot(page, "upload.png", "#limits", "#up_speed_note")  # the README's: the count and per-rep chart
     saved = {}
@@ -329,8 +365,9 @@ def test_upload_in_the_browser_counts_like_the_cli_and_downloads(server: Server,
 
 
 @needs_chromium
-def test_bad_files_show_a_message_and_the_page_keeps_working(server: Server, context, app_clips: AppClips,
-                                                             shots: Path) -> None:
+def test_bad_files_show_a_message_and_the_page_keeps_working(
+    server: Server, context, app_clips: AppClips, shots: Path
+) -> None:
     page = context.new_page()
     page.goto(server.url)
     page.get_by_role("tab", name="Upload a clip").click()

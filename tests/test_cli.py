@@ -1,4 +1,5 @@
 """The `flowrep` command as a user runs it: counts, JSON, one-line errors, exit codes."""
+
 from __future__ import annotations
 
 import json
@@ -21,8 +22,9 @@ def flowrep(*args: str) -> subprocess.CompletedProcess[str]:
 
 def test_count_prints_each_clip_and_json_gives_the_reps(clips: dict[str, Path]) -> None:
     # The one test that starts the real command in its own process, as a user's shell does.
-    plain = subprocess.run([sys.executable, "-m", "flowrep.cli", "count", str(clips["good"])], capture_output=True,
-                           text=True, timeout=300)
+    plain = subprocess.run(
+        [sys.executable, "-m", "flowrep.cli", "count", str(clips["good"])], capture_output=True, text=True, timeout=300
+    )
     assert plain.returncode == 0, plain.stderr
     assert plain.stdout.strip() == f"{clips['good']}\t4"
     result = json.loads(flowrep("count", "--json", str(clips["good"])).stdout)
@@ -97,6 +99,7 @@ def test_a_gap_in_a_live_stream_keeps_the_count_and_adds_no_motion() -> None:
 def test_repeated_frames_keep_the_last_reading_and_change_no_count(clips: dict[str, Path]) -> None:
     # Frame-rate conversion repeats every few frames; a repeat must not read as a still frame.
     from conftest import bobbing_square
+
     plain, with_repeats = Session("mean-flow"), Session("mean-flow")
     frames = bobbing_square(reps=4)
     t = 0.0
@@ -121,8 +124,9 @@ def test_bench_scores_a_labelled_folder(clips: dict[str, Path], tmp_path: Path) 
     run = flowrep("bench", str(folder), "--json", str(out))
     assert run.returncode == 0, run.stderr
     figures = json.loads(out.read_text())
-    assert figures["clips"] == [{"file": "good.mp4", "true": 4, "pred": 4,
-                                 "seconds": figures["clips"][0]["seconds"], "frames": 152}]
+    assert figures["clips"] == [
+        {"file": "good.mp4", "true": 4, "pred": 4, "seconds": figures["clips"][0]["seconds"], "frames": 152}
+    ]
     assert figures["mae"] == 0 and figures["obo"] == 1 and figures["fps"] > 0 and figures["peak_rss_mb"] > 0
     assert "MAE 0.000" in run.stdout
 
@@ -131,8 +135,9 @@ def test_bench_matches_counted_reps_to_labelled_rep_ends(clips: dict[str, Path],
     folder = clips["good"].parent
     # The square's 4 reps end on frames 55, 85, 115 and 145. The second row's labels put three of
     # them in the still first second: the totals still agree, the timing does not.
-    (folder / "labels.csv").write_text("file,count,cycle_end_frames\ngood.mp4,4,55 85 115 145\n"
-                                       "good.mp4,4,5 10 15 145\n")
+    (folder / "labels.csv").write_text(
+        "file,count,cycle_end_frames\ngood.mp4,4,55 85 115 145\ngood.mp4,4,5 10 15 145\n"
+    )
     out = tmp_path / "timed.json"
     run = flowrep("bench", str(folder), "--json", str(out))
     assert run.returncode == 0, run.stderr
@@ -174,6 +179,7 @@ def test_a_farther_camera_shrinks_the_picture_into_a_plain_frame_of_the_same_siz
     frame = np.zeros((90, 160, 3), np.uint8)
     frame[:, :80] = 200  # left half bright
     from flowrep.video import Frame
+
     far = next(iter(farther_camera(2.0)([Frame(0, 0.0, frame)]))).image
     assert far.shape == frame.shape
     assert (far[:20] == 90).all() and (far[:, :38] == 90).all()  # the plain surround
@@ -187,11 +193,18 @@ def test_bench_without_labels_is_a_clear_error(tmp_path: Path) -> None:
 
 def test_plain_count_and_the_app_never_import_ray(clips: dict[str, Path]) -> None:
     """Ray is an optional extra: only --ray loads it."""
-    code = ("import sys; sys.argv = ['app']; import app; from flowrep import cli; "
-            f"status = cli.main(['count', {str(clips['good'])!r}]); "
-            "print(status, sorted(m for m in sys.modules if m == 'ray' or m.startswith('ray.')))")
-    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
-                         cwd=Path(__file__).resolve().parent.parent)
+    code = (
+        "import sys; sys.argv = ['app']; import app; from flowrep import cli; "
+        f"status = cli.main(['count', {str(clips['good'])!r}]); "
+        "print(status, sorted(m for m in sys.modules if m == 'ray' or m.startswith('ray.')))"
+    )
+    run = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=Path(__file__).resolve().parent.parent,
+    )
     assert run.returncode == 0, run.stderr
     assert run.stdout.strip().splitlines()[-1] == "0 []"
 

@@ -1,6 +1,7 @@
 """A clip's time and length as its container gives them: frames timed by the container's timestamps
 (a phone's variable frame rate keeps real time), the length limit held while decoding when the header
 does not say, and a clip whose end is cut counted with a warning rather than in silence."""
+
 from __future__ import annotations
 
 import json
@@ -37,7 +38,7 @@ def square_at(t: float, scene: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
     offset = 0.5 - 0.5 * math.cos(2 * math.pi * phase) if 0.0 <= phase <= REPS else 0.0
     frame = background.copy()
     top = 10 + round(offset * (SIZE[1] - 60))
-    frame[top:top + 40, SIZE[0] // 2 - 20:SIZE[0] // 2 + 20] = square
+    frame[top : top + 40, SIZE[0] // 2 - 20 : SIZE[0] // 2 + 20] = square
     return frame
 
 
@@ -67,10 +68,32 @@ def _stamp_expression(segments: Segments) -> str:
 def _encode(path: Path, segments: Segments, *output: str) -> Path:
     """Writes the scene at these segments' frame times, each frame stamped with its time (H.264)."""
     scene = _scene()
-    command = [imageio_ffmpeg.get_ffmpeg_exe(), "-y", "-loglevel", "error", "-f", "rawvideo", "-pix_fmt", "bgr24",
-               "-s", f"{SIZE[0]}x{SIZE[1]}", "-r", "30", "-i", "-", "-vf",
-               f"setpts='round(({_stamp_expression(segments)})/TB)'", "-fps_mode", "passthrough", "-c:v", "libx264",
-               "-pix_fmt", "yuv420p", *output, str(path)]
+    command = [
+        imageio_ffmpeg.get_ffmpeg_exe(),
+        "-y",
+        "-loglevel",
+        "error",
+        "-f",
+        "rawvideo",
+        "-pix_fmt",
+        "bgr24",
+        "-s",
+        f"{SIZE[0]}x{SIZE[1]}",
+        "-r",
+        "30",
+        "-i",
+        "-",
+        "-vf",
+        f"setpts='round(({_stamp_expression(segments)})/TB)'",
+        "-fps_mode",
+        "passthrough",
+        "-c:v",
+        "libx264",
+        "-pix_fmt",
+        "yuv420p",
+        *output,
+        str(path),
+    ]
     frames = b"".join(square_at(t, scene).tobytes() for t in frame_times(segments))
     subprocess.run(command, input=frames, check=True, timeout=120)
     return path
@@ -131,11 +154,12 @@ def cut_clip(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A clip whose header comes first (as phones and web uploads write them), its last 4 % missing.
     Motion JPEG, whose frames take about the same room each: 4 % of the bytes are about 4 % of the frames."""
     folder = tmp_path_factory.mktemp("cut")
-    whole = _encode(folder / "whole.mp4", [(25.0, LENGTH_S)], "-c:v", "mjpeg", "-pix_fmt", "yuvj420p",
-                    "-movflags", "+faststart")
+    whole = _encode(
+        folder / "whole.mp4", [(25.0, LENGTH_S)], "-c:v", "mjpeg", "-pix_fmt", "yuvj420p", "-movflags", "+faststart"
+    )
     data = whole.read_bytes()
     cut = folder / "cut.mp4"
-    cut.write_bytes(data[:int(len(data) * 0.96)])
+    cut.write_bytes(data[: int(len(data) * 0.96)])
     return cut
 
 
@@ -160,7 +184,7 @@ def test_the_cli_shows_the_warning_and_puts_it_in_the_json(cut_clip: Path, capsy
 def test_a_clip_missing_much_of_its_end_is_still_refused(cut_clip: Path, tmp_path: Path) -> None:
     data = cut_clip.read_bytes()
     cut_more = tmp_path / "cut_more.mp4"
-    cut_more.write_bytes(data[:int(len(data) * 0.8)])
+    cut_more.write_bytes(data[: int(len(data) * 0.8)])
     with pytest.raises(VideoError, match=r"decoding stopped after \d+ of 200 frames"):
         count_clip(cut_more, Session("mean-flow"))
 
@@ -173,9 +197,28 @@ def streamed_mkv(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """An 8 s mkv written to a pipe, as a live recorder streams it: its header gives no length."""
     path = tmp_path_factory.mktemp("streamed") / "streamed.mkv"
     stream = subprocess.run(  # into a pipe, which ffmpeg cannot go back in to write the length
-        [imageio_ffmpeg.get_ffmpeg_exe(), "-loglevel", "error", "-f", "lavfi", "-t", str(LENGTH_S), "-i",
-         "testsrc=size=160x120:rate=25", "-c:v", "libx264", "-pix_fmt", "yuv420p", "-f", "matroska", "pipe:1"],
-        stdout=subprocess.PIPE, check=True, timeout=120)
+        [
+            imageio_ffmpeg.get_ffmpeg_exe(),
+            "-loglevel",
+            "error",
+            "-f",
+            "lavfi",
+            "-t",
+            str(LENGTH_S),
+            "-i",
+            "testsrc=size=160x120:rate=25",
+            "-c:v",
+            "libx264",
+            "-pix_fmt",
+            "yuv420p",
+            "-f",
+            "matroska",
+            "pipe:1",
+        ],
+        stdout=subprocess.PIPE,
+        check=True,
+        timeout=120,
+    )
     path.write_bytes(stream.stdout)
     return path
 
@@ -193,8 +236,9 @@ def test_a_clip_whose_header_says_it_is_too_long_is_refused_before_decoding(vari
         ClipReader(variable_rate_clip, max_seconds=5.0)
 
 
-def test_the_cli_holds_clips_to_the_page_s_limit_unless_told(streamed_mkv: Path, capsys: pytest.CaptureFixture[str],
-                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_cli_holds_clips_to_the_page_s_limit_unless_told(
+    streamed_mkv: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     assert cli.main(["count", "--signal", "mean-flow", "--max-seconds", "5", str(streamed_mkv)]) == cli.EXIT_BAD_INPUT
     assert "longer than the limit of 5 seconds" in capsys.readouterr().err
     assert cli.main(["count", "--signal", "mean-flow", "--max-seconds", "0", str(streamed_mkv)]) == 0

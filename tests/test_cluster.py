@@ -4,6 +4,7 @@ two-node cluster, and a clip whose worker is killed mid-run is still counted.
 Four short real exercise clips keep the file under a minute. Skips when Ray is not installed
 (`pip install -e '.[ray]'`; requirements-dev.txt installs it) or the real clips are absent.
 """
+
 from __future__ import annotations
 
 import csv
@@ -68,8 +69,9 @@ class TestLocalRay:
         yield
         ray.shutdown()
 
-    def test_counts_are_the_plain_runs_and_the_model_loads_once_per_worker(self, folder: Path,
-                                                                              plain_lines: list[dict]) -> None:
+    def test_counts_are_the_plain_runs_and_the_model_loads_once_per_worker(
+        self, folder: Path, plain_lines: list[dict]
+    ) -> None:
         shown: list[str] = []
         clips = [str(folder / name) for name in CLIPS] * 2
         lines, run = count_clips(clips, on_clip=lambda clip, line: shown.append(clip))
@@ -85,13 +87,17 @@ class TestLocalRay:
         assert [strip(c.as_json()) for c in on_ray.clips] == [strip(c.as_json()) for c in plain.clips]
         plain_json, ray_json = plain.as_json(), on_ray.as_json()
         assert set(ray_json) == set(plain_json) | {"ray"}
-        assert (ray_json["mae"], ray_json["obo"], ray_json["count_delay_s"]) == \
-            (plain_json["mae"], plain_json["obo"], plain_json["count_delay_s"])
+        assert (ray_json["mae"], ray_json["obo"], ray_json["count_delay_s"]) == (
+            plain_json["mae"],
+            plain_json["obo"],
+            plain_json["count_delay_s"],
+        )
         assert "aggregate over the cluster" in ray_json["ray"]["fps_is"]
         assert on_ray.signal_ms_per_frame > 0 and ray_json["peak_rss_mb"] > 0
 
-    def test_a_bad_file_is_its_own_error_and_the_rest_are_counted(self, folder: Path, clips: dict[str, Path],
-                                                                  plain_lines: list[dict]) -> None:
+    def test_a_bad_file_is_its_own_error_and_the_rest_are_counted(
+        self, folder: Path, clips: dict[str, Path], plain_lines: list[dict]
+    ) -> None:
         names = [str(folder / CLIPS[0]), str(clips["text"]), str(clips["missing"]), str(folder / CLIPS[1])]
         for ship_bytes in (False, True):
             lines, _ = count_clips(names, ship_bytes=ship_bytes)
@@ -107,14 +113,21 @@ class TestLocalRay:
         (tmp_path / "labels.csv").write_text("file,count\n" + "".join(f"{n},2\n" for n in (*CLIPS[:2], "broken.mp4")))
         report = bench_folder(tmp_path, ship_bytes=True)
         assert [c.pred for c in report.clips] == [c.pred for c in run_bench(tmp_path, make_signal("cnn")).clips]
-        assert report.clips[2].error == f"{tmp_path / 'broken.mp4'}: " + \
-            "this file is text, not a video we accept (mp4, mov, m4v, webm, mkv or avi)"
+        assert (
+            report.clips[2].error
+            == f"{tmp_path / 'broken.mp4'}: "
+            + "this file is text, not a video we accept (mp4, mov, m4v, webm, mkv or avi)"
+        )
 
 
 def test_the_command_prints_what_the_plain_command_prints(folder: Path, clips: dict[str, Path]) -> None:
     args = ["count", "--json", str(folder / CLIPS[0]), str(clips["text"]), str(folder / CLIPS[2])]
-    runs = [subprocess.run([sys.executable, "-m", "flowrep.cli", *args, *extra], capture_output=True, text=True,
-                           timeout=120) for extra in ([], ["--ray"])]
+    runs = [
+        subprocess.run(
+            [sys.executable, "-m", "flowrep.cli", *args, *extra], capture_output=True, text=True, timeout=120
+        )
+        for extra in ([], ["--ray"])
+    ]
     assert [run.returncode for run in runs] == [2, 2]
     plain, on_ray = ([_without_speed(json.loads(line)) for line in run.stdout.splitlines()] for run in runs)
     assert on_ray == plain and "error" in plain[1]

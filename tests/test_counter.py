@@ -1,4 +1,5 @@
 """The counter on synthetic streams: what a person exercising sees counted, live and for a file."""
+
 from __future__ import annotations
 
 import pytest

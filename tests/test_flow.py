@@ -1,4 +1,5 @@
 """Flow and its colour coding: direction as hue, speed as brightness on a fixed scale."""
+
 from __future__ import annotations
 
 import cv2
@@ -94,8 +95,9 @@ def test_encoder_returns_both_codings_and_a_coarse_field() -> None:
 
 def _textured(shift: int) -> np.ndarray:
     rng = np.random.default_rng(3)
-    texture = cv2.resize(rng.integers(0, 256, (30, 40, 3)).astype(np.uint8), (200, 150),
-                         interpolation=cv2.INTER_NEAREST)
+    texture = cv2.resize(
+        rng.integers(0, 256, (30, 40, 3)).astype(np.uint8), (200, 150), interpolation=cv2.INTER_NEAREST
+    )
     return np.roll(texture, shift, axis=0)
 
 
@@ -154,8 +156,9 @@ def test_a_motionless_scene_is_still_read_after_a_couple_of_repeats() -> None:
     assert all(abs(r.mean_velocity).max() < 1e-3 for r in fed)
 
 
-def _scene(frame: int, mover_centre: tuple[float, float], mover_side: float, shake_px: int = 0,
-           fps: float = 25.0) -> np.ndarray:
+def _scene(
+    frame: int, mover_centre: tuple[float, float], mover_side: float, shake_px: int = 0, fps: float = 25.0
+) -> np.ndarray:
     """A 320×180 textured room with a textured square bobbing up and down (1.2 s a cycle) at
     `mover_centre` (fractions of the frame), the whole picture shaken by up to `shake_px`."""
     rng = np.random.default_rng(5)
@@ -165,7 +168,7 @@ def _scene(frame: int, mover_centre: tuple[float, float], mover_side: float, sha
     bob = round(0.25 * side * np.sin(2 * np.pi * frame / (1.2 * fps)))
     x0 = round(mover_centre[0] * 320 - side / 2)
     y0 = round(mover_centre[1] * 180 - side / 2) + bob
-    room[y0:y0 + side, x0:x0 + side] = mover
+    room[y0 : y0 + side, x0 : x0 + side] = mover
     if shake_px:
         dx, dy = np.random.default_rng(frame).integers(-shake_px, shake_px + 1, 2)
         room = np.roll(room, (int(dy), int(dx)), axis=(0, 1))

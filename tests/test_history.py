@@ -1,4 +1,5 @@
 """The workout history (SQLite): plans and workouts survive a reopen; a bad file is one clear error."""
+
 from __future__ import annotations
 
 import os
@@ -34,8 +35,11 @@ def test_the_database_is_created_on_first_use_where_flowrep_db_says(tmp_path: Pa
 
 def test_a_saved_plan_is_there_after_reopening(tmp_path: Path) -> None:
     path = tmp_path / "flowrep.db"
-    plan = Plan("Mine", (PlanExercise("Squats", reps=12, rounds=3, round_rest_s=30), PlanExercise("Plank", seconds=45)),
-                rest_s=20)
+    plan = Plan(
+        "Mine",
+        (PlanExercise("Squats", reps=12, rounds=3, round_rest_s=30), PlanExercise("Plank", seconds=45)),
+        rest_s=20,
+    )
     History(path).save_plan(plan)
     again = History(path)
     assert again.plans() == [plan]

@@ -1,5 +1,6 @@
 """Nothing piles up: partial uploads go at start and once stale, the cache is kept under its size
 (oldest first, never a file still being written), empty folders go, the roots stay."""
+
 from __future__ import annotations
 
 import os

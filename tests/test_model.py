@@ -1,4 +1,5 @@
 """The CNN's weights: shipped, loaded without pickle, and refused clearly when broken."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -76,6 +77,7 @@ def test_weights_full_of_nan_are_refused_at_load(tmp_path: Path) -> None:
         for tensor in state.values():
             if tensor.is_floating_point():
                 tensor.fill_(float("nan"))
+
     nan = _saved_state(tmp_path / "nan.safetensors", fill_with_nan)
     with pytest.raises(WeightsError, match=r"nan\.safetensors hold values that are not finite numbers"):
         load_model(nan)
@@ -87,6 +89,7 @@ def test_weights_whose_outputs_are_not_finite_are_refused_at_load(tmp_path: Path
     # Every value finite, but a negative running variance makes batch norm's square root NaN.
     def negative_variance(state: dict[str, torch.Tensor]) -> None:
         state["features.0.1.running_var"].fill_(-1.0)
+
     bad = _saved_state(tmp_path / "bad.safetensors", negative_variance)
     with pytest.raises(WeightsError, match="give outputs that are not finite numbers"):
         load_model(bad)

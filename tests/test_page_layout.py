@@ -3,6 +3,7 @@ to do and shows the count; on a phone (390×844) the camera and the count share 
 Webcam and Workout tabs and no number breaks across lines; and a webcam set with a target plays the
 target's sound and is listed, with its CSV, when it is finished. Chromium runs on a thread of its own
 (app_support.chromium), as in test_workout_page.py."""
+
 from __future__ import annotations
 
 import csv
@@ -21,13 +22,17 @@ from app_support import (  # noqa: F401
     wait_for_count,
 )
 
-PAGE_BOX = ("(sel) => { const r = document.querySelector(sel).getBoundingClientRect();"
-            " return {top: r.top + window.scrollY, bottom: r.bottom + window.scrollY, height: r.height}; }")
+PAGE_BOX = (
+    "(sel) => { const r = document.querySelector(sel).getBoundingClientRect();"
+    " return {top: r.top + window.scrollY, bottom: r.bottom + window.scrollY, height: r.height}; }"
+)
 #: How many lines the text of an element's first heading takes on screen (its line boxes).
-HEADING_LINES = ("(sel) => { const h = document.querySelector(sel + ' h1'); const range = document.createRange();"
-                 " range.selectNodeContents(h); const tops = new Set();"
-                 " for (const r of range.getClientRects()) if (r.width > 0) tops.add(Math.round(r.top));"
-                 " return tops.size; }")
+HEADING_LINES = (
+    "(sel) => { const h = document.querySelector(sel + ' h1'); const range = document.createRange();"
+    " range.selectNodeContents(h); const tops = new Set();"
+    " for (const r of range.getClientRects()) if (r.width > 0) tops.add(Math.round(r.top));"
+    " return tops.size; }"
+)
 
 
 def page_box(page, selector: str) -> dict[str, float]:
@@ -42,8 +47,9 @@ def assert_on_first_screen(page, height: int, *selectors: str) -> None:
 
 
 @needs_chromium
-def test_the_first_screen_on_a_laptop_says_what_to_do_and_shows_the_count(server: Server, chromium: BrowserRun,
-                                                                         shots: Path) -> None:
+def test_the_first_screen_on_a_laptop_says_what_to_do_and_shows_the_count(
+    server: Server, chromium: BrowserRun, shots: Path
+) -> None:
     chromium(first_screen_on_a_laptop, server, shots)
 
 
@@ -55,8 +61,14 @@ def first_screen_on_a_laptop(browser, server: Server, shots: Path) -> None:
         page.locator("#steps").wait_for()
         assert_on_first_screen(page, 800, "#intro", "#steps", "#exercises", "#cam", "#live_count")
         steps = page.locator("#steps").inner_text()
-        for words in ("whole body in view", "side-on for push-ups and sit-ups", "front-on for jumping jacks",
-                      "Click to Access Webcam", "Record", "Move"):
+        for words in (
+            "whole body in view",
+            "side-on for push-ups and sit-ups",
+            "front-on for jumping jacks",
+            "Click to Access Webcam",
+            "Record",
+            "Move",
+        ):
             assert words in steps, words
         exercises = page.locator("#exercises").inner_text()
         assert "squats" in exercises and "jump rope" in exercises.split("Not well")[1]
@@ -71,8 +83,7 @@ def first_screen_on_a_laptop(browser, server: Server, shots: Path) -> None:
 
 
 @needs_chromium
-def test_on_a_phone_camera_and_count_share_the_first_screen(server: Server, chromium: BrowserRun,
-                                                            shots: Path) -> None:
+def test_on_a_phone_camera_and_count_share_the_first_screen(server: Server, chromium: BrowserRun, shots: Path) -> None:
     chromium(first_screen_on_a_phone, server, shots)
 
 
@@ -101,21 +112,25 @@ def first_screen_on_a_phone(browser, server: Server, shots: Path) -> None:
 
 
 @needs_chromium
-def test_a_webcam_set_with_a_target_sounds_and_is_listed(server: Server, chromium: BrowserRun, shots: Path,
-                                                         tmp_path: Path) -> None:
+def test_a_webcam_set_with_a_target_sounds_and_is_listed(
+    server: Server, chromium: BrowserRun, shots: Path, tmp_path: Path
+) -> None:
     chromium(webcam_set_with_a_target, server, shots, tmp_path)
 
 
 def webcam_set_with_a_target(browser, server: Server, shots: Path, tmp_path: Path) -> None:
-    context = browser.new_context(viewport={"width": 1280, "height": 1300}, permissions=["camera"],
-                                  accept_downloads=True)
+    context = browser.new_context(
+        viewport={"width": 1280, "height": 1300}, permissions=["camera"], accept_downloads=True
+    )
     page = context.new_page()
     page.goto(server.url)
     page.locator("#live_target input").fill("2")
     page.locator("#live_target input").press("Enter")
     page.locator("#cam").get_by_text("Click to Access Webcam").click()
-    page.wait_for_function("() => { const v = document.querySelector('#cam video');"
-                           " return v && v.readyState >= 2 && v.videoWidth > 0; }", timeout=20_000)
+    page.wait_for_function(
+        "() => { const v = document.querySelector('#cam video'); return v && v.readyState >= 2 && v.videoWidth > 0; }",
+        timeout=20_000,
+    )
     page.locator("#cam button[aria-label='capture photo']").click()  # "Record"
     highest, waited = wait_for_count(page, "live_count", WEBCAM_REPS, timeout_s=40)
     assert highest == WEBCAM_REPS, f"count reached {highest} after {waited:.0f} s"
@@ -125,8 +140,9 @@ def webcam_set_with_a_target(browser, server: Server, shots: Path, tmp_path: Pat
     page.locator("#finish_btn").click()
     page.locator("#live_status").get_by_text("Set 1 listed below").wait_for(timeout=5000)
     assert count_on(page, "live_count") == 0
-    page.wait_for_function("() => document.querySelector('#live_sets [role=grid]')"
-                           ".getAttribute('aria-rowcount') === '2'", timeout=5000)  # the header and set 1
+    page.wait_for_function(
+        "() => document.querySelector('#live_sets [role=grid]').getAttribute('aria-rowcount') === '2'", timeout=5000
+    )  # the header and set 1
     table = page.locator("#live_sets").inner_text()
     assert "2 ✓" in table and "tempo (s/rep)" in table, table
     page.screenshot(path=str(shots / "webcam_set_listed.png"), full_page=True)

@@ -1,4 +1,5 @@
 """Repetition evidence: the self-similarity profile, the period it finds, and its two streaming forms."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -21,8 +22,8 @@ def test_the_streaming_profile_is_the_correlation_of_each_window_with_itself_a_l
     for t in (100, 150, 299):
         for lag in (1, 7, 25, 40):
             window = int(similarity.windows[lag])
-            here = features[t - window + 1:t + 1]
-            earlier = features[t - window + 1 - lag:t + 1 - lag]
+            here = features[t - window + 1 : t + 1]
+            earlier = features[t - window + 1 - lag : t + 1 - lag]
             assert profiles[t][lag] == pytest.approx(_pearson(here, earlier), abs=1e-9)
     assert np.isnan(profiles[60][40])  # not yet seen: 40 + a 40-sample window
 
@@ -115,7 +116,38 @@ def test_a_period_between_lags_is_not_outranked_by_its_double() -> None:
     # lag 21 (0.87), more than `near` higher. Judged by its height between lags, the rep is chosen.
     from flowrep.periodicity import _shortest_near_best
 
-    profile = np.array([1.00, 0.19, -0.41, -0.49, -0.01, 0.31, 0.23, -0.28, -0.52, -0.13, 0.62, 0.64, -0.12,
-                        -0.52, -0.28, 0.22, 0.32, -0.00, -0.46, -0.39, 0.19, 0.87, 0.23, -0.36, -0.47, -0.02,
-                        0.29, 0.21, -0.28, -0.51])
+    profile = np.array(
+        [
+            1.00,
+            0.19,
+            -0.41,
+            -0.49,
+            -0.01,
+            0.31,
+            0.23,
+            -0.28,
+            -0.52,
+            -0.13,
+            0.62,
+            0.64,
+            -0.12,
+            -0.52,
+            -0.28,
+            0.22,
+            0.32,
+            -0.00,
+            -0.46,
+            -0.39,
+            0.19,
+            0.87,
+            0.23,
+            -0.36,
+            -0.47,
+            -0.02,
+            0.29,
+            0.21,
+            -0.28,
+            -0.51,
+        ]
+    )
     assert _shortest_near_best(profile, shortest_lag=2, near=0.2) == 11

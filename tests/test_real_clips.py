@@ -1,5 +1,6 @@
 """Counts on real people (../shared/data): the product's reason to exist, judged as folder figures
 (the benchmark's own), not as any one clip's exact count."""
+
 from __future__ import annotations
 
 from pathlib import Path

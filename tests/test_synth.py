@@ -1,4 +1,5 @@
 """The training clips' figures: every exercise moves as a body can, so its labels are motion a camera sees."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -17,9 +18,16 @@ def _joints(exercise: Exercise, phase: float) -> np.ndarray:
 _KNOWN_LEAPS = {"burpee"}
 
 
-@pytest.mark.parametrize("exercise", [
-    pytest.param(e, marks=pytest.mark.xfail(strict=True, reason="known: the burpee leaps; see docs/experiments.md"))
-    if e.name in _KNOWN_LEAPS else e for e in EXERCISES], ids=lambda e: e.name)
+@pytest.mark.parametrize(
+    "exercise",
+    [
+        pytest.param(e, marks=pytest.mark.xfail(strict=True, reason="known: the burpee leaps; see docs/experiments.md"))
+        if e.name in _KNOWN_LEAPS
+        else e
+        for e in EXERCISES
+    ],
+    ids=lambda e: e.name,
+)
 def test_every_exercise_moves_without_jumps_and_ends_where_it_began(exercise: Exercise) -> None:
     phases = np.linspace(0.0, 1.0, 201)[:-1]
     joints = np.stack([_joints(exercise, float(p)) for p in phases])

@@ -1,5 +1,6 @@
 """Training: the `flowrep train` path runs end to end in-process and learns; the shipped model is
 what `flowrep train` makes."""
+
 from __future__ import annotations
 
 import json

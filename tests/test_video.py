@@ -1,5 +1,6 @@
 """What a clip must be to be counted: the container and codec allow-list (by content, never by name)
 and the frame-shape limits, for every entry (the CLI here; the page and /count share the same checks)."""
+
 from __future__ import annotations
 
 import subprocess
@@ -28,8 +29,24 @@ def _noise_clip(path: Path, width: int, height: int, frames: int = 6, fps: float
 
 
 def _ffmpeg_clip(path: Path, *codec: str) -> Path:
-    subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), "-y", "-loglevel", "error", "-f", "lavfi", "-i",
-                    "testsrc=size=160x120:rate=10", "-t", "1", *codec, str(path)], check=True, timeout=60)
+    subprocess.run(
+        [
+            imageio_ffmpeg.get_ffmpeg_exe(),
+            "-y",
+            "-loglevel",
+            "error",
+            "-f",
+            "lavfi",
+            "-i",
+            "testsrc=size=160x120:rate=10",
+            "-t",
+            "1",
+            *codec,
+            str(path),
+        ],
+        check=True,
+        timeout=60,
+    )
     return path
 
 
@@ -39,14 +56,17 @@ def _count(capsys: pytest.CaptureFixture[str], *paths: Path) -> tuple[int, list[
     return status, err.strip().splitlines(), out
 
 
-@pytest.mark.parametrize("size,problem", [
-    ((1280, 240), "more than 4 times as wide as high"),
-    ((240, 1280), "more than 4 times as wide as high"),
-    ((1000, 8), "smaller than 64 pixels"),
-])
+@pytest.mark.parametrize(
+    "size,problem",
+    [
+        ((1280, 240), "more than 4 times as wide as high"),
+        ((240, 1280), "more than 4 times as wide as high"),
+        ((1000, 8), "smaller than 64 pixels"),
+    ],
+)
 def test_frames_of_an_unsafe_shape_are_refused_in_one_line_and_the_next_clip_is_counted(
-        tmp_path: Path, clips: dict[str, Path], capsys: pytest.CaptureFixture[str],
-        size: tuple[int, int], problem: str) -> None:
+    tmp_path: Path, clips: dict[str, Path], capsys: pytest.CaptureFixture[str], size: tuple[int, int], problem: str
+) -> None:
     # Frames wider than about 4:1 shrink to a flow grid so thin that OpenCV's DIS crashed the process.
     odd = _noise_clip(tmp_path / "odd.mp4", *size)
     status, errors, out = _count(capsys, odd, clips["good"])
@@ -55,7 +75,8 @@ def test_frames_of_an_unsafe_shape_are_refused_in_one_line_and_the_next_clip_is_
 
 
 def test_the_widest_and_smallest_frames_accepted_are_counted_without_a_crash(
-        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     wide = _noise_clip(tmp_path / "wide.mp4", int(MAX_ASPECT * 128), 128)
     small = _noise_clip(tmp_path / "small.mp4", MIN_FRAME_SIDE, MIN_FRAME_SIDE)
     status, errors, out = _count(capsys, wide, small)
@@ -90,9 +111,14 @@ def test_a_playlist_is_refused_whatever_its_name(tmp_path: Path, clips: dict[str
             probe(playlist)
 
 
-@pytest.mark.parametrize("head,what", [(b"\x89PNG\r\n\x1a\n" + bytes(40), "a PNG image"),
-                                       (b"\xff\xd8\xff\xe0" + bytes(40), "a JPEG image"),
-                                       (b"hello, this is not a video\n" * 3, "text")])
+@pytest.mark.parametrize(
+    "head,what",
+    [
+        (b"\x89PNG\r\n\x1a\n" + bytes(40), "a PNG image"),
+        (b"\xff\xd8\xff\xe0" + bytes(40), "a JPEG image"),
+        (b"hello, this is not a video\n" * 3, "text"),
+    ],
+)
 def test_images_and_text_are_refused_by_their_content(tmp_path: Path, head: bytes, what: str) -> None:
     fake = tmp_path / "clip.mp4"
     fake.write_bytes(head)
@@ -117,8 +143,10 @@ def test_a_refused_clip_s_problem_names_no_server_path(clips: dict[str, Path], n
 
 
 def test_a_decoder_failure_is_told_without_opencv_s_source_path() -> None:
-    error = cv2.error("OpenCV(5.0.0) /io/opencv/modules/videoio/src/cap_ffmpeg_impl.hpp:1234: error: "
-                      "(-2:Unspecified error) could not decode in function 'retrieveFrame'\n")
+    error = cv2.error(
+        "OpenCV(5.0.0) /io/opencv/modules/videoio/src/cap_ffmpeg_impl.hpp:1234: error: "
+        "(-2:Unspecified error) could not decode in function 'retrieveFrame'\n"
+    )
     assert decoder_problem(error) == "(-2:Unspecified error) could not decode in function 'retrieveFrame'"
 
 

@@ -1,6 +1,7 @@
 """Per-visitor data on a hosted page: each visitor's saved plans and history are theirs (a random id in
 the browser's localStorage), a single-user install keeps one store, plans have sane sizes and are
 shown as text; the history's schema 1 databases are migrated."""
+
 from __future__ import annotations
 
 import json
@@ -64,9 +65,11 @@ def test_a_single_user_install_keeps_one_store(tmp_path: Path, monkeypatch: pyte
 
 def test_plans_have_sane_sizes() -> None:
     Plan.from_text("n" * MAX_NAME_CHARS, "squats: 3 reps\n" * (MAX_PLAN_LINES - 1))
-    for name, text, words in [("n" * (MAX_NAME_CHARS + 1), "squats: 3 reps", "name may have at most 80 characters"),
-                              ("x", "squats: 3 reps\n" * MAX_PLAN_LINES, "at most 50 lines"),
-                              ("x", "squats: 3 reps" + " " * MAX_PLAN_CHARS, "at most 4000 characters")]:
+    for name, text, words in [
+        ("n" * (MAX_NAME_CHARS + 1), "squats: 3 reps", "name may have at most 80 characters"),
+        ("x", "squats: 3 reps\n" * MAX_PLAN_LINES, "at most 50 lines"),
+        ("x", "squats: 3 reps" + " " * MAX_PLAN_CHARS, "at most 4000 characters"),
+    ]:
         with pytest.raises(PlanError, match=words):
             Plan.from_text(name, text)
 
@@ -113,8 +116,11 @@ def test_private_endpoints_called_directly_validate_like_the_page(tmp_path: Path
     from app_support import running_app
 
     def run(url: str, name: str, *data: object) -> list:
-        request = urllib.request.Request(f"{url}gradio_api/run/{name}", data=json.dumps({"data": list(data)}).encode(),
-                                         headers={"Content-Type": "application/json"})
+        request = urllib.request.Request(
+            f"{url}gradio_api/run/{name}",
+            data=json.dumps({"data": list(data)}).encode(),
+            headers={"Content-Type": "application/json"},
+        )
         with urllib.request.urlopen(request, timeout=30) as response:
             return json.loads(response.read())["data"]
 

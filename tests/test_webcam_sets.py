@@ -2,6 +2,7 @@
 "Finish set" button, or the camera stopping) with their reps, time, tempo and speed loss, and their CSV.
 The tab's handlers are called directly, as the page calls them, on the fake camera's clip (still,
 three slow squats, still) fed at its own pace through the tab's clock."""
+
 from __future__ import annotations
 
 import csv
@@ -19,8 +20,10 @@ from flowrep.ui.webcam_sets import CSV_HEADER, SetList, set_message
 
 
 def test_a_set_list_gives_time_tempo_and_speed_loss_per_set(tmp_path: Path) -> None:
-    reps = [Rep(number=k + 1, start_s=1.0 + 2 * k, turn_s=2.0 + 2 * k, end_s=3.0 + 2 * k, counted_s=3.0 + 2 * k)
-            for k in range(4)]
+    reps = [
+        Rep(number=k + 1, start_s=1.0 + 2 * k, turn_s=2.0 + 2 * k, end_s=3.0 + 2 * k, counted_s=3.0 + 2 * k)
+        for k in range(4)
+    ]
     times = [0.1 * k for k in range(100)]
     speeds = [1.0 if k <= 50 else 0.5 for k in range(100)]  # reps 3 and 4 (after 5 s) at half the speed
     sets = SetList()
@@ -36,8 +39,14 @@ def test_a_set_list_gives_time_tempo_and_speed_loss_per_set(tmp_path: Path) -> N
     with open(sets.write_csv(tmp_path / "sets.csv")) as handle:
         rows = list(csv.DictReader(handle))
     assert tuple(rows[0]) == CSV_HEADER
-    assert rows[0] == {"set": "1", "reps": "4", "target": "4", "time_s": "8.000", "tempo_s_per_rep": "2.000",
-                       "speed_loss": "0.500"}
+    assert rows[0] == {
+        "set": "1",
+        "reps": "4",
+        "target": "4",
+        "time_s": "8.000",
+        "tempo_s_per_rep": "2.000",
+        "speed_loss": "0.500",
+    }
     assert rows[1]["target"] == "5" and rows[1]["speed_loss"] == ""
 
 

@@ -1,5 +1,6 @@
 """Clips counted in worker processes (flowrep.ui.workers): the same counts as in process, progress
 while counting, and a worker that crashes fails its own clip only."""
+
 from __future__ import annotations
 
 import os
@@ -36,8 +37,9 @@ def pool():
     pool.close()
 
 
-def test_a_clip_counts_in_a_worker_as_in_process_with_progress_and_exports(pool: CountPool, clips: dict[str, Path],
-                                                                            tmp_path: Path) -> None:
+def test_a_clip_counts_in_a_worker_as_in_process_with_progress_and_exports(
+    pool: CountPool, clips: dict[str, Path], tmp_path: Path
+) -> None:
     expected = count_clip(clips["good"], Session(SIGNAL))
     with pool.run(Job(str(clips["good"]), 600.0, str(tmp_path), progress_every_s=0.0)) as running:
         updates = [(seen.index, seen.count) for seen in running]
@@ -60,8 +62,7 @@ def test_a_bad_clip_is_the_clips_error_and_the_worker_goes_on(pool: CountPool, c
 
 
 @pytest.mark.parametrize("crash", [segfault_job, abort_job])
-def test_a_crash_fails_that_clip_only_and_the_next_clip_counts(pool: CountPool, clips: dict[str, Path],
-                                                              crash) -> None:
+def test_a_crash_fails_that_clip_only_and_the_next_clip_counts(pool: CountPool, clips: dict[str, Path], crash) -> None:
     crashes = pool.crashes
     other: dict[str, object] = {}
 
@@ -82,8 +83,9 @@ def test_a_crash_fails_that_clip_only_and_the_next_clip_counts(pool: CountPool, 
     assert pool.count(Job(str(clips["good"])), count_job).result.count > 0
 
 
-def test_a_clip_left_early_is_cancelled_and_its_worker_kept(pool: CountPool, clips: dict[str, Path],
-                                                            tmp_path: Path) -> None:
+def test_a_clip_left_early_is_cancelled_and_its_worker_kept(
+    pool: CountPool, clips: dict[str, Path], tmp_path: Path
+) -> None:
     with pool.run(Job(str(clips["good"]), out_dir=str(tmp_path), progress_every_s=0.0)) as running:
         next(iter(running))
     assert running.worker.is_alive()
@@ -124,8 +126,10 @@ def test_a_segfault_in_a_live_servers_worker_fails_that_upload_only(tmp_path: Pa
     import democlips
     from app_support import WEBCAM_REPS, running_app
     from gradio_client import Client, handle_file
-    frames = democlips.scripted_clip("squat", reps=12, period_s=2.0, lead_in_s=2.0, tail_s=2.0, fps=15.0,
-                                     size=(320, 240), seed=3, noise=0.0)
+
+    frames = democlips.scripted_clip(
+        "squat", reps=12, period_s=2.0, lead_in_s=2.0, tail_s=2.0, fps=15.0, size=(320, 240), seed=3, noise=0.0
+    )
     long_clip = democlips.write_mp4(frames, 15.0, tmp_path / "long_squats.mp4")
     with running_app(tmp_path / "app") as server:
         victim = Client(server.url, verbose=False).submit(handle_file(str(long_clip)), api_name="/analyze")
@@ -133,8 +137,7 @@ def test_a_segfault_in_a_live_servers_worker_fails_that_upload_only(tmp_path: Pa
         while not (counting := [p for p in _children(server.process.pid) if _has_open(p, long_clip.name)]):
             assert time.monotonic() < deadline and not victim.done(), "no worker opened the clip"
             time.sleep(0.02)
-        bystander = Client(server.url, verbose=False).submit(handle_file(str(app_clips.webcam_mp4)),
-                                                             api_name="/count")
+        bystander = Client(server.url, verbose=False).submit(handle_file(str(app_clips.webcam_mp4)), api_name="/count")
         os.kill(counting[0], signal.SIGSEGV)
         status = victim.result()[3]
         assert "crashed (SIGSEGV)" in status and "long_squats.mp4" in status, status

@@ -1,5 +1,6 @@
 """Workout plans and the runner that walks them, driven by a fake clock and a fake rep stream,
 and `flowrep workout` / `flowrep plans` as a user runs them."""
+
 from __future__ import annotations
 
 import csv
@@ -37,8 +38,9 @@ class FakeSet:
         self.set_started = now
 
 
-def drive(runner: WorkoutRunner, camera: FakeSet, start: float, end: float, dt: float = 0.1
-          ) -> list[tuple[float, Event]]:
+def drive(
+    runner: WorkoutRunner, camera: FakeSet, start: float, end: float, dt: float = 0.1
+) -> list[tuple[float, Event]]:
     """Feeds the runner a frame every dt seconds from start to end, like the page does; returns the cues
     with their times. Starts the runner at `start` if it has not started."""
     cues: list[tuple[float, Event]] = []
@@ -71,9 +73,19 @@ def test_reaching_a_reps_target_rests_then_starts_the_next_exercise() -> None:
     camera = FakeSet([2.0, 4.0, 6.0, 8.0, 11.0, 19.0, 21.0, 23.0])
     cues = drive(runner, camera, 0.0, 40.0)
     assert [cue for _, cue in cues] == [
-        Cue.WORK_STARTED, Cue.REP, Cue.REP, Cue.REP, Outcome.TARGET_REACHED, Cue.REST_STARTED,  # push-ups: 3 reps
-        Outcome.REST_OVER, Cue.WORK_STARTED, Cue.REP, Cue.REP, Outcome.TARGET_REACHED,  # squats: 2 reps
-        Cue.FINISHED]  # no rest after the last exercise
+        Cue.WORK_STARTED,
+        Cue.REP,
+        Cue.REP,
+        Cue.REP,
+        Outcome.TARGET_REACHED,
+        Cue.REST_STARTED,  # push-ups: 3 reps
+        Outcome.REST_OVER,
+        Cue.WORK_STARTED,
+        Cue.REP,
+        Cue.REP,
+        Outcome.TARGET_REACHED,  # squats: 2 reps
+        Cue.FINISHED,
+    ]  # no rest after the last exercise
     assert times_of(cues, Outcome.TARGET_REACHED) == [6.0, 21.0]
     assert times_of(cues, Cue.WORK_STARTED) == [0.0, 16.0]  # the rest ran its 10 s; reps at 8 and 11 were ignored
     summary = runner.summary()
@@ -187,8 +199,11 @@ def test_skip_ends_work_or_rest_early_and_keeps_the_reps() -> None:
 
 
 def test_stop_finishes_with_what_was_done() -> None:
-    plan = Plan("Three", (PlanExercise("Push-ups", reps=3), PlanExercise("Sit-ups", reps=3),
-                          PlanExercise("Squats", reps=3)), rest_s=5)
+    plan = Plan(
+        "Three",
+        (PlanExercise("Push-ups", reps=3), PlanExercise("Sit-ups", reps=3), PlanExercise("Squats", reps=3)),
+        rest_s=5,
+    )
     runner = WorkoutRunner(plan)
     camera = FakeSet([1.0, 2.0, 3.0, 10.0])
     drive(runner, camera, 0.0, 12.0)
@@ -302,8 +317,9 @@ class FakeCameraSet:
 SMALL, LARGE = np.zeros((240, 320, 3), np.uint8), np.zeros((480, 640, 3), np.uint8)
 
 
-def stream(workout: WorkoutSession, start: float, end: float, frame: np.ndarray = SMALL,
-           dt: float = 0.1) -> list[Event]:
+def stream(
+    workout: WorkoutSession, start: float, end: float, frame: np.ndarray = SMALL, dt: float = 0.1
+) -> list[Event]:
     events: list[Event] = []
     for k in range(int(round((end - start) / dt)) + 1):
         events += workout.process(frame, round(start + k * dt, 6)).events
@@ -359,8 +375,11 @@ def test_a_discarded_workout_is_stopped_and_marked_not_to_keep() -> None:
 
 def test_plans_read_from_text_and_write_back() -> None:
     plan = Plan.from_text("Mine", "push-ups: 10 reps\nplank: 45 s\nsquats: 8 x 20 s, rest 10 s\nrest: 1 min")
-    assert plan.exercises == (PlanExercise("push-ups", reps=10), PlanExercise("plank", seconds=45.0),
-                              PlanExercise("squats", seconds=20.0, rounds=8, round_rest_s=10.0))
+    assert plan.exercises == (
+        PlanExercise("push-ups", reps=10),
+        PlanExercise("plank", seconds=45.0),
+        PlanExercise("squats", seconds=20.0, rounds=8, round_rest_s=10.0),
+    )
     assert plan.rest_s == 60.0
     assert Plan.from_text("Mine", plan.to_text()) == plan
     assert Plan.from_json(plan.to_json()) == plan
@@ -368,13 +387,16 @@ def test_plans_read_from_text_and_write_back() -> None:
         assert Plan.from_text(shipped.name, shipped.to_text()) == shipped
 
 
-@pytest.mark.parametrize(("text", "words"), [
-    ("squats 10 reps", "line 1"),
-    ("squats: 10 reps\nlunges: ten", "line 2"),
-    ("squats: 10 reps, 20 s", "rest"),
-    ("", "at least one exercise"),
-    ("squats: 0 reps", "between 1"),
-])
+@pytest.mark.parametrize(
+    ("text", "words"),
+    [
+        ("squats 10 reps", "line 1"),
+        ("squats: 10 reps\nlunges: ten", "line 2"),
+        ("squats: 10 reps, 20 s", "rest"),
+        ("", "at least one exercise"),
+        ("squats: 0 reps", "between 1"),
+    ],
+)
 def test_a_plan_that_cannot_be_read_says_where(text: str, words: str) -> None:
     with pytest.raises(PlanError, match=words):
         Plan.from_text("Bad", text)
@@ -399,8 +421,17 @@ def flowrep(*args: str, db: Path) -> subprocess.CompletedProcess[str]:
 def test_cli_runs_a_plan_on_a_clip_and_writes_the_summary(clips: dict[str, Path], tmp_path: Path) -> None:
     # The clip: 1 s still, then 4 reps of 1.2 s. A clip that ends mid-plan stops the workout.
     out = tmp_path / "summary.csv"
-    run = flowrep("workout", str(clips["good"]), "--plan", "bob: 2 reps; hold: 30 s; rest: 0.5 s",
-                  "--csv", str(out), "--signal", "mean-flow", db=tmp_path / "h.db")
+    run = flowrep(
+        "workout",
+        str(clips["good"]),
+        "--plan",
+        "bob: 2 reps; hold: 30 s; rest: 0.5 s",
+        "--csv",
+        str(out),
+        "--signal",
+        "mean-flow",
+        db=tmp_path / "h.db",
+    )
     assert run.returncode == 0, run.stderr
     assert "Custom (stopped)" in run.stdout
     rows = list(csv.DictReader(out.open()))
@@ -423,9 +454,16 @@ def test_cli_lists_plans_and_finds_saved_ones(clips: dict[str, Path], tmp_path: 
 
 def test_listing_plans_starts_without_the_engine(tmp_path: Path) -> None:
     # `flowrep plans` is a text command: it must not pay torch's second of import.
-    code = ("import sys; from flowrep.cli import main; main(['plans']); "
-            "print(sorted({'torch', 'cv2'} & set(sys.modules)))")
-    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, cwd=ROOT,
-                         env={**os.environ, "FLOWREP_DB": str(tmp_path / "h.db")})
+    code = (
+        "import sys; from flowrep.cli import main; main(['plans']); print(sorted({'torch', 'cv2'} & set(sys.modules)))"
+    )
+    run = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=ROOT,
+        env={**os.environ, "FLOWREP_DB": str(tmp_path / "h.db")},
+    )
     assert run.returncode == 0, run.stderr
     assert "Tabata squats" in run.stdout and run.stdout.strip().splitlines()[-1] == "[]"

@@ -5,6 +5,7 @@ The fake camera loops the same scripted clip as test_app.py's webcam test (still
 still). Every app here gets its own FLOWREP_DB under pytest's tmp dir. Chromium runs on a thread of
 its own (app_support.chromium).
 """
+
 from __future__ import annotations
 
 import csv
@@ -39,8 +40,9 @@ def single_user(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def new_page(browser):
-    context = browser.new_context(viewport={"width": 1280, "height": 1300}, permissions=["camera"],
-                                  accept_downloads=True)
+    context = browser.new_context(
+        viewport={"width": 1280, "height": 1300}, permissions=["camera"], accept_downloads=True
+    )
     return context.new_page()
 
 
@@ -79,14 +81,18 @@ def start_workout_camera(page) -> None:
     """Lets the Workout tab use the (fake) camera and presses Record."""
     camera = page.locator("#w_cam")
     camera.get_by_text("Click to Access Webcam").click()
-    page.wait_for_function("() => { const v = document.querySelector('#w_cam video');"
-                           " return v && v.readyState >= 2 && v.videoWidth > 0; }", timeout=20_000)
+    page.wait_for_function(
+        "() => { const v = document.querySelector('#w_cam video');"
+        " return v && v.readyState >= 2 && v.videoWidth > 0; }",
+        timeout=20_000,
+    )
     camera.locator("button[aria-label='capture photo']").click()
 
 
 def wait_for_summary(page, timeout_s: float) -> str:
-    page.wait_for_function("() => /finished|stopped/.test(document.querySelector('#w_totals').innerText)",
-                           timeout=timeout_s * 1000)
+    page.wait_for_function(
+        "() => /finished|stopped/.test(document.querySelector('#w_totals').innerText)", timeout=timeout_s * 1000
+    )
     return page.locator("#w_totals").inner_text()
 
 
@@ -119,8 +125,9 @@ def history_text(page) -> str:
 
 
 @needs_chromium
-def test_a_two_exercise_plan_runs_on_the_camera_to_its_summary(workout_server: Server, chromium: BrowserRun,
-                                                               shots: Path, tmp_path: Path) -> None:
+def test_a_two_exercise_plan_runs_on_the_camera_to_its_summary(
+    workout_server: Server, chromium: BrowserRun, shots: Path, tmp_path: Path
+) -> None:
     chromium(run_two_small_sets, workout_server, shots, tmp_path)
 
 
@@ -131,8 +138,9 @@ def run_two_small_sets(browser, workout_server: Server, shots: Path, tmp_path: P
     start_workout_camera(page)
     record_steps_shown(page)
     page.locator("#w_start").click()
-    page.wait_for_function("() => /\\b1\\s*rep of 2/.test(document.querySelector('#w_count').innerText)",
-                           timeout=60_000)
+    page.wait_for_function(
+        "() => /\\b1\\s*rep of 2/.test(document.querySelector('#w_count').innerText)", timeout=60_000
+    )
     page.screenshot(path=str(shots / "workout_running.png"), full_page=True)
     totals = wait_for_summary(page, timeout_s=90)
     page.screenshot(path=str(shots / "workout_summary.png"), full_page=True)
@@ -141,13 +149,17 @@ def run_two_small_sets(browser, workout_server: Server, shots: Path, tmp_path: P
 
     rows = download_summary(page, tmp_path)
     assert [(r["exercise"], r["reps"], r["status"]) for r in rows] == [
-        ("squats", "2", "done"), ("more squats", "2", "done"), ("total", "4", "finished")]
+        ("squats", "2", "done"),
+        ("more squats", "2", "done"),
+        ("total", "4", "finished"),
+    ]
     period_s = WEBCAM_CLIP["period_s"]
     for row in rows[:2]:  # the clip's squats take period_s each: two reps cannot take less than one period
         assert float(row["work_s"]) >= 0.9 * period_s and float(row["tempo_s_per_rep"]) >= 0.45 * period_s, row
     assert float(rows[1]["rest_s"]) == pytest.approx(3.0, abs=0.6)
     assert float(rows[2]["time_s"]) == pytest.approx(
-        float(rows[2]["work_s"]) + float(rows[2]["rest_s"]) + float(rows[2]["paused_s"]), abs=0.05)
+        float(rows[2]["work_s"]) + float(rows[2]["rest_s"]) + float(rows[2]["paused_s"]), abs=0.05
+    )
 
     # The engine's own count agrees: the frames logged while working add up to the summary's reps.
     frames = [f for f in workout_server.frames() if f.get("tab") == "workout"]
@@ -159,15 +171,21 @@ def run_two_small_sets(browser, workout_server: Server, shots: Path, tmp_path: P
     assert sounds.count("target") == 2 and sounds.count("go") == 2 and sounds.count("rep") <= 2, (sounds, cues)
     assert "Two small sets" in history_text(page) and "finished" in history_text(page)
     steps = [" ".join(text.split()) for text in page.evaluate("() => window.stepsShown")]
-    expected = ["Get ready next: squats, 2 reps", "squats 2 reps", "Rest next: more squats, 2 reps",
-                "more squats 2 reps", "Done! Two small sets: the summary is below."]
-    assert steps[steps.index(expected[0]):] == expected, steps
+    expected = [
+        "Get ready next: squats, 2 reps",
+        "squats 2 reps",
+        "Rest next: more squats, 2 reps",
+        "more squats 2 reps",
+        "Done! Two small sets: the summary is below.",
+    ]
+    assert steps[steps.index(expected[0]) :] == expected, steps
     page.context.close()
 
 
 @needs_chromium
-def test_saved_plans_and_finished_workouts_are_still_there_after_a_restart(chromium: BrowserRun, tmp_path: Path,
-                                                                           shots: Path) -> None:
+def test_saved_plans_and_finished_workouts_are_still_there_after_a_restart(
+    chromium: BrowserRun, tmp_path: Path, shots: Path
+) -> None:
     db = tmp_path / "history" / "flowrep.db"
     with running_app(tmp_path / "first", FLOWREP_DB=str(db)) as first:
         chromium(save_a_plan_and_stop_a_workout, first)
@@ -181,8 +199,7 @@ def save_a_plan_and_stop_a_workout(browser, server: Server) -> None:
     open_workout_tab(page, server.url)
     save_plan(page, "Keep me", "push-ups: 5 reps\nplank: 30 s\nrest: 20 s")
     page.locator("#w_start").click()  # no camera: the get-ready countdown runs on the page's clock
-    page.wait_for_function("() => /0:0[1-4]/.test(document.querySelector('#w_clock').innerText)",
-                           timeout=10_000)
+    page.wait_for_function("() => /0:0[1-4]/.test(document.querySelector('#w_clock').innerText)", timeout=10_000)
     page.locator("#w_stop").click()
     assert "Keep me: stopped" in wait_for_summary(page, timeout_s=10)
     page.close()
@@ -195,8 +212,9 @@ def find_the_plan_and_the_workout(browser, server: Server, shots: Path) -> None:
     assert "Keep me" in history and "stopped" in history, history
     page.locator("#w_plan input").click()
     page.get_by_role("option", name="Keep me (saved)").click()
-    page.wait_for_function("() => document.querySelector('#w_plan_text textarea').value.includes('plank: 30 s')",
-                           timeout=10_000)
+    page.wait_for_function(
+        "() => document.querySelector('#w_plan_text textarea').value.includes('plank: 30 s')", timeout=10_000
+    )
     assert page.locator("#w_plan_name").get_by_role("textbox").input_value() == "Keep me"
     page.screenshot(path=str(shots / "workout_after_restart.png"), full_page=True)
     page.close()
@@ -207,6 +225,7 @@ def find_the_plan_and_the_workout(browser, server: Server, shots: Path) -> None:
 
 def test_a_corrupt_database_is_shown_and_workouts_still_run(tmp_path: Path) -> None:
     from flowrep.plans import SHIPPED_PLANS
+
     broken = tmp_path / "flowrep.db"
     broken.write_bytes(os.urandom(4096))
     page = page_tabs(tmp_path / "runs", history_path=broken).workout

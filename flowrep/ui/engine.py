@@ -1,5 +1,6 @@
 """What every tab of the page shares, one per server: the engine (the probability source, or why there
 is none), the optional frame log, the folders that hold each run's downloads, and the upload limits."""
+
 from __future__ import annotations
 
 import json

@@ -1,15 +1,18 @@
 """The top of the page, what a newcomer reads first: what FlowRep does in one plain line, three steps,
 what it counts well and what it does not (from the model card's measured figures, weights/README.md),
 and the technical detail folded away in a short "How it works" section."""
+
 from __future__ import annotations
 
 import gradio as gr
 
 from flowrep.viz import FLOW_LEGEND
 
-TITLE = ("# FlowRep\n"
-         "Counts your exercise reps from your camera or a video, out loud and on screen. "
-         "Everything runs on this computer; no picture leaves it.")
+TITLE = (
+    "# FlowRep\n"
+    "Counts your exercise reps from your camera or a video, out loud and on screen. "
+    "Everything runs on this computer; no picture leaves it."
+)
 
 STEPS = (
     "**1. Place the camera** about 2–3 m away, with your **whole body in view**: side-on for push-ups "
@@ -24,7 +27,8 @@ EXERCISES = (
     "**Counts well:** squats, push-ups, sit-ups, lunges, jumping jacks, curls, shoulder presses, dips "
     "and pull-ups (on 15 clips of real people: within 1 % of the true count for a video, 8 % live). "
     "**Not well:** fast jump rope (about half the jumps), moves quicker than about 0.4 s a rep on the "
-    "camera, anything else that repeats in view (a fan, a swinging bag), and people far away in the picture.")
+    "camera, anything else that repeats in view (a fan, a swinging bag), and people far away in the picture."
+)
 
 HOW_IT_WORKS = (
     "Each frame is compared with the last one (**optical flow**, the motion of every part of the "
@@ -35,7 +39,8 @@ HOW_IT_WORKS = (
     "at a steady period, each period is a rep.\n\n"
     "A rep's **speed** in the sets' and uploads' tables is the speed of the motion in the picture, relative "
     "to the set's first reps: it shows how much a set slowed down (its *speed loss*), not metres per "
-    "second. Figures and limits: `weights/README.md`.")
+    "second. Figures and limits: `weights/README.md`."
+)
 
 
 def layout() -> None:

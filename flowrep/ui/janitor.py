@@ -8,6 +8,7 @@ not been written to for PARTIAL_AFTER_S; then, while the whole is over its size,
 (none written to in the last MIN_AGE_S, which a clip being counted may still be) go first; empty
 folders go too.
 """
+
 from __future__ import annotations
 
 import os
@@ -25,6 +26,7 @@ DEFAULT_CACHE_MB = 2000
 def upload_dir() -> Path:
     """Where Gradio puts uploads: GRADIO_TEMP_DIR, else <system temp>/gradio (Gradio's own default)."""
     import tempfile
+
     return Path(os.environ.get("GRADIO_TEMP_DIR") or Path(tempfile.gettempdir()) / "gradio")
 
 

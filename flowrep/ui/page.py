@@ -1,5 +1,6 @@
 """The whole page: one gr.Blocks with the intro (intro.py), the engine's warning banner and the three tabs, plus
 the page-wide CSS and JS (page.css, page.js) that app.py hands to launch()."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -27,9 +28,11 @@ class Tabs:
     @classmethod
     def create(cls, services: Services, history_path: Path | None = None) -> Tabs:
         """history_path: the Workout tab's SQLite file; None means FLOWREP_DB's (see flowrep.history)."""
-        return cls(webcam=WebcamTab(services.engine, services.log, services.runs),
-                   upload=UploadTab(services.engine, services.runs, services.limits, services.pool),
-                   workout=WorkoutTab(services.engine, services.log, services.runs, history_path))
+        return cls(
+            webcam=WebcamTab(services.engine, services.log, services.runs),
+            upload=UploadTab(services.engine, services.runs, services.limits, services.pool),
+            workout=WorkoutTab(services.engine, services.log, services.runs, history_path),
+        )
 
 
 def example_clips(examples_dir: Path | None) -> list[Path]:
@@ -40,8 +43,9 @@ def build_demo(services: Services, examples_dir: Path | None = None, tabs: Tabs 
     """The page; examples_dir holds the upload tab's example clips (*.mp4), if any."""
     tabs = tabs or Tabs.create(services)
     engine = services.engine
-    with gr.Blocks(title="FlowRep – live rep counter", delete_cache=(300, int(services.runs.keep_s)),
-                   analytics_enabled=False) as demo:
+    with gr.Blocks(
+        title="FlowRep – live rep counter", delete_cache=(300, int(services.runs.keep_s)), analytics_enabled=False
+    ) as demo:
         intro.layout()
         banner = gr.Markdown(engine.banner(), elem_id="banner")
         with gr.Tab("Webcam", id="webcam"):

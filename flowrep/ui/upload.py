@@ -2,6 +2,7 @@
 worker process (flowrep.ui.workers: a crash there fails that clip only) while the page shows its
 progress, then the reps table and chart (each rep's down and up times and speed), the annotated
 video, the CSV and the JSON that /count returns."""
+
 from __future__ import annotations
 
 import time
@@ -38,10 +39,12 @@ Updates = dict[Any, Any]  # {output component: its new value}; outputs left out 
 
 
 def limits_text(limits: ClipLimits, keep_files_s: float) -> str:
-    return (f"Clips: mp4, mov, webm or avi · at most **{limits.max_upload_mb} MB** "
-            f"and **{duration_text(limits.max_clip_s)}** · "
-            f"frames up to {MAX_FRAME_SIDES[0]}×{MAX_FRAME_SIDES[1]} (portrait too). "
-            f"Downloads are kept for {int(keep_files_s) // 60} minutes.")
+    return (
+        f"Clips: mp4, mov, webm or avi · at most **{limits.max_upload_mb} MB** "
+        f"and **{duration_text(limits.max_clip_s)}** · "
+        f"frames up to {MAX_FRAME_SIDES[0]}×{MAX_FRAME_SIDES[1]} (portrait too). "
+        f"Downloads are kept for {int(keep_files_s) // 60} minutes."
+    )
 
 
 def example_label(clip: Path) -> str:
@@ -74,8 +77,17 @@ class UploadComponents:
 
     def outputs(self) -> list[Any]:
         """In the order the /analyze API returns them."""
-        return [self.view, self.count, self.chart, self.status, self.table, self.video, self.files, self.summary,
-                self.reps_chart]
+        return [
+            self.view,
+            self.count,
+            self.chart,
+            self.status,
+            self.table,
+            self.video,
+            self.files,
+            self.summary,
+            self.reps_chart,
+        ]
 
 
 class UploadTab:
@@ -102,9 +114,13 @@ class UploadTab:
                 clip = gr.Video(sources=["upload"], label="Clip", elem_id="vid_in")
                 count_btn = gr.Button("Count reps", variant="primary", elem_id="count_btn")
                 if examples:  # filling the box starts the count, through clip.change below
-                    gr.Examples([[str(p)] for p in examples], inputs=[clip], elem_id="examples",
-                                example_labels=[example_label(p) for p in examples],
-                                label="Or try an example (synthetic clips made by scripts/make_examples.py)")
+                    gr.Examples(
+                        [[str(p)] for p in examples],
+                        inputs=[clip],
+                        elem_id="examples",
+                        example_labels=[example_label(p) for p in examples],
+                        label="Or try an example (synthetic clips made by scripts/make_examples.py)",
+                    )
             with gr.Column(scale=2):
                 view = gr.Image(label="Clip | flow", format="jpeg", interactive=False, elem_id="up_view")
         with gr.Row():
@@ -115,34 +131,52 @@ class UploadTab:
                 chart = gr.Plot(empty_chart(), show_label=False, elem_id="up_plot")
         with gr.Row():
             with gr.Column(scale=1):
-                table = gr.Dataframe(pd.DataFrame([], columns=TABLE_HEADERS), label="Reps", interactive=False,
-                                     elem_id="up_table")
+                table = gr.Dataframe(
+                    pd.DataFrame([], columns=TABLE_HEADERS), label="Reps", interactive=False, elem_id="up_table"
+                )
                 reps_chart = gr.Plot(label="Each rep: down and up times, speed", visible=False, elem_id="up_reps")
-                gr.Markdown("Speed is that of the motion in the picture (optical flow), relative to the set's "
-                            "first reps: it shows how much a set slowed down; it is not metres per second.",
-                            elem_id="up_speed_note")
+                gr.Markdown(
+                    "Speed is that of the motion in the picture (optical flow), relative to the set's "
+                    "first reps: it shows how much a set slowed down; it is not metres per second.",
+                    elem_id="up_speed_note",
+                )
             video = gr.Video(label="Annotated video", interactive=False, elem_id="up_video")
         with gr.Row():
-            files = gr.File(label="Downloads: annotated video and reps CSV", file_count="multiple",
-                            interactive=False, elem_id="up_files")
+            files = gr.File(
+                label="Downloads: annotated video and reps CSV",
+                file_count="multiple",
+                interactive=False,
+                elem_id="up_files",
+            )
             summary = gr.JSON(label="Result (what the /count API returns)", elem_id="up_json")
         ui = self._ui = UploadComponents(clip, view, count, chart, status, reps_chart, table, video, files, summary)
         upload_event: dict[str, Any] = {
-            "fn": self.count_upload, "inputs": [clip], "outputs": ui.outputs(), "concurrency_limit": 2,
-            "concurrency_id": "clips", "show_progress": "minimal", "show_progress_on": [status],
-            "trigger_mode": "always_last"}
+            "fn": self.count_upload,
+            "inputs": [clip],
+            "outputs": ui.outputs(),
+            "concurrency_limit": 2,
+            "concurrency_id": "clips",
+            "show_progress": "minimal",
+            "show_progress_on": [status],
+            "trigger_mode": "always_last",
+        }
         count_btn.click(**upload_event, api_name="analyze")
         clip.change(**upload_event, api_visibility="private")  # an upload, an example, or a clear
         api_file = gr.File(visible=False, file_types=CLIP_TYPES)
         api_json = gr.JSON(visible=False)
         api_btn = gr.Button(visible=False)
-        api_btn.click(self.count_json, inputs=[api_file], outputs=[api_json], api_name="count",
-                      concurrency_limit=2, concurrency_id="clips")
+        api_btn.click(
+            self.count_json,
+            inputs=[api_file],
+            outputs=[api_json],
+            api_name="count",
+            concurrency_limit=2,
+            concurrency_id="clips",
+        )
 
     # the tab -----------------------------------------------------------------
 
-    def count_upload(self, path: str | None,
-                     progress: gr.Progress = gr.Progress()) -> Iterator[Updates]:  # noqa: B008 (Gradio's way)
+    def count_upload(self, path: str | None, progress: gr.Progress = gr.Progress()) -> Iterator[Updates]:  # noqa: B008 (Gradio's way)
         """Counts an uploaded clip in a worker process, yielding the preview, count and chart a few
         times a second, then the final count, the reps table, the annotated video and the CSV."""
         if not path:
@@ -185,18 +219,29 @@ class UploadTab:
     def _message_only(self, status: str) -> Updates:
         """A message, with the results of an earlier clip cleared."""
         ui = self.ui
-        return {ui.view: None, ui.count: count_markdown(0), ui.chart: empty_chart(), ui.status: status,
-                ui.table: pd.DataFrame([], columns=TABLE_HEADERS), ui.video: None, ui.files: None, ui.summary: None,
-                ui.reps_chart: gr.Plot(None, visible=False)}
+        return {
+            ui.view: None,
+            ui.count: count_markdown(0),
+            ui.chart: empty_chart(),
+            ui.status: status,
+            ui.table: pd.DataFrame([], columns=TABLE_HEADERS),
+            ui.video: None,
+            ui.files: None,
+            ui.summary: None,
+            ui.reps_chart: gr.Plot(None, visible=False),
+        }
 
     def _progress(self, seen: Progress, name: str, elapsed: float) -> Updates:
         share = f" ({100 * seen.index / seen.total:.0f} %)" if seen.total else ""
         rate = seen.index / max(elapsed, 1e-6)
         n = len(seen.times)
         ui = self.ui
-        return {ui.view: seen.view, ui.count: count_markdown(seen.count),
-                ui.chart: viz.probability_figure(seen.times[:n], seen.probabilities[:n], CHART_WINDOW_S),
-                ui.status: f"Counting `{name}`: frame {seen.index} of {seen.total or '?'}{share}, {rate:.0f} frames/s"}
+        return {
+            ui.view: seen.view,
+            ui.count: count_markdown(seen.count),
+            ui.chart: viz.probability_figure(seen.times[:n], seen.probabilities[:n], CHART_WINDOW_S),
+            ui.status: f"Counting `{name}`: frame {seen.index} of {seen.total or '?'}{share}, {rate:.0f} frames/s",
+        }
 
     def _final(self, result: ClipResult, seen: Progress, name: str, video: Path, reps_csv: Path) -> Updates:
         ui = self.ui
@@ -205,11 +250,15 @@ class UploadTab:
             ui.chart: viz.probability_figure(seen.times, seen.probabilities, None, [r.end_s for r in result.reps]),
             ui.status: _done_text(result, name),
             ui.table: pd.DataFrame(viz.reps_rows(result.reps, result.analysis), columns=TABLE_HEADERS),
-            ui.reps_chart: (gr.Plot(viz.rep_analysis_figure(result.analysis), visible=True)
-                            if result.analysis is not None and result.reps else gr.Plot(None, visible=False)),
+            ui.reps_chart: (
+                gr.Plot(viz.rep_analysis_figure(result.analysis), visible=True)
+                if result.analysis is not None and result.reps
+                else gr.Plot(None, visible=False)
+            ),
             ui.video: str(video),
             ui.files: [str(video), str(reps_csv)],
-            ui.summary: _public_json(result, name)}
+            ui.summary: _public_json(result, name),
+        }
         if seen.view is not None:
             updates[ui.view] = seen.view
         return updates
@@ -235,6 +284,8 @@ class UploadTab:
 
 def _done_text(result: ClipResult, name: str) -> str:
     """'Done: **1 rep** in `a.mp4` (…)', and any warning (a cut-off end) on its own line."""
-    done = (f"Done: **{count_text(result.count, 'rep')}** in `{name}` ({result.frames} frames, "
-            f"{result.fps_processed:.0f} frames/s).")
+    done = (
+        f"Done: **{count_text(result.count, 'rep')}** in `{name}` ({result.frames} frames, "
+        f"{result.fps_processed:.0f} frames/s)."
+    )
     return "\n\n".join([done, *(f"**Warning:** {without_paths(w)}" for w in result.warnings)])

@@ -8,6 +8,7 @@ secret's check. A caller who sends another id sees that id's data, which is why 
 (128 bits) and never shown; a caller who sends none (or a malformed one) touches nothing.
 Texts that visitors write (plan names) go into Markdown through `md_text`, never as HTML.
 """
+
 from __future__ import annotations
 
 import html

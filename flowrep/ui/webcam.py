@@ -2,6 +2,7 @@
 (throttled), the messages about a camera that sends nothing usable, an optional target per set with
 sounds (workout_sounds.js: a blip per rep, a chord at the target), and the finished sets (webcam_sets.py):
 a set ends with "Finish set" or when the camera stops sending pictures; "Discard set" starts again."""
+
 from __future__ import annotations
 
 import threading
@@ -35,8 +36,9 @@ BLANK_AFTER_S = 2.0  # this long of black frames and the page says so
 CAMERA_STOPPED_S = 2.0  # no frame for this long: the camera has stopped, and the set ends
 TICK_S = 1.0  # how often the page asks whether the camera has stopped, while a set is open
 RECENT_SOUNDS = 6  # cues the hidden sound box repeats (see workout_sounds.js)
-BLANK_MESSAGE = ("**The camera is sending only black (or blank) frames.** Is the lens covered, "
-                 "or is another app using the camera?")
+BLANK_MESSAGE = (
+    "**The camera is sending only black (or blank) frames.** Is the lens covered, or is another app using the camera?"
+)
 
 Updates = dict[Any, Any]  # {output component: its new value}; outputs left out stay as they are
 
@@ -131,8 +133,9 @@ class WebcamTab:
                 status = gr.Markdown("", elem_id="live_status")
                 gr.HTML("<div id='cam_watchdog' style='color:#b00020;font-weight:600'></div>")  # see page.js
                 with gr.Row():
-                    target = gr.Number(0, label="Target reps (0: none)", precision=0, minimum=0,
-                                       elem_id="live_target", min_width=120)
+                    target = gr.Number(
+                        0, label="Target reps (0: none)", precision=0, minimum=0, elem_id="live_target", min_width=120
+                    )
                     mute = gr.Checkbox(False, label="Mute sounds", elem_id="live_mute", min_width=100)
                 with gr.Row():
                     finish = gr.Button("Finish set", variant="primary", elem_id="finish_btn", min_width=100)
@@ -140,24 +143,35 @@ class WebcamTab:
             with gr.Column(scale=4, min_width=300):
                 view = gr.Image(label="Camera | flow", format="jpeg", interactive=False, elem_id="live_view")
                 chart = gr.Plot(empty_chart(), show_label=False, elem_id="live_plot")
-        gr.Markdown("### Your sets\nEach set ends with **Finish set** or when the camera stops. Time: from the "
-                    "first rep's start to the last one's end; tempo: seconds a rep; speed loss: how much slower "
-                    "the last reps were than the first (from four reps).")
+        gr.Markdown(
+            "### Your sets\nEach set ends with **Finish set** or when the camera stops. Time: from the "
+            "first rep's start to the last one's end; tempo: seconds a rep; speed loss: how much slower "
+            "the last reps were than the first (from four reps)."
+        )
         with gr.Row():
             sets = gr.Dataframe(empty_table(), interactive=False, show_label=False, elem_id="live_sets", scale=3)
             sets_csv = gr.File(label="Sets as CSV", interactive=False, height=90, elem_id="live_sets_csv", scale=1)
         sound = gr.Textbox(visible="hidden", elem_id="live_sound")
         timer = gr.Timer(TICK_S, active=False)
-        ui = self._ui = WebcamComponents(live, cam, view, count, chart, status, reset, target, sound, sets,
-                                         sets_csv, timer)
+        ui = self._ui = WebcamComponents(
+            live, cam, view, count, chart, status, reset, target, sound, sets, sets_csv, timer
+        )
         private: dict[str, Any] = {"api_visibility": "private", "show_progress": "hidden"}
         set_outputs = [ui.count, ui.chart, ui.status, ui.sets, ui.sets_csv, ui.timer, live]
-        cam.stream(self.frame, inputs=[cam, live, target], outputs=[ui.view, ui.sound, ui.timer, *set_outputs],
-                   stream_every=STREAM_EVERY_S, time_limit=None, concurrency_limit=None, **private)
+        cam.stream(
+            self.frame,
+            inputs=[cam, live, target],
+            outputs=[ui.view, ui.sound, ui.timer, *set_outputs],
+            stream_every=STREAM_EVERY_S,
+            time_limit=None,
+            concurrency_limit=None,
+            **private,
+        )
         timer.tick(self.tick, inputs=[live, target], outputs=set_outputs, concurrency_limit=None, **private)
         finish.click(self.finish_set, inputs=[live, target], outputs=set_outputs, queue=False, **private)
-        reset.click(self.reset, inputs=[live, target], outputs=[ui.count, ui.chart, ui.status, live], queue=False,
-                    **private)
+        reset.click(
+            self.reset, inputs=[live, target], outputs=[ui.count, ui.chart, ui.status, live], queue=False, **private
+        )
         target.change(self.set_target, inputs=[live, target], outputs=[ui.count], queue=False, **private)
         sound.change(None, inputs=[sound, mute], js=asset_text("workout_sounds.js"), **private)
 
@@ -173,8 +187,9 @@ class WebcamTab:
         with live.lock:
             return self._frame(frame_rgb, live, _target(target), arrived, arrived_wall)
 
-    def _frame(self, frame_rgb: np.ndarray, live: Live, target: int | None, arrived: float,
-               arrived_wall: float) -> Updates:
+    def _frame(
+        self, frame_rgb: np.ndarray, live: Live, target: int | None, arrived: float, arrived_wall: float
+    ) -> Updates:
         ui = self.ui
         status = self._blank_status(frame_rgb, live, arrived)
         frame = cv2.cvtColor(frame_rgb, cv2.COLOR_RGB2BGR)
@@ -234,8 +249,13 @@ class WebcamTab:
             record = live.sets.add(live.session.reps, live.session.analysis(), target)
         live.new_set()
         live.shown_count = (0, target)
-        updates: Updates = {ui.count: count_markdown(0, target), ui.chart: empty_chart(),
-                            ui.status: set_message(record), ui.timer: gr.Timer(active=False), ui.live: live}
+        updates: Updates = {
+            ui.count: count_markdown(0, target),
+            ui.chart: empty_chart(),
+            ui.status: set_message(record),
+            ui.timer: gr.Timer(active=False),
+            ui.live: live,
+        }
         if record is not None:
             updates[ui.sets] = live.sets.table()
             updates[ui.sets_csv] = str(live.sets.write_csv(self.runs.new() / "webcam-sets.csv"))
@@ -255,9 +275,15 @@ class WebcamTab:
         return BLANK_MESSAGE
 
     def _log_frame(self, frame: np.ndarray, result: FrameResult, arrived: float, arrived_wall: float) -> None:
-        entry: dict[str, Any] = {"wall": arrived_wall, "t": result.time_s, "w": frame.shape[1],
-                                 "h": frame.shape[0], "count": result.count, "flow": result.flow_bgr is not None,
-                                 "ms": round(1000 * (time.monotonic() - arrived), 2)}
+        entry: dict[str, Any] = {
+            "wall": arrived_wall,
+            "t": result.time_s,
+            "w": frame.shape[1],
+            "h": frame.shape[0],
+            "count": result.count,
+            "flow": result.flow_bgr is not None,
+            "ms": round(1000 * (time.monotonic() - arrived), 2),
+        }
         if result.rep is not None:
             entry["rep_end_wall"] = arrived_wall - (result.time_s - result.rep.end_s)
         self.log.write(**entry)
@@ -269,8 +295,12 @@ class WebcamTab:
         with live.lock:  # the stream's thread may be mid-frame
             live.new_set()
             live.shown_count = (0, _target(target))
-        return {ui.count: count_markdown(0, _target(target)), ui.chart: empty_chart(),
-                ui.status: "New set: the count starts again from 0.", ui.live: live}
+        return {
+            ui.count: count_markdown(0, _target(target)),
+            ui.chart: empty_chart(),
+            ui.status: "New set: the count starts again from 0.",
+            ui.live: live,
+        }
 
 
 def _target(value: float | None) -> int | None:

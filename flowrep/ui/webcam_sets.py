@@ -7,6 +7,7 @@ a set without reps is not listed.
 - **tempo**: that time per rep (seconds a rep), as a workout's summary reports it;
 - **speed loss**: the set's, from `Session.analysis()` (see flowrep.analysis): None for fewer than four reps.
 """
+
 from __future__ import annotations
 
 import csv
@@ -47,8 +48,14 @@ class SetRecord:
 
     def csv_row(self) -> list[object]:
         loss = "" if self.speed_loss is None else f"{self.speed_loss:.3f}"
-        return [self.number, self.reps, "" if self.target is None else self.target, f"{self.time_s:.3f}",
-                f"{self.tempo_s:.3f}", loss]
+        return [
+            self.number,
+            self.reps,
+            "" if self.target is None else self.target,
+            f"{self.time_s:.3f}",
+            f"{self.tempo_s:.3f}",
+            loss,
+        ]
 
 
 @dataclass
@@ -61,8 +68,13 @@ class SetList:
         """Lists a finished set; None (and nothing listed) for a set without reps."""
         if not reps:
             return None
-        record = SetRecord(number=len(self.sets) + 1, reps=len(reps), target=target,
-                           time_s=max(reps[-1].end_s - reps[0].start_s, 1e-3), speed_loss=analysis.speed_loss)
+        record = SetRecord(
+            number=len(self.sets) + 1,
+            reps=len(reps),
+            target=target,
+            time_s=max(reps[-1].end_s - reps[0].start_s, 1e-3),
+            speed_loss=analysis.speed_loss,
+        )
         self.sets.append(record)
         return record
 

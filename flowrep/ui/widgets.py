@@ -1,5 +1,6 @@
 """Pieces more than one tab uses: the webcam input and its settings, the big count, the side-by-side
 picture, the probability chart's window, a camera set's clock, and the page's JS and CSS files."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -22,9 +23,16 @@ def camera(elem_id: str) -> gr.Image:
     """A streaming webcam input at 640×480 if the camera offers it. mirror=True (Gradio's default) flips
     the frames the server gets, like a mirror; it changes no count, and the view then matches what the
     visitor sees."""
-    return gr.Image(sources=["webcam"], streaming=True, type="numpy", label="Camera", elem_id=elem_id,
-                    webcam_options=gr.WebcamOptions(
-                        mirror=True, constraints={"video": {"width": {"ideal": 640}, "height": {"ideal": 480}}}))
+    return gr.Image(
+        sources=["webcam"],
+        streaming=True,
+        type="numpy",
+        label="Camera",
+        elem_id=elem_id,
+        webcam_options=gr.WebcamOptions(
+            mirror=True, constraints={"video": {"width": {"ideal": 640}, "height": {"ideal": 480}}}
+        ),
+    )
 
 
 def count_markdown(count: int, target: int | None = None) -> str:

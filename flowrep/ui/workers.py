@@ -12,6 +12,7 @@ last message), then the result. A visitor who leaves cancels the clip (checked a
 worker that does not answer the cancel is killed and replaced. A worker imports this module: it
 must not import Gradio.
 """
+
 from __future__ import annotations
 
 import os
@@ -99,10 +100,10 @@ def count_job(conn: Connection, source: ProbabilitySource, job: Job) -> None:
 
     def send_progress(index: int, total: int) -> None:
         frame, result = state["last"]
-        view = cv2.cvtColor(viz.side_by_side(frame, result.flow_bgr, result.count, crop=result.crop),
-                            cv2.COLOR_BGR2RGB)
-        conn.send(("progress", index, total, view, result.count, times[state["sent"]:],
-                   probabilities[state["sent"]:]))
+        view = cv2.cvtColor(viz.side_by_side(frame, result.flow_bgr, result.count, crop=result.crop), cv2.COLOR_BGR2RGB)
+        conn.send(
+            ("progress", index, total, view, result.count, times[state["sent"] :], probabilities[state["sent"] :])
+        )
         state["sent"], state["sent_at"] = len(times), time.monotonic()
 
     def on_frame(index: int, total: int, result: FrameResult, frame: np.ndarray) -> None:
@@ -117,8 +118,12 @@ def count_job(conn: Connection, source: ProbabilitySource, job: Job) -> None:
             send_progress(index + 1, total)
 
     try:
-        result = count_clip(job.path, Session(source), on_frame if exports or job.progress_every_s else None,
-                            max_seconds=job.max_seconds)
+        result = count_clip(
+            job.path,
+            Session(source),
+            on_frame if exports or job.progress_every_s else None,
+            max_seconds=job.max_seconds,
+        )
         video, reps_csv = exports.finish(result) if exports is not None else (None, None)
     except BaseException as error:
         if exports is not None:
@@ -190,7 +195,10 @@ class _Worker:
         try:
             self.process = subprocess.Popen(
                 [sys.executable, "-c", code, str(theirs.fileno()), signal_name, str(weights)],
-                pass_fds=[theirs.fileno()], env=env, stdin=subprocess.DEVNULL)
+                pass_fds=[theirs.fileno()],
+                env=env,
+                stdin=subprocess.DEVNULL,
+            )
         except BaseException:
             ours.close()
             raise
@@ -239,8 +247,10 @@ def crash_text(exitcode: int | None) -> str:
             how = f" (signal {-exitcode})"
     else:
         how = f" (exit code {exitcode})" if exitcode else ""
-    return (f"the process counting it crashed{how}, most likely in the video decoder; the file may be "
-            "damaged or unusual. Other clips are not affected: try again, or re-encode the clip (H.264 mp4).")
+    return (
+        f"the process counting it crashed{how}, most likely in the video decoder; the file may be "
+        "damaged or unusual. Other clips are not affected: try again, or re-encode the clip (H.264 mp4)."
+    )
 
 
 class CountPool:

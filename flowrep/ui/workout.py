@@ -3,6 +3,7 @@ Webcam tab, sounds (see workout_sounds.js), the summary with its CSV, and the hi
 (targets, rests, pause) are flowrep.workout's WorkoutSession (which `flowrep workout` uses too), plans
 flowrep.plans', the summary flowrep.summary's; storage is flowrep.history's; what the tab's texts say
 is flowrep.ui.workout_text's."""
+
 from __future__ import annotations
 
 import threading
@@ -90,8 +91,22 @@ class WorkoutComponents:
 
     def run_outputs(self) -> list[Any]:
         """What the camera, the clock and the run's buttons may update."""
-        return [self.view, self.step, self.count, self.clock, self.sound, self.status, self.pause, self.totals,
-                self.summary, self.csv, self.history, self.history_msg, self.timer, self.live]
+        return [
+            self.view,
+            self.step,
+            self.count,
+            self.clock,
+            self.sound,
+            self.status,
+            self.pause,
+            self.totals,
+            self.summary,
+            self.csv,
+            self.history,
+            self.history_msg,
+            self.timer,
+            self.live,
+        ]
 
 
 class WorkoutTab:
@@ -134,8 +149,12 @@ class WorkoutTab:
         self.store.open()
         table = self.store.table(self.owner(visitor))
         ui = self.ui
-        return {ui.visitor: visitor, ui.plan_pick: gr.Dropdown(choices=self.plan_choices(visitor)),
-                ui.history: table, ui.history_msg: self.store.error}
+        return {
+            ui.visitor: visitor,
+            ui.plan_pick: gr.Dropdown(choices=self.plan_choices(visitor)),
+            ui.history: table,
+            ui.history_msg: self.store.error,
+        }
 
     # plans -------------------------------------------------------------------
 
@@ -162,12 +181,14 @@ class WorkoutTab:
             return {ui.plan_msg: f"**Not saved:** “{md_text(plan.name)}” is a shipped plan; give yours another name."}
         if (problem := self.store.save_plan(plan, self.owner(visitor))) is not None:
             return {ui.plan_msg: f"**Not saved:** {md_text(problem)}"}
-        return {ui.plan_pick: gr.Dropdown(choices=self.plan_choices(visitor), value=plan.name),
-                ui.plan_msg: f"Saved “{md_text(plan.name)}”."}
+        return {
+            ui.plan_pick: gr.Dropdown(choices=self.plan_choices(visitor), value=plan.name),
+            ui.plan_msg: f"Saved “{md_text(plan.name)}”.",
+        }
 
     def delete_plan(self, name: str, visitor: object = None) -> Updates:
         ui = self.ui
-        name = (name or "")[:MAX_NAME_CHARS + 1]
+        name = (name or "")[: MAX_NAME_CHARS + 1]
         if shipped_plan(name) is not None:
             return {ui.plan_msg: "Shipped plans cannot be deleted."}
         try:
@@ -177,8 +198,10 @@ class WorkoutTab:
         if not deleted:
             return {ui.plan_msg: f"No saved plan is called “{md_text(name)}”."}
         first = SHIPPED_PLANS[0].name
-        return {ui.plan_pick: gr.Dropdown(choices=self.plan_choices(visitor), value=first),
-                ui.plan_msg: f"Deleted “{md_text(name)}”."}
+        return {
+            ui.plan_pick: gr.Dropdown(choices=self.plan_choices(visitor), value=first),
+            ui.plan_msg: f"Deleted “{md_text(name)}”.",
+        }
 
     # the run -----------------------------------------------------------------
 
@@ -200,8 +223,13 @@ class WorkoutTab:
             live.shown.clear()
             cues = live.workout.start(plan, live.clock(now), GET_READY_S)
             no_summary = pd.DataFrame([], columns=workout_text.SUMMARY_HEADERS)
-            return {ui.totals: "", ui.summary: no_summary, ui.csv: None, ui.timer: gr.Timer(active=True),
-                    **self._screen(live, now, cues)}
+            return {
+                ui.totals: "",
+                ui.summary: no_summary,
+                ui.csv: None,
+                ui.timer: gr.Timer(active=True),
+                **self._screen(live, now, cues),
+            }
 
     def toggle_pause(self, live: WorkoutLive | None) -> Updates:
         return self._command(live, WorkoutSession.toggle_pause)
@@ -244,8 +272,14 @@ class WorkoutTab:
             result, runner = counted.result, live.runner
             shown = runner.step_reps if runner is not None and runner.working else result.count
             step = runner.step if runner is not None else None
-            self.log.write(tab="workout", wall=arrived_wall, t=result.time_s, count=result.count,
-                           step=str(step.kind) if step else None, step_reps=shown)
+            self.log.write(
+                tab="workout",
+                wall=arrived_wall,
+                t=result.time_s,
+                count=result.count,
+                step=str(step.kind) if step else None,
+                step_reps=shown,
+            )
             return {self.ui.view: side_by_side(frame, result, shown), **self._screen(live, arrived, counted.events)}
 
     def tick(self, live: WorkoutLive | None) -> Updates:
@@ -265,10 +299,12 @@ class WorkoutTab:
         """The run's texts that changed since last shown, the newest sound, and the summary once finished."""
         ui = self.ui
         runner = live.runner
-        texts = {ui.step: workout_text.step_markdown(runner),
-                 ui.count: workout_text.step_count_markdown(runner, live.clock(now)),
-                 ui.clock: workout_text.clock_markdown(runner, live.clock(now)),
-                 ui.status: self._status(live, now) if status is None else status}
+        texts = {
+            ui.step: workout_text.step_markdown(runner),
+            ui.count: workout_text.step_count_markdown(runner, live.clock(now)),
+            ui.clock: workout_text.clock_markdown(runner, live.clock(now)),
+            ui.status: self._status(live, now) if status is None else status,
+        }
         updates: Updates = {ui.live: live}
         for component, text in texts.items():
             key = str(component.elem_id)
@@ -309,10 +345,14 @@ class WorkoutTab:
         heading = f"### {md_text(summary.plan_name)}: {summary.status}{discarded}"
         if keep:
             self.store.record(summary, owner)
-        return {ui.totals: f"{heading}\n{md_text(summary.totals_text())}",
-                ui.summary: workout_text.summary_table(summary), ui.csv: str(csv_path),
-                ui.history: self.store.table(owner), ui.history_msg: self.store.error,
-                ui.timer: gr.Timer(active=False)}
+        return {
+            ui.totals: f"{heading}\n{md_text(summary.totals_text())}",
+            ui.summary: workout_text.summary_table(summary),
+            ui.csv: str(csv_path),
+            ui.history: self.store.table(owner),
+            ui.history_msg: self.store.error,
+            ui.timer: gr.Timer(active=False),
+        }
 
     # layout ------------------------------------------------------------------
 
@@ -346,13 +386,19 @@ class WorkoutTab:
                     count_md = gr.Markdown(workout_text.step_count_markdown(None, 0.0), elem_id="w_count")
                     clock_md = gr.Markdown(workout_text.clock_markdown(None, 0.0), elem_id="w_clock")
                 status_md = gr.Markdown("", elem_id="w_status")
-                gr.Markdown("*Click to Access Webcam*, then **Record** on the camera, and **Start workout**; each "
-                            "exercise moves on by itself when its target is reached or its time is up.")
+                gr.Markdown(
+                    "*Click to Access Webcam*, then **Record** on the camera, and **Start workout**; each "
+                    "exercise moves on by itself when its target is reached or its time is up."
+                )
         sound = gr.Textbox(visible="hidden", elem_id="w_sound")
         gr.Markdown("### Summary")
         totals_md = gr.Markdown("", elem_id="w_totals")
-        summary_df = gr.Dataframe(pd.DataFrame([], columns=workout_text.SUMMARY_HEADERS), interactive=False,
-                                  show_label=False, elem_id="w_summary")
+        summary_df = gr.Dataframe(
+            pd.DataFrame([], columns=workout_text.SUMMARY_HEADERS),
+            interactive=False,
+            show_label=False,
+            elem_id="w_summary",
+        )
         csv_file = gr.File(label="Summary as CSV", interactive=False, height=90, elem_id="w_csv")
         gr.Markdown("### History")
         history_msg = gr.Markdown(self.store.error, elem_id="w_history_msg")
@@ -361,35 +407,90 @@ class WorkoutTab:
         visitor = gr.BrowserState(None, storage_key=visitor_of.STORAGE_KEY, secret=visitor_of.STORAGE_KEY, render=False)
         timer = gr.Timer(WORKOUT_TICK_S, active=False)
         ui = self._ui = WorkoutComponents(
-            live=live, plan_pick=plan_pick, plan_name=plan_name, plan_text=plan_text, plan_msg=plan_msg, view=view,
-            step=step_md, count=count_md, clock=clock_md, status=status_md, pause=pause_btn, sound=sound,
-            totals=totals_md, summary=summary_df, csv=csv_file, history_msg=history_msg, history=history_df,
-            timer=timer, visitor=visitor)
+            live=live,
+            plan_pick=plan_pick,
+            plan_name=plan_name,
+            plan_text=plan_text,
+            plan_msg=plan_msg,
+            view=view,
+            step=step_md,
+            count=count_md,
+            clock=clock_md,
+            status=status_md,
+            pause=pause_btn,
+            sound=sound,
+            totals=totals_md,
+            summary=summary_df,
+            csv=csv_file,
+            history_msg=history_msg,
+            history=history_df,
+            timer=timer,
+            visitor=visitor,
+        )
         self._wire(demo, ui, cam, mute, start_btn, skip_btn, stop_btn, discard_btn, save_btn, delete_btn)
 
-    def _wire(self, demo: gr.Blocks, ui: WorkoutComponents, cam: gr.Image, mute: gr.Checkbox, start_btn: gr.Button,
-              skip_btn: gr.Button, stop_btn: gr.Button, discard_btn: gr.Button, save_btn: gr.Button,
-              delete_btn: gr.Button) -> None:
+    def _wire(
+        self,
+        demo: gr.Blocks,
+        ui: WorkoutComponents,
+        cam: gr.Image,
+        mute: gr.Checkbox,
+        start_btn: gr.Button,
+        skip_btn: gr.Button,
+        stop_btn: gr.Button,
+        discard_btn: gr.Button,
+        save_btn: gr.Button,
+        delete_btn: gr.Button,
+    ) -> None:
         outputs = ui.run_outputs()
         private: dict[str, Any] = {"api_visibility": "private", "show_progress": "hidden"}
-        cam.stream(self.frame, inputs=[cam, ui.live], outputs=outputs, stream_every=STREAM_EVERY_S, time_limit=None,
-                   concurrency_limit=None, **private)
+        cam.stream(
+            self.frame,
+            inputs=[cam, ui.live],
+            outputs=outputs,
+            stream_every=STREAM_EVERY_S,
+            time_limit=None,
+            concurrency_limit=None,
+            **private,
+        )
         ui.timer.tick(self.tick, inputs=[ui.live], outputs=outputs, concurrency_limit=None, **private)
-        start_btn.click(self.start, inputs=[ui.plan_name, ui.plan_text, ui.live, ui.visitor], outputs=outputs,
-                        queue=False, **private)
+        start_btn.click(
+            self.start,
+            inputs=[ui.plan_name, ui.plan_text, ui.live, ui.visitor],
+            outputs=outputs,
+            queue=False,
+            **private,
+        )
         ui.pause.click(self.toggle_pause, inputs=[ui.live], outputs=outputs, queue=False, **private)
         skip_btn.click(self.skip, inputs=[ui.live], outputs=outputs, queue=False, **private)
         stop_btn.click(self.stop, inputs=[ui.live], outputs=outputs, queue=False, **private)
         discard_btn.click(self.discard, inputs=[ui.live], outputs=outputs, queue=False, **private)
         ui.sound.change(None, inputs=[ui.sound, mute], js=asset_text("workout_sounds.js"), **private)
         plan_outputs = [ui.plan_pick, ui.plan_msg]
-        ui.plan_pick.input(self.choose_plan, inputs=[ui.plan_pick, ui.visitor],
-                           outputs=[ui.plan_name, ui.plan_text, ui.plan_msg], queue=False, **private)
-        ui.plan_name.input(self.follow_plan, inputs=[ui.plan_name, ui.visitor], outputs=[ui.plan_pick], queue=False,
-                           **private)
-        save_btn.click(self.save_plan, inputs=[ui.plan_name, ui.plan_text, ui.visitor], outputs=plan_outputs,
-                       queue=False, **private)
-        delete_btn.click(self.delete_plan, inputs=[ui.plan_name, ui.visitor], outputs=plan_outputs, queue=False,
-                         **private)
-        demo.load(self.on_load, inputs=[ui.visitor], outputs=[ui.visitor, ui.plan_pick, ui.history, ui.history_msg],
-                  queue=False, **private)
+        ui.plan_pick.input(
+            self.choose_plan,
+            inputs=[ui.plan_pick, ui.visitor],
+            outputs=[ui.plan_name, ui.plan_text, ui.plan_msg],
+            queue=False,
+            **private,
+        )
+        ui.plan_name.input(
+            self.follow_plan, inputs=[ui.plan_name, ui.visitor], outputs=[ui.plan_pick], queue=False, **private
+        )
+        save_btn.click(
+            self.save_plan,
+            inputs=[ui.plan_name, ui.plan_text, ui.visitor],
+            outputs=plan_outputs,
+            queue=False,
+            **private,
+        )
+        delete_btn.click(
+            self.delete_plan, inputs=[ui.plan_name, ui.visitor], outputs=plan_outputs, queue=False, **private
+        )
+        demo.load(
+            self.on_load,
+            inputs=[ui.visitor],
+            outputs=[ui.visitor, ui.plan_pick, ui.history, ui.history_msg],
+            queue=False,
+            **private,
+        )

@@ -1,6 +1,7 @@
 """The Workout tab's saved plans and history, per owner (see flowrep.ui.visitor): flowrep.history's
 store, opened again when it failed (it may have been fixed), and the message to show when it cannot
 be used."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -79,6 +80,15 @@ class WorkoutStore:
                 self.error, records = f"**{error}**", []
             for record in records:
                 s = record.summary
-                rows.append([record.finished_at.strftime("%Y-%m-%d %H:%M"), s.plan_name, s.status, s.reps,
-                             clock_text(s.training_s), clock_text(s.working_s), clock_text(s.resting_s)])
+                rows.append(
+                    [
+                        record.finished_at.strftime("%Y-%m-%d %H:%M"),
+                        s.plan_name,
+                        s.status,
+                        s.reps,
+                        clock_text(s.training_s),
+                        clock_text(s.working_s),
+                        clock_text(s.resting_s),
+                    ]
+                )
         return pd.DataFrame(rows, columns=workout_text.HISTORY_HEADERS)

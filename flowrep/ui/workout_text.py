@@ -1,5 +1,6 @@
 """What the Workout tab's texts and tables say: the step, its reps, its clock, the sound a cue makes,
 the summary's and history's columns, and the plan format's help line. Pure functions of a runner."""
+
 from __future__ import annotations
 
 import math
@@ -13,8 +14,10 @@ from flowrep.ui.visitor import md_text
 from flowrep.workout import Cue, Event, WorkoutRunner
 
 HISTORY_HEADERS = ["finished", "plan", "status", "reps", "training", "working", "resting"]
-PLAN_FORMAT = ("One exercise a line: `push-ups: 10 reps`, `plank: 45 s`, `squats: 8 x 20 s, rest 10 s` (rounds), "
-               "and `rest: 30 s` for the rest between exercises.")
+PLAN_FORMAT = (
+    "One exercise a line: `push-ups: 10 reps`, `plank: 45 s`, `squats: 8 x 20 s, rest 10 s` (rounds), "
+    "and `rest: 30 s` for the rest between exercises."
+)
 
 
 def sound_for(cues: list[Event]) -> str | None:
