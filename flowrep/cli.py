@@ -322,24 +322,23 @@ def _plans(args: argparse.Namespace) -> int:
     return 0
 
 
-def _seconds(text: str) -> float:
+def _number(text: str, minimum: float, below: str) -> float:
+    """An option's number, or argparse's error: not a number, or under `minimum` (said as `below`)."""
     try:
         value = float(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-    if not value >= 0.0:
-        raise argparse.ArgumentTypeError(f"{text} is negative")
+    if not value >= minimum:
+        raise argparse.ArgumentTypeError(f"{text} is {below}")
     return value
+
+
+def _seconds(text: str) -> float:
+    return _number(text, 0.0, "negative")
 
 
 def _at_least_one(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-    if not value >= 1.0:
-        raise argparse.ArgumentTypeError(f"{text} is under 1 (the camera can only move farther away)")
-    return value
+    return _number(text, 1.0, "under 1 (the camera can only move farther away)")
 
 
 def _ray_address(text: str) -> str:
