@@ -92,6 +92,7 @@ class RepCounter:
         self._last_t: float | None = None
         self._refreshed_s = -math.inf
         self._still_since: float | None = None
+        self._clear_before = False  # the last reading found the set's repetition clear
 
     def update(
         self, t: float, probabilities: np.ndarray, features: np.ndarray | None = None, repeated: bool = False
@@ -139,8 +140,9 @@ class RepCounter:
     def _phase_now(self) -> tuple[_Phase, list[float]]:
         """The phase as if the stream ended now (the evidence judged for good, then the rest), and the
         times it passed each whole number. Until the set's first rep is counted, the phase stays at
-        0 unless the repetition is clear (`first_strength`): a few frames of weak evidence at the
-        start of a stream must not count two reps that no later evidence would confirm."""
+        0 unless the repetition is clear (`first_strength`) at this reading and at the one before: a
+        few frames of weak evidence at the start of a stream, or one reading's spike of it, must not
+        count two reps that no later evidence would confirm."""
         final = self._follow_final()
         phase = _Phase()
         phase.value, phase.began_s = final.value, final.began_s
@@ -148,7 +150,9 @@ class RepCounter:
         crossings = _advance(phase, provisional, self._evidence.frame_s or 0.0)
         if self.count == 0:
             strengths = [e.strength for e in (*self._evidence.evidence, *provisional) if e.repeating]
-            if not strengths or float(np.median(strengths)) < self.settings.first_strength:
+            clear = bool(strengths) and float(np.median(strengths)) >= self.settings.first_strength
+            confirmed, self._clear_before = clear and self._clear_before, clear
+            if not confirmed:
                 return _Phase(), []
         return phase, self._crossings + crossings
 

@@ -314,7 +314,10 @@ def upload(page, clip: Path) -> None:
     clear = page.locator("#vid_in button[aria-label='Clear']").first
     file_input.or_(clear).first.wait_for(state="attached")  # a tab just opened may not be drawn yet
     if not file_input.count():  # the box shows the last clip
-        clear.click()
+        # Dispatched, not clicked: while Gradio's player loads a clip, its icon layer can sit over the
+        # button for longer than a click waits on a loaded machine.
+        clear.dispatch_event("click")
+        file_input.wait_for(state="attached")
     file_input.set_input_files(str(clip))
 
 

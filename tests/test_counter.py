@@ -6,6 +6,7 @@ import pytest
 from streams import Stream, exercise, noise_only, one_movement, then
 
 from flowrep.counter import Rep, RepCounter
+from flowrep.periodicity import Evidence
 
 
 def run(stream: Stream, live: bool) -> tuple[RepCounter, list[tuple[float, list[Rep]]]]:
@@ -100,3 +101,32 @@ def test_the_turn_of_a_rep_is_where_the_reading_reverses() -> None:
     counter, _ = run(exercise(4, 2.0, lead_s=2.0), live=False)
     for rep in counter.reps:
         assert rep.turn_s == pytest.approx(0.5 * (rep.start_s + rep.end_s), abs=0.3)
+
+
+@pytest.mark.parametrize("clear_readings, counted", [(1, 0), (2, 2)])
+def test_live_a_sets_first_reps_need_the_repetition_clear_on_two_successive_readings(
+    clear_readings: int, counted: int
+) -> None:
+    """A spike of repetition evidence at a stream's start (a camera settling, a moving background)
+    that lasts one reading must not count the two reps it would imply; the same evidence read twice
+    in a row counts them."""
+    counter = RepCounter(live=True)
+    readings = 0
+
+    def scripted() -> list[Evidence]:
+        nonlocal readings
+        frame_s = counter._evidence.frame_s
+        if frame_s is None:
+            return []
+        readings += 1
+        if readings > clear_readings:
+            return []
+        # One second repeating at a 0.5 s period: two periods, clearly.
+        return [Evidence(k * frame_s, 0.5, 0.9, True) for k in range(1, round(1.0 / frame_s) + 1)]
+
+    counter._evidence.provisional = scripted  # type: ignore[method-assign]
+    quiet = noise_only(seconds=3.0)
+    for t, p, field in zip(quiet.times, quiet.probabilities, quiet.fields):
+        counter.update(t, p, field)
+    assert readings > clear_readings
+    assert counter.count == counted
