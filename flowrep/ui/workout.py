@@ -28,15 +28,13 @@ from flowrep.ui import workout_layout, workout_text
 from flowrep.ui.engine import Engine, FrameLog, RunFolders
 from flowrep.ui.visitor import md_text
 from flowrep.ui.widgets import side_by_side
-from flowrep.ui.workout_layout import WORKOUT_TICK_S, WorkoutComponents
+from flowrep.ui.workout_layout import WORKOUT_TICK_S, Updates, WorkoutComponents
 from flowrep.ui.workout_store import WorkoutStore
 from flowrep.workout import Event, WorkoutRunner, WorkoutSession
 
 GET_READY_S = 5.0  # the countdown before a workout's first exercise
 NO_PICTURE_AFTER_S = 2.0
 RECENT_SOUNDS = 6  # cues the hidden sound box repeats (see workout_sounds.js)
-
-Updates = dict[Any, Any]  # {output component: its new value}; outputs left out stay as they are
 
 
 @dataclass

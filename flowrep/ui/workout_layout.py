@@ -1,24 +1,26 @@
 """The Workout tab's layout: its components (the plan editor, the camera and the run's readout, the
 summary and the history), gathered in WorkoutComponents, and the events that wire them to the
-WorkoutTab's handlers (flowrep.ui.workout). Nothing here runs a workout."""
+WorkoutTab's handlers (flowrep.ui.workout, seen here as WorkoutHandlers: this module imports none of
+it). Nothing here runs a workout."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 import gradio as gr
+import numpy as np
 import pandas as pd
 
 from flowrep.plans import SHIPPED_PLANS
 from flowrep.ui import visitor as visitor_of
 from flowrep.ui import workout_text
 from flowrep.ui.widgets import STREAM_EVERY_S, asset_text, camera
-
-if TYPE_CHECKING:
-    from flowrep.ui.workout import WorkoutTab
+from flowrep.ui.workout_store import WorkoutStore
 
 WORKOUT_TICK_S = 0.5  # the workout clock's refresh when no camera frame comes (camera off or stalled)
+
+Updates = dict[Any, Any]  # {output component: its new value}; outputs left out stay as they are
 
 
 @dataclass(frozen=True)
@@ -65,7 +67,28 @@ class WorkoutComponents:
         ]
 
 
-def layout(tab: WorkoutTab, demo: gr.Blocks) -> WorkoutComponents:
+class WorkoutHandlers(Protocol):
+    """What the layout reads and wires its events to: flowrep.ui.workout's WorkoutTab (`live` is its
+    WorkoutLive, or None before the first frame or press)."""
+
+    store: WorkoutStore
+
+    def plan_choices(self, visitor: object = None) -> list[tuple[str, str]]: ...
+    def on_load(self, visitor: object = None) -> Updates: ...
+    def choose_plan(self, name: str | None, visitor: object = None) -> Updates: ...
+    def follow_plan(self, name: str, visitor: object = None) -> Updates: ...
+    def save_plan(self, name: str, text: str, visitor: object = None) -> Updates: ...
+    def delete_plan(self, name: str, visitor: object = None) -> Updates: ...
+    def start(self, name: str, text: str, live: Any, visitor: object = None) -> Updates: ...
+    def toggle_pause(self, live: Any) -> Updates: ...
+    def skip(self, live: Any) -> Updates: ...
+    def stop(self, live: Any) -> Updates: ...
+    def discard(self, live: Any) -> Updates: ...
+    def frame(self, frame_rgb: np.ndarray | None, live: Any) -> Updates: ...
+    def tick(self, live: Any) -> Updates: ...
+
+
+def layout(tab: WorkoutHandlers, demo: gr.Blocks) -> WorkoutComponents:
     """The tab's components and events (inside build_demo's Workout tab), wired to `tab`'s handlers."""
     live = gr.State(None)  # a WorkoutLive, made on the first frame or button press
     first = SHIPPED_PLANS[0]
@@ -141,7 +164,7 @@ def layout(tab: WorkoutTab, demo: gr.Blocks) -> WorkoutComponents:
 
 
 def _wire(
-    tab: WorkoutTab,
+    tab: WorkoutHandlers,
     demo: gr.Blocks,
     ui: WorkoutComponents,
     cam: gr.Image,
