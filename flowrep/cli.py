@@ -1,243 +1,20 @@
-"""The `flowrep` command: count clips, benchmark a labelled folder, train the model, run a workout plan
-on a clip (`flowrep workout`, the same runner as the page's Workout tab) and list the plans.
+"""The `flowrep` command line: its subcommands and their options, checking the options' values,
+dispatch, and the exit status (0 fine, 2 when any input could not be used, 130 on Ctrl-C).
 
-Owns argument parsing, printing, and exit codes (0 fine, 2 when any input could not be used).
-Errors are one line naming the file and the problem; the other clips are still counted.
+The commands are cli_count's (`count`, `bench`), cli_workout's (`workout`, `plans`) and `train`
+(flowrep.train's, here). Only the counting commands import the engine (torch, OpenCV), lazily:
+`flowrep plans` starts fast.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from . import DEFAULT_WEIGHTS
-from .plans import SHIPPED_PLANS, Plan, PlanError, find_plan
-from .summary import WorkoutSummary
-
-if TYPE_CHECKING:  # the engine (torch, OpenCV) is imported by the commands that count: `plans` starts fast
-    import numpy as np
-
-    from .bench import BenchReport, ClipScore
-    from .pipeline import Session
-    from .signals import ProbabilitySource
-    from .video import VideoError
-    from .workout import WorkoutRunner
-
-EXIT_BAD_INPUT = 2
-
-
-def _signal(args: argparse.Namespace) -> ProbabilitySource:
-    from .signals import make_signal
-
-    return make_signal(args.signal, args.weights)
-
-
-def _session(args: argparse.Namespace) -> Session:
-    from .pipeline import Session
-
-    return Session(_signal(args), flow_method=args.flow)
-
-
-def _engine(args: argparse.Namespace):  # -> cluster.Engine; cluster imports Ray, so only behind --ray
-    from .cluster import Engine
-
-    return Engine(args.signal, args.flow, Path(args.weights))
-
-
-def _on_terminal() -> bool:
-    """Progress bars only where someone watches: stderr is a terminal (not a pipe, a log or a test)."""
-    return sys.stderr.isatty()
-
-
-def count_one(clip: str, session: Session, out_dir: str | None, max_seconds: float | None = None) -> dict[str, object]:
-    """Counts one clip (and writes its exports to out_dir, if given), with a progress bar over its
-    frames on a terminal; returns its JSON line. A clip longer than max_seconds is refused (None: any
-    length)."""
-    from tqdm import tqdm
-
-    from .pipeline import FrameResult, count_clip
-
-    exports = None
-    if out_dir is not None:
-        from .viz import ClipExports
-
-        exports = ClipExports(clip, out_dir)
-    with tqdm(desc=Path(clip).name, unit="frame", leave=False, disable=not _on_terminal()) as bar:
-
-        def on_frame(index: int, total: int, result: FrameResult, frame: np.ndarray) -> None:
-            bar.total = total or None
-            bar.update()
-            if exports is not None:
-                exports.on_frame(index, total, result, frame)
-
-        try:
-            result = count_clip(clip, session, on_frame, max_seconds=max_seconds)
-        except BaseException:
-            if exports is not None:
-                exports.abort()
-            raise
-    if exports is None:
-        return result.as_json()
-    video, reps_csv = exports.finish(result)
-    return {**result.as_json(), "annotated_video": str(video), "reps_csv": str(reps_csv)}
-
-
-def _print_count(clip: str, line: dict[str, object] | VideoError, as_json: bool) -> bool:
-    """Prints one clip's line, or its error (on stderr, and as a JSON line with --json); False on an
-    error. A clip's warnings go to stderr (and stay in its JSON line)."""
-    from .video import VideoError
-
-    if isinstance(line, VideoError):
-        print(f"flowrep: {line}", file=sys.stderr)
-        if as_json:
-            print(json.dumps({"file": clip, "error": line.problem}), flush=True)
-        return False
-    warnings = line.get("warnings")
-    for warning in warnings if isinstance(warnings, list) else []:
-        print(f"flowrep: {clip}: warning: {warning}", file=sys.stderr)
-    if as_json:
-        print(json.dumps(line), flush=True)
-    else:
-        print(f"{clip}\t{line['count']}", flush=True)
-    return True
-
-
-def _max_seconds(args: argparse.Namespace) -> float | None:
-    """--max-seconds, else FLOWREP_MAX_CLIP_S or 600 s, as the page; 0 lifts the limit (None)."""
-    from .video import max_clip_seconds
-
-    limit = max_clip_seconds() if args.max_seconds is None else args.max_seconds
-    return limit or None
-
-
-def _count(args: argparse.Namespace) -> int:
-    from .video import VideoError
-
-    if args.ray is not None:
-        return _count_on_ray(args)
-    session = _session(args)
-    status = 0
-    for clip in args.clips:
-        try:
-            line: dict[str, object] | VideoError = count_one(clip, session, args.out_dir, _max_seconds(args))
-        except VideoError as error:
-            line = error
-        if not _print_count(clip, line, args.json):
-            status = EXIT_BAD_INPUT
-    return status
-
-
-def _count_on_ray(args: argparse.Namespace) -> int:
-    from .cluster import count_clips
-    from .video import VideoError
-
-    lines, run = count_clips(
-        args.clips,
-        _engine(args),
-        args.ray,
-        args.ray_bytes,
-        args.out_dir,
-        on_clip=lambda clip, line: _print_count(clip, line, args.json),
-        max_seconds=_max_seconds(args),
-    )
-    print(run.line(), file=sys.stderr)
-    return EXIT_BAD_INPUT if any(isinstance(line, VideoError) for line in lines) else 0
-
-
-_BENCH_COLUMNS = (
-    ("clip", 40),
-    ("true", 6),
-    ("pred", 6),
-    ("diff", 6),
-    ("missed", 6),
-    ("extra", 6),
-    ("frames", 7),
-    ("fps", 8),
-)
-
-
-def _bench_row(cells: list[object]) -> str:
-    """One line of the bench table: the clip name left-aligned, every other cell right-aligned."""
-    (_, name_width), *rest = _BENCH_COLUMNS
-    aligned = (f" {cell!s:>{width}s}" for cell, (_, width) in zip(cells[1:], rest))
-    return f"{cells[0]!s:{name_width}s}" + "".join(aligned)
-
-
-def _print_clip(score: ClipScore) -> None:
-    """One clip's row of the bench table, above the progress bar if one is shown."""
-    from tqdm import tqdm
-
-    mark = f"  ERROR {score.error}" if score.error else ""
-    missed, extra = ("-", "-") if score.match is None else (score.match.missed, score.match.extra)
-    fps = f"{score.frames / max(score.seconds, 1e-9):.0f}"
-    cells = [score.file, score.true, score.pred, f"{score.pred - score.true:+d}", missed, extra, score.frames, fps]
-    tqdm.write(_bench_row(cells) + mark, file=sys.stdout)
-    sys.stdout.flush()
-
-
-def _bench(args: argparse.Namespace) -> int:
-    from tqdm import tqdm
-
-    from .bench import BenchOptions, LabelsError, read_labels, run_bench
-
-    print(_bench_row([name for name, _ in _BENCH_COLUMNS]))
-    try:
-        options = BenchOptions("webcam" if args.webcam else "file", args.flow, args.farther)
-        if args.ray is not None:
-            from .cluster import bench_folder
-
-            report: BenchReport = bench_folder(
-                Path(args.folder), options, _engine(args), args.ray, args.ray_bytes, _print_clip
-            )
-        else:
-            folder = Path(args.folder)
-            with tqdm(total=len(read_labels(folder)), unit="clip", leave=False, disable=not _on_terminal()) as bar:
-
-                def on_clip(score: ClipScore) -> None:
-                    _print_clip(score)
-                    bar.update()
-
-                report = run_bench(folder, _signal(args), options, on_clip)
-    except LabelsError as error:
-        print(f"flowrep: {error}", file=sys.stderr)
-        return EXIT_BAD_INPUT
-    summary = report.as_json()
-    if report.farther > 1.0:
-        print(
-            f"\n(every clip filmed as from {report.farther:g} times as far: the picture shrunk into a plain frame)",
-            end="",
-        )
-    if options.mode == "webcam":
-        print(
-            "\n(every clip as a browser webcam delivers it, counted live: 10 frames/s, long side at most "
-            "640 px, JPEG quality 70, jittered timestamps)",
-            end="",
-        )
-    print(
-        f"\n{len(report.clips)} clips  MAE {summary['mae']:.3f}  OBO {summary['obo']:.2f}  "
-        f"{summary['fps']:.0f} frames/s  peak RSS {summary['peak_rss_mb']:.0f} MB  "
-        f"{args.signal} {summary['signal_ms_per_frame']:.2f} ms/frame  (flow {args.flow})"
-    )
-    if summary["count_delay_s"]:
-        delay = summary["count_delay_s"]
-        print(
-            f"count shown {delay['median']:.2f} s after a rep's motion ends (median; p90 "
-            f"{delay['p90']:.2f} s; {delay['reps']} reps)"
-        )
-    if summary.get("timing"):
-        timing = summary["timing"]
-        print(
-            f"reps matched in time on {timing['clips']} clips with labelled rep ends: {timing['missed']} of "
-            f"{timing['true']} missed, {timing['extra']} counted where there was none"
-        )
-    if (run := getattr(report, "run", None)) is not None:  # counted on Ray
-        print(f"{run.line()}; frames/s is the cluster's aggregate", file=sys.stderr)
-    if args.json:
-        Path(args.json).write_text(json.dumps(summary, indent=2) + "\n")
-    return EXIT_BAD_INPUT if any(c.error for c in report.clips) else 0
+from .cli_count import EXIT_BAD_INPUT, bench_command, count_command
+from .cli_workout import plans_command, workout_command
 
 
 def _train(args: argparse.Namespace) -> int:
@@ -247,78 +24,6 @@ def _train(args: argparse.Namespace) -> int:
     if args.seed is not None:
         config = TrainConfig(**{**config.__dict__, "seed": args.seed})
     train(config, Path(args.out))
-    return 0
-
-
-def _saved_plans() -> list[Plan]:
-    """Plans saved from the page (FLOWREP_DB); none, with a warning, when the history cannot be read."""
-    from .history import History, HistoryError
-
-    try:
-        return History().plans()
-    except HistoryError as error:
-        print(f"flowrep: {error}", file=sys.stderr)
-        return []
-
-
-def run_plan_on_clip(clip: str, plan: Plan, session: Session, get_ready_s: float = 0.0) -> WorkoutRunner:
-    """Runs a plan on a clip with the clip's own timestamps as the clock, the way the page runs it
-    on a camera (a WorkoutSession). Stops the workout if the clip ends first."""
-    from .pipeline import FrameError
-    from .video import ClipReader, VideoError
-    from .workout import WorkoutSession
-
-    workout = WorkoutSession(session)
-    session.reset()
-    last_t = 0.0
-    for frame in ClipReader(clip):
-        if workout.runner is None:
-            workout.start(plan, frame.time_s, get_ready_s)
-        try:
-            workout.process(frame.image, frame.time_s)
-        except FrameError as error:
-            raise VideoError(clip, f"{error} at frame {frame.index}") from error
-        last_t = frame.time_s
-        if workout.finished:
-            break
-    if workout.runner is None:  # a clip without a frame
-        workout.start(plan, last_t, get_ready_s)
-    workout.end_of_stream(last_t)
-    assert workout.runner is not None
-    return workout.runner
-
-
-def _print_summary(summary: WorkoutSummary) -> None:
-    print(summary.table_text())
-    print(f"\n{summary.plan_name} ({summary.status}): {summary.totals_text()}", flush=True)
-
-
-def _workout(args: argparse.Namespace) -> int:
-    from .video import VideoError
-
-    try:
-        plan = find_plan(args.plan, _saved_plans())
-    except PlanError as error:
-        print(f"flowrep: {error}", file=sys.stderr)
-        return EXIT_BAD_INPUT
-    try:
-        runner = run_plan_on_clip(args.clip, plan, _session(args), args.get_ready)
-    except VideoError as error:
-        print(f"flowrep: {error}", file=sys.stderr)
-        return EXIT_BAD_INPUT
-    summary = runner.summary()
-    _print_summary(summary)
-    if args.csv:
-        summary.write_csv(args.csv)
-    return 0
-
-
-def _plans(args: argparse.Namespace) -> int:
-    saved = _saved_plans()
-    for label, plans in (("shipped", list(SHIPPED_PLANS)), ("saved", saved)):
-        for plan in plans:
-            print(f"{plan.name} ({label})")
-            print("".join(f"    {line}\n" for line in plan.to_text().splitlines()), end="", flush=True)
     return 0
 
 
@@ -401,7 +106,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     engine_options(count)
     ray_options(count)
-    count.set_defaults(run=_count)
+    count.set_defaults(run=count_command)
 
     bench = commands.add_parser("bench", help="count every clip of DIR/labels.csv and score the counts")
     bench.add_argument("folder", metavar="DIR")
@@ -423,7 +128,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     engine_options(bench)
     ray_options(bench)
-    bench.set_defaults(run=_bench)
+    bench.set_defaults(run=bench_command)
 
     train = commands.add_parser("train", help="train the CNN on synthetic clips")
     train.add_argument("--quick", action="store_true", help="a small run (about 2 minutes) to try the command")
@@ -446,10 +151,10 @@ def _parser() -> argparse.ArgumentParser:
         help="seconds of get-ready countdown before the first exercise (default 0)",
     )
     engine_options(workout)
-    workout.set_defaults(run=_workout)
+    workout.set_defaults(run=workout_command)
 
     plans = commands.add_parser("plans", help="list the shipped plans and those saved from the page (FLOWREP_DB)")
-    plans.set_defaults(run=_plans, counts=False)
+    plans.set_defaults(run=plans_command, counts=False)
     return parser
 
 

@@ -190,7 +190,7 @@ def _clip_folder_here(folder: str, name: str, data: bytes | None) -> Iterator[Pa
 def _count_task(
     engine: Engine, weights: bytes | None, clip: str, out_dir: str | None, max_seconds: float | None, data: bytes | None
 ) -> Counted:
-    from .cli import count_one  # the plain CLI's own counting of one clip (and its exports)
+    from .cli_count import count_one  # the plain CLI's own counting of one clip (and its exports)
 
     def count(session: Session) -> tuple[dict | None, str | None]:
         with _clip_folder_here(str(Path(clip).parent), Path(clip).name, data) as folder:

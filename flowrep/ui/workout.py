@@ -2,7 +2,8 @@
 Webcam tab, sounds (see workout_sounds.js), the summary with its CSV, and the history. The rules
 (targets, rests, pause) are flowrep.workout's WorkoutSession (which `flowrep workout` uses too), plans
 flowrep.plans', the summary flowrep.summary's; storage is flowrep.history's; what the tab's texts say
-is flowrep.ui.workout_text's."""
+is flowrep.ui.workout_text's; its components and their events are flowrep.ui.workout_layout's. This
+module owns the handlers: the plans, the run, and what the screen shows of it."""
 
 from __future__ import annotations
 
@@ -23,24 +24,17 @@ from flowrep.history import History, HistoryError
 from flowrep.pipeline import FrameError
 from flowrep.plans import MAX_NAME_CHARS, SHIPPED_PLANS, Plan, PlanError, shipped_plan
 from flowrep.ui import visitor as visitor_of
-from flowrep.ui import workout_text
+from flowrep.ui import workout_layout, workout_text
 from flowrep.ui.engine import Engine, FrameLog, RunFolders
 from flowrep.ui.visitor import md_text
-from flowrep.ui.widgets import (
-    STREAM_EVERY_S,
-    asset_text,
-    camera,
-    side_by_side,
-)
+from flowrep.ui.widgets import side_by_side
+from flowrep.ui.workout_layout import WORKOUT_TICK_S, Updates, WorkoutComponents
 from flowrep.ui.workout_store import WorkoutStore
 from flowrep.workout import Event, WorkoutRunner, WorkoutSession
 
 GET_READY_S = 5.0  # the countdown before a workout's first exercise
-WORKOUT_TICK_S = 0.5  # the workout clock's refresh when no camera frame comes (camera off or stalled)
 NO_PICTURE_AFTER_S = 2.0
 RECENT_SOUNDS = 6  # cues the hidden sound box repeats (see workout_sounds.js)
-
-Updates = dict[Any, Any]  # {output component: its new value}; outputs left out stay as they are
 
 
 @dataclass
@@ -65,48 +59,6 @@ class WorkoutLive:
     def clock(self, now: float) -> float:
         """The workout's clock (the set's timestamps and the runner's alike): the monotonic clock."""
         return now
-
-
-@dataclass(frozen=True)
-class WorkoutComponents:
-    live: gr.State
-    plan_pick: gr.Dropdown
-    plan_name: gr.Textbox
-    plan_text: gr.Textbox
-    plan_msg: gr.Markdown
-    view: gr.Image
-    step: gr.Markdown
-    count: gr.Markdown
-    clock: gr.Markdown
-    status: gr.Markdown
-    pause: gr.Button
-    sound: gr.Textbox
-    totals: gr.Markdown
-    summary: gr.Dataframe
-    csv: gr.File
-    history_msg: gr.Markdown
-    history: gr.Dataframe
-    timer: gr.Timer
-    visitor: gr.BrowserState  # the visitor's random id (flowrep.ui.visitor)
-
-    def run_outputs(self) -> list[Any]:
-        """What the camera, the clock and the run's buttons may update."""
-        return [
-            self.view,
-            self.step,
-            self.count,
-            self.clock,
-            self.sound,
-            self.status,
-            self.pause,
-            self.totals,
-            self.summary,
-            self.csv,
-            self.history,
-            self.history_msg,
-            self.timer,
-            self.live,
-        ]
 
 
 class WorkoutTab:
@@ -357,140 +309,5 @@ class WorkoutTab:
     # layout ------------------------------------------------------------------
 
     def layout(self, demo: gr.Blocks) -> None:
-        """The tab's components and events (inside build_demo's Workout tab)."""
-        live = gr.State(None)  # a WorkoutLive, made on the first frame or button press
-        first = SHIPPED_PLANS[0]
-        with gr.Row(elem_id="w_main"):
-            with gr.Column(scale=1, min_width=280, elem_id="w_plan_col"):
-                plan_pick = gr.Dropdown(self.plan_choices(None), value=first.name, label="Plan", elem_id="w_plan")
-                plan_name = gr.Textbox(first.name, label="Name", elem_id="w_plan_name")
-                plan_text = gr.Textbox(first.to_text(), label="Exercises", lines=6, elem_id="w_plan_text")
-                gr.Markdown(workout_text.PLAN_FORMAT)
-                with gr.Row():
-                    save_btn = gr.Button("Save plan", size="sm", elem_id="w_save")
-                    delete_btn = gr.Button("Delete plan", size="sm", elem_id="w_delete")
-                plan_msg = gr.Markdown("", elem_id="w_plan_msg")
-            with gr.Column(scale=2, elem_id="w_run_col"):
-                with gr.Row(elem_id="w_cam_row"):
-                    cam = camera("w_cam")
-                    view = gr.Image(label="Camera | flow", format="jpeg", interactive=False, elem_id="w_view")
-                with gr.Row(elem_id="w_buttons"):
-                    start_btn = gr.Button("Start workout", variant="primary", elem_id="w_start")
-                    pause_btn = gr.Button("Pause", elem_id="w_pause")
-                    skip_btn = gr.Button("Skip", elem_id="w_skip")
-                    stop_btn = gr.Button("Stop workout", variant="stop", elem_id="w_stop")
-                    discard_btn = gr.Button("Stop and discard", elem_id="w_discard")
-                    mute = gr.Checkbox(False, label="Mute sounds", elem_id="w_mute")
-                with gr.Row(elem_id="w_readout"):
-                    step_md = gr.Markdown(workout_text.step_markdown(None), elem_id="w_step")
-                    count_md = gr.Markdown(workout_text.step_count_markdown(None, 0.0), elem_id="w_count")
-                    clock_md = gr.Markdown(workout_text.clock_markdown(None, 0.0), elem_id="w_clock")
-                status_md = gr.Markdown("", elem_id="w_status")
-                gr.Markdown(
-                    "*Click to Access Webcam*, then **Record** on the camera, and **Start workout**; each "
-                    "exercise moves on by itself when its target is reached or its time is up."
-                )
-        sound = gr.Textbox(visible="hidden", elem_id="w_sound")
-        gr.Markdown("### Summary")
-        totals_md = gr.Markdown("", elem_id="w_totals")
-        summary_df = gr.Dataframe(
-            pd.DataFrame([], columns=workout_text.SUMMARY_HEADERS),
-            interactive=False,
-            show_label=False,
-            elem_id="w_summary",
-        )
-        csv_file = gr.File(label="Summary as CSV", interactive=False, height=90, elem_id="w_csv")
-        gr.Markdown("### History")
-        history_msg = gr.Markdown(self.store.error, elem_id="w_history_msg")
-        history_df = gr.Dataframe(self.store.table(None), interactive=False, show_label=False, elem_id="w_history")
-        # page.py renders it outside the tabs: a tab's components mount (and read localStorage) only once opened
-        visitor = gr.BrowserState(None, storage_key=visitor_of.STORAGE_KEY, secret=visitor_of.STORAGE_KEY, render=False)
-        timer = gr.Timer(WORKOUT_TICK_S, active=False)
-        ui = self._ui = WorkoutComponents(
-            live=live,
-            plan_pick=plan_pick,
-            plan_name=plan_name,
-            plan_text=plan_text,
-            plan_msg=plan_msg,
-            view=view,
-            step=step_md,
-            count=count_md,
-            clock=clock_md,
-            status=status_md,
-            pause=pause_btn,
-            sound=sound,
-            totals=totals_md,
-            summary=summary_df,
-            csv=csv_file,
-            history_msg=history_msg,
-            history=history_df,
-            timer=timer,
-            visitor=visitor,
-        )
-        self._wire(demo, ui, cam, mute, start_btn, skip_btn, stop_btn, discard_btn, save_btn, delete_btn)
-
-    def _wire(
-        self,
-        demo: gr.Blocks,
-        ui: WorkoutComponents,
-        cam: gr.Image,
-        mute: gr.Checkbox,
-        start_btn: gr.Button,
-        skip_btn: gr.Button,
-        stop_btn: gr.Button,
-        discard_btn: gr.Button,
-        save_btn: gr.Button,
-        delete_btn: gr.Button,
-    ) -> None:
-        outputs = ui.run_outputs()
-        private: dict[str, Any] = {"api_visibility": "private", "show_progress": "hidden"}
-        cam.stream(
-            self.frame,
-            inputs=[cam, ui.live],
-            outputs=outputs,
-            stream_every=STREAM_EVERY_S,
-            time_limit=None,
-            concurrency_limit=None,
-            **private,
-        )
-        ui.timer.tick(self.tick, inputs=[ui.live], outputs=outputs, concurrency_limit=None, **private)
-        start_btn.click(
-            self.start,
-            inputs=[ui.plan_name, ui.plan_text, ui.live, ui.visitor],
-            outputs=outputs,
-            queue=False,
-            **private,
-        )
-        ui.pause.click(self.toggle_pause, inputs=[ui.live], outputs=outputs, queue=False, **private)
-        skip_btn.click(self.skip, inputs=[ui.live], outputs=outputs, queue=False, **private)
-        stop_btn.click(self.stop, inputs=[ui.live], outputs=outputs, queue=False, **private)
-        discard_btn.click(self.discard, inputs=[ui.live], outputs=outputs, queue=False, **private)
-        ui.sound.change(None, inputs=[ui.sound, mute], js=asset_text("workout_sounds.js"), **private)
-        plan_outputs = [ui.plan_pick, ui.plan_msg]
-        ui.plan_pick.input(
-            self.choose_plan,
-            inputs=[ui.plan_pick, ui.visitor],
-            outputs=[ui.plan_name, ui.plan_text, ui.plan_msg],
-            queue=False,
-            **private,
-        )
-        ui.plan_name.input(
-            self.follow_plan, inputs=[ui.plan_name, ui.visitor], outputs=[ui.plan_pick], queue=False, **private
-        )
-        save_btn.click(
-            self.save_plan,
-            inputs=[ui.plan_name, ui.plan_text, ui.visitor],
-            outputs=plan_outputs,
-            queue=False,
-            **private,
-        )
-        delete_btn.click(
-            self.delete_plan, inputs=[ui.plan_name, ui.visitor], outputs=plan_outputs, queue=False, **private
-        )
-        demo.load(
-            self.on_load,
-            inputs=[ui.visitor],
-            outputs=[ui.visitor, ui.plan_pick, ui.history, ui.history_msg],
-            queue=False,
-            **private,
-        )
+        """The tab's components and events (inside build_demo's Workout tab): flowrep.ui.workout_layout."""
+        self._ui = workout_layout.layout(self, demo)
