@@ -210,9 +210,7 @@ def find_the_plan_and_the_workout(browser, server: Server, shots: Path) -> None:
     open_workout_tab(page, server.url)
     # The history fills in after the page loads, and its table draws rows only once scrolled into view.
     page.locator("#w_history").scroll_into_view_if_needed()
-    page.wait_for_function(
-        "() => document.querySelector('#w_history').innerText.includes('Keep me')", timeout=20_000
-    )
+    page.wait_for_function("() => document.querySelector('#w_history').innerText.includes('Keep me')", timeout=20_000)
     history = history_text(page)
     assert "Keep me" in history and "stopped" in history, history
     page.locator("#w_plan input").click()
