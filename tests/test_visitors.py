@@ -45,6 +45,10 @@ def test_each_visitor_sees_only_their_own_plans_and_workouts(hosted) -> None:
     assert "Mine" not in [name for _, name in hosted.plan_choices(second)]
     assert hosted.on_load(first)[ui.history]["plan"].tolist() == ["Mine"]
     assert hosted.on_load(second)[ui.history].empty
+    [(_, mine)] = hosted.on_load(first)[ui.history_pick].choices
+    assert "not in your history" in hosted.delete_workout(mine, second)[ui.history_msg]  # not theirs either
+    assert "not in your history" in hosted.delete_workout(mine, None)[ui.history_msg]
+    assert hosted.on_load(first)[ui.history]["plan"].tolist() == ["Mine"]
     chosen = hosted.choose_plan("Mine", second)
     assert chosen[ui.plan_msg] == "" and ui.plan_text not in chosen
     assert "No saved plan" in hosted.delete_plan("Mine", second)[ui.plan_msg]  # not theirs to delete

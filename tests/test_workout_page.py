@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import os
+import re
 import time
 from pathlib import Path
 
@@ -220,6 +221,12 @@ def find_the_plan_and_the_workout(browser, server: Server, shots: Path) -> None:
     )
     assert page.locator("#w_plan_name").get_by_role("textbox").input_value() == "Keep me"
     page.screenshot(path=str(shots / "workout_after_restart.png"), full_page=True)
+    # A stopped test run can go from the history.
+    page.locator("#w_history_pick input").click()
+    page.get_by_role("option", name=re.compile("Keep me · stopped")).click()
+    page.locator("#w_history_delete").click()
+    page.locator("#w_history_msg").get_by_text("Deleted from the history").wait_for(timeout=10_000)
+    assert "Keep me" not in history_text(page)
     page.close()
 
 
@@ -301,3 +308,20 @@ def test_the_plan_list_follows_the_name_being_edited(tmp_path: Path) -> None:
     page = page_tabs(tmp_path / "runs", history_path=tmp_path / "flowrep.db").workout
     assert page.follow_plan("Tabata squats")[page.ui.plan_pick].value == "Tabata squats"
     assert page.follow_plan("Tabata squats, my way")[page.ui.plan_pick].value is None
+
+
+def test_a_finished_workout_can_be_deleted_from_the_history(tmp_path: Path) -> None:
+    page = page_tabs(tmp_path / "runs", history_path=tmp_path / "flowrep.db").workout
+    ui = page.ui
+    for name in ("Test run", "Real one"):
+        out = page.stop(page.start(name, "squats: 5 reps", None)[ui.live])
+    choices = out[ui.history_pick].choices
+    assert [label.split(" · ")[1:] for label, _ in choices] == [["Real one", "stopped"], ["Test run", "stopped"]]
+    test_run_id = choices[1][1]
+    out = page.delete_workout(test_run_id)
+    assert out[ui.history]["plan"].tolist() == ["Real one"] and "Deleted" in out[ui.history_msg]
+    assert [value for _, value in out[ui.history_pick].choices] == [choices[0][1]]
+    assert "not in your history" in page.delete_workout(test_run_id)[ui.history_msg]
+    for nothing in (None, "", "1; DROP TABLE workouts", 3.5):
+        assert "Pick a workout" in page.delete_workout(nothing)[ui.history_msg]
+    assert page.history is not None and [r.summary.plan_name for r in page.history.workouts()] == ["Real one"]

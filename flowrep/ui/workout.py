@@ -29,7 +29,7 @@ from flowrep.ui.engine import Engine, FrameLog, RunFolders
 from flowrep.ui.visitor import md_text
 from flowrep.ui.widgets import side_by_side
 from flowrep.ui.workout_layout import WORKOUT_TICK_S, Updates, WorkoutComponents
-from flowrep.ui.workout_store import WorkoutStore
+from flowrep.ui.workout_store import WorkoutStore, history_choices, history_table
 from flowrep.workout import Event, WorkoutRunner, WorkoutSession
 
 GET_READY_S = 5.0  # the countdown before a workout's first exercise
@@ -99,14 +99,33 @@ class WorkoutTab:
         they are now (the database may have been fixed)."""
         visitor = visitor_of.valid_id(visitor) or visitor_of.new_id()
         self.store.open()
-        table = self.store.table(self.owner(visitor))
         ui = self.ui
         return {
             ui.visitor: visitor,
             ui.plan_pick: gr.Dropdown(choices=self.plan_choices(visitor)),
-            ui.history: table,
-            ui.history_msg: self.store.error,
+            **self._history(self.owner(visitor)),
         }
+
+    def _history(self, owner: str | None, message: str = "") -> Updates:
+        """The history table, the list to delete from, and the store's error (or `message`)."""
+        records = self.store.workouts(owner)
+        ui = self.ui
+        return {
+            ui.history: history_table(records),
+            ui.history_pick: gr.Dropdown(choices=history_choices(records), value=None),
+            ui.history_msg: self.store.error or message,
+        }
+
+    def delete_workout(self, workout_id: object, visitor: object = None) -> Updates:
+        """Deletes one of the visitor's finished workouts from their history."""
+        owner = self.owner(visitor)
+        if not isinstance(workout_id, int | str) or not str(workout_id).isdigit():
+            return self._history(owner, "Pick a workout from the list to delete it.")
+        try:
+            deleted = self.store.delete_workout(int(workout_id), owner)
+        except HistoryError as error:
+            return self._history(owner, f"**Not deleted:** {md_text(str(error))}")
+        return self._history(owner, "Deleted from the history." if deleted else "That workout is not in your history.")
 
     # plans -------------------------------------------------------------------
 
@@ -301,8 +320,7 @@ class WorkoutTab:
             ui.totals: f"{heading}\n{md_text(summary.totals_text())}",
             ui.summary: workout_text.summary_table(summary),
             ui.csv: str(csv_path),
-            ui.history: self.store.table(owner),
-            ui.history_msg: self.store.error,
+            **self._history(owner),
             ui.timer: gr.Timer(active=False),
         }
 

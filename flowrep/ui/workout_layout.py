@@ -16,7 +16,7 @@ from flowrep.plans import SHIPPED_PLANS
 from flowrep.ui import visitor as visitor_of
 from flowrep.ui import workout_text
 from flowrep.ui.widgets import STREAM_EVERY_S, asset_text, camera
-from flowrep.ui.workout_store import WorkoutStore
+from flowrep.ui.workout_store import WorkoutStore, history_table
 
 WORKOUT_TICK_S = 0.5  # the workout clock's refresh when no camera frame comes (camera off or stalled)
 
@@ -44,6 +44,7 @@ class WorkoutComponents:
     csv: gr.File
     history_msg: gr.Markdown
     history: gr.Dataframe
+    history_pick: gr.Dropdown  # the history's workouts, to delete one
     timer: gr.Timer
     visitor: gr.BrowserState  # the visitor's random id (flowrep.ui.visitor)
 
@@ -61,6 +62,7 @@ class WorkoutComponents:
             self.summary,
             self.csv,
             self.history,
+            self.history_pick,
             self.history_msg,
             self.timer,
             self.live,
@@ -79,6 +81,7 @@ class WorkoutHandlers(Protocol):
     def follow_plan(self, name: str, visitor: object = None) -> Updates: ...
     def save_plan(self, name: str, text: str, visitor: object = None) -> Updates: ...
     def delete_plan(self, name: str, visitor: object = None) -> Updates: ...
+    def delete_workout(self, workout_id: object, visitor: object = None) -> Updates: ...
     def start(self, name: str, text: str, live: Any, visitor: object = None) -> Updates: ...
     def toggle_pause(self, live: Any) -> Updates: ...
     def skip(self, live: Any) -> Updates: ...
@@ -134,7 +137,10 @@ def layout(tab: WorkoutHandlers, demo: gr.Blocks) -> WorkoutComponents:
     csv_file = gr.File(label="Summary as CSV", interactive=False, height=90, elem_id="w_csv")
     gr.Markdown("### History")
     history_msg = gr.Markdown(tab.store.error, elem_id="w_history_msg")
-    history_df = gr.Dataframe(tab.store.table(None), interactive=False, show_label=False, elem_id="w_history")
+    history_df = gr.Dataframe(history_table([]), interactive=False, show_label=False, elem_id="w_history")
+    with gr.Row(elem_id="w_history_edit"):
+        history_pick = gr.Dropdown([], value=None, label="Workout", scale=3, elem_id="w_history_pick")
+        history_delete_btn = gr.Button("Delete from history", size="sm", scale=1, elem_id="w_history_delete")
     # page.py renders it outside the tabs: a tab's components mount (and read localStorage) only once opened
     visitor = gr.BrowserState(None, storage_key=visitor_of.STORAGE_KEY, secret=visitor_of.STORAGE_KEY, render=False)
     timer = gr.Timer(WORKOUT_TICK_S, active=False)
@@ -156,10 +162,19 @@ def layout(tab: WorkoutHandlers, demo: gr.Blocks) -> WorkoutComponents:
         csv=csv_file,
         history_msg=history_msg,
         history=history_df,
+        history_pick=history_pick,
         timer=timer,
         visitor=visitor,
     )
     _wire(tab, demo, ui, cam, mute, start_btn, skip_btn, stop_btn, discard_btn, save_btn, delete_btn)
+    history_delete_btn.click(
+        tab.delete_workout,
+        inputs=[history_pick, visitor],
+        outputs=[history_df, history_pick, history_msg],
+        queue=False,
+        api_visibility="private",
+        show_progress="hidden",
+    )
     return ui
 
 
@@ -222,7 +237,7 @@ def _wire(
     demo.load(
         tab.on_load,
         inputs=[ui.visitor],
-        outputs=[ui.visitor, ui.plan_pick, ui.history, ui.history_msg],
+        outputs=[ui.visitor, ui.plan_pick, ui.history, ui.history_pick, ui.history_msg],
         queue=False,
         **private,
     )

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from flowrep.history import History, HistoryError
+from flowrep.history import History, HistoryError, WorkoutRecord
 from flowrep.plans import SHIPPED_PLANS, Plan
 from flowrep.summary import WorkoutSummary, clock_text
 from flowrep.ui import workout_text
@@ -71,24 +71,41 @@ class WorkoutStore:
             except HistoryError as error:
                 self.error = f"**{error}**"
 
-    def table(self, owner: str | None) -> pd.DataFrame:
-        rows = []
-        if owner is not None and self.history is not None:
-            try:
-                records = self.history.workouts(HISTORY_SHOWN, owner)
-            except HistoryError as error:
-                self.error, records = f"**{error}**", []
-            for record in records:
-                s = record.summary
-                rows.append(
-                    [
-                        record.finished_at.strftime("%Y-%m-%d %H:%M"),
-                        s.plan_name,
-                        s.status,
-                        s.reps,
-                        clock_text(s.training_s),
-                        clock_text(s.working_s),
-                        clock_text(s.resting_s),
-                    ]
-                )
-        return pd.DataFrame(rows, columns=workout_text.HISTORY_HEADERS)
+    def workouts(self, owner: str | None) -> list[WorkoutRecord]:
+        """The owner's latest workouts, newest first (none where the store cannot be read)."""
+        if owner is None or self.history is None:
+            return []
+        try:
+            return self.history.workouts(HISTORY_SHOWN, owner)
+        except HistoryError as error:
+            self.error = f"**{error}**"
+            return []
+
+    def delete_workout(self, workout_id: int, owner: str | None) -> bool:
+        """Raises HistoryError."""
+        return owner is not None and self.history is not None and self.history.delete_workout(workout_id, owner)
+
+
+def history_table(records: list[WorkoutRecord]) -> pd.DataFrame:
+    rows = [
+        [
+            workout_label_time(record),
+            record.summary.plan_name,
+            record.summary.status,
+            record.summary.reps,
+            clock_text(record.summary.training_s),
+            clock_text(record.summary.working_s),
+            clock_text(record.summary.resting_s),
+        ]
+        for record in records
+    ]
+    return pd.DataFrame(rows, columns=workout_text.HISTORY_HEADERS)
+
+
+def history_choices(records: list[WorkoutRecord]) -> list[tuple[str, int]]:
+    """The history's workouts as (label, id) for the list a workout is deleted from."""
+    return [(f"{workout_label_time(r)} · {r.summary.plan_name} · {r.summary.status}", r.id) for r in records]
+
+
+def workout_label_time(record: WorkoutRecord) -> str:
+    return record.finished_at.strftime("%Y-%m-%d %H:%M")
