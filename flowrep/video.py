@@ -12,7 +12,6 @@ import math
 import os
 
 os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", "-8")  # ffmpeg's per-packet warnings are noise to users
-os.environ.setdefault("OPENCV_LOG_LEVEL", "ERROR")
 
 import queue
 import threading
@@ -22,6 +21,11 @@ from pathlib import Path
 
 import cv2
 import numpy as np
+
+if "OPENCV_LOG_LEVEL" not in os.environ:
+    # A damaged file makes OpenCV log "[ERROR] ... Could not find decoder" lines of its own, next to the
+    # one clear line this module gives; set at run time, whichever module imported cv2 first.
+    cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_SILENT)
 
 #: Largest frame accepted, as (long side, short side): full HD in either orientation.
 MAX_FRAME_SIDES = (1920, 1080)

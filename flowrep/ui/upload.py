@@ -13,6 +13,8 @@ from typing import Any
 
 import gradio as gr
 import pandas as pd
+from gradio.data_classes import FileData
+from gradio.utils import NamedString
 
 from flowrep import viz
 from flowrep.limits import ClipLimits, duration_text
@@ -60,6 +62,22 @@ def user_message(error: VideoError) -> str:
 def _public_json(result: ClipResult, name: str) -> dict[str, Any]:
     """The CLI's JSON for a clip, naming the file as uploaded rather than by its server path."""
     return {**result.as_json(), "file": name}
+
+
+def clip_file(file_types: list[str]) -> gr.File:
+    """The /count API's (hidden) clip input. Gradio 6.31's File opens a NamedTemporaryFile in the upload
+    cache for each file it hands on, and neither writes nor removes it: one empty `tmp*` file per call
+    (scripts/fuzz.py found them; the janitor would sweep them only after PARTIAL_AFTER_S). This one
+    hands the upload's own path on. (On the instance: a subclass of a Gradio component makes Gradio
+    write a .pyi stub next to this module.) Its type is checked by content, as every entry's is
+    (flowrep.video), not by its name, so a refused file gets the same line as on the page and the CLI."""
+    file = gr.File(visible=False, file_types=file_types)
+
+    def hand_on(f: FileData) -> NamedString:
+        return NamedString(f.path)
+
+    file._process_single_file = hand_on  # type: ignore[method-assign]
+    return file
 
 
 @dataclass(frozen=True)
@@ -162,7 +180,7 @@ class UploadTab:
         }
         count_btn.click(**upload_event, api_name="analyze")
         clip.change(**upload_event, api_visibility="private")  # an upload, an example, or a clear
-        api_file = gr.File(visible=False, file_types=CLIP_TYPES)
+        api_file = clip_file(CLIP_TYPES)
         api_json = gr.JSON(visible=False)
         api_btn = gr.Button(visible=False)
         api_btn.click(
