@@ -325,3 +325,37 @@ def test_a_finished_workout_can_be_deleted_from_the_history(tmp_path: Path) -> N
     for nothing in (None, "", "1; DROP TABLE workouts", 3.5):
         assert "Pick a workout" in page.delete_workout(nothing)[ui.history_msg]
     assert page.history is not None and [r.summary.plan_name for r in page.history.workouts()] == ["Real one"]
+
+
+def test_the_summary_has_each_exercise_speed_loss_and_the_count_box_the_reps_in_all(tmp_path: Path) -> None:
+    from flowrep.analysis import RepAnalysis, SetAnalysis
+
+    def a_set(reps: int, speed_loss: float | None) -> SetAnalysis:
+        return SetAnalysis(tuple(RepAnalysis(n, 1.0, 0.5, 0.5, 1.0, 1.0) for n in range(1, reps + 1)), speed_loss)
+
+    page = page_tabs(tmp_path / "runs", history_path=tmp_path / "flowrep.db").workout
+    ui = page.ui
+    live = page.start("Slowing", "squats: 10 reps\nlunges: 5 reps\nrest: 0 s", None)[ui.live]
+    page.skip(live)  # the get-ready countdown: the squats' set begins
+    sets = iter([a_set(5, 0.25), a_set(2, None)])  # what the camera's set says of the squats, then the lunges
+    live.workout.session.analysis = lambda: next(sets)
+    live.runner.update(live.clock(time.monotonic()), 5)  # the squats' set counted 5 reps
+    assert "lunges" in page.skip(live)[ui.step]  # the squats' analysis is taken as they end
+    live.runner.update(live.clock(time.monotonic()), 2)
+    out = page.stop(live)
+    table = out[ui.summary]
+    assert list(table.columns)[-2:] == ["status", "speed loss"]
+    assert list(table["speed loss"]) == ["25 %", "–", ""] and list(table["reps"]) == [5, 2, 7]
+    assert out[ui.count] == "# 7\nreps in all"  # not a dash once the workout is over
+    with open(out[ui.csv]) as handle:
+        rows = list(csv.DictReader(handle))
+    assert [r["speed_loss"] for r in rows] == ["0.25", "", ""]
+    (kept,) = page.history.workouts()
+    assert [e.speed_loss for e in kept.summary.exercises] == [0.25, None]
+
+
+def test_the_count_box_after_a_workout_stopped_before_any_rep(tmp_path: Path) -> None:
+    page = page_tabs(tmp_path / "runs", history_path=tmp_path / "flowrep.db").workout
+    ui = page.ui
+    out = page.stop(page.start("Nothing", "squats: 1 reps", None)[ui.live])
+    assert out[ui.count] == "# 0\nreps in all"
