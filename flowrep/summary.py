@@ -10,6 +10,14 @@ no part of training. working = running time of work steps, resting = running tim
 paused = time paused after the countdown, and training = working + resting + paused, the wall time
 from the end of the countdown to the finish. A rest belongs to the exercise that follows it, so the
 exercises' rows add up to the totals. Tempo = working seconds / reps.
+
+Speed loss (flowrep.analysis: how much slower a set ended than it began): each work step is a set,
+and its record carries that set's analysis. An exercise's speed loss is the median of its rounds'
+speed losses, over the rounds that have one (a round of fewer than analysis.MIN_REPS_FOR_SPEED_LOSS
+reps has none); None when no round has one. With one round it is that round's, with two their mean.
+The CSV writes it as a fraction (0.2: 20 % slower), the screens as a percentage; the totals row
+leaves it blank (exercises' speed losses are not comparable). Summaries kept before it existed read
+back with None.
 """
 
 from __future__ import annotations
@@ -22,6 +30,9 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
+from .analysis import SetAnalysis
 from .plans import Plan, Step, StepKind, count_text
 
 
@@ -54,6 +65,7 @@ class StepRecord:
     paused_s: float
     reps: int
     outcome: Outcome
+    analysis: SetAnalysis | None = None  # a work step's reps, from its camera set (flowrep.workout)
 
 
 @dataclass(frozen=True)
@@ -73,6 +85,7 @@ SUMMARY_COLUMNS = (
     Column("time_s", "time (s)"),
     Column("tempo_s_per_rep", "s/rep"),
     Column("status", "status"),
+    Column("speed_loss", "speed loss"),  # appended: the columns before it read as before
 )
 CSV_HEADER = [c.key for c in SUMMARY_COLUMNS]
 TABLE_HEADERS = [c.label for c in SUMMARY_COLUMNS]
@@ -89,6 +102,7 @@ class ExerciseSummary:
     rest_s: float  # the rests that led to this exercise and to its rounds
     paused_s: float
     status: ExerciseStatus
+    speed_loss: float | None = None  # the median of its rounds' (see the module's docstring)
 
     @property
     def tempo_s(self) -> float | None:
@@ -154,6 +168,7 @@ class WorkoutSummary:
                 _r(e.time_s),
                 _r(e.tempo_s),
                 str(e.status),
+                "" if e.speed_loss is None else round(e.speed_loss, 3),
             ]
             for e in self.exercises
         ]
@@ -169,8 +184,16 @@ class WorkoutSummary:
                 _r(self.training_s),
                 _r(self.tempo_s),
                 str(self.status),
+                "",
             ]
         )
+        return rows
+
+    def screen_rows(self) -> list[list[Any]]:
+        """The rows as the screens show them: the speed loss as a percentage ('12 %'), '–' when unknown."""
+        rows = self.rows()
+        for row, exercise in zip(rows, self.exercises):
+            row[-1] = _percent(exercise.speed_loss)
         return rows
 
     def csv_text(self) -> str:
@@ -187,7 +210,7 @@ class WorkoutSummary:
 
     def table_text(self) -> str:
         """The table as plain text, for a terminal: names left-aligned, figures right-aligned."""
-        cells = [TABLE_HEADERS, *([str(cell) for cell in row] for row in self.rows())]
+        cells = [TABLE_HEADERS, *([str(cell) for cell in row] for row in self.screen_rows())]
         widths = [max(len(row[i]) for row in cells) for i in range(len(TABLE_HEADERS))]
         return "\n".join(_text_row(row, widths) for row in cells)
 
@@ -219,11 +242,19 @@ def _r(value: float | None) -> float | str:
     return "" if value is None else round(value, 2)
 
 
+def _percent(fraction: float | None) -> str:
+    return "–" if fraction is None else f"{100 * fraction:.0f} %"
+
+
+_TEXT_LEFT = {"exercise", "target", "status"}  # words, left-aligned; the figures are right-aligned
+
+
 def _text_row(cells: list[str], widths: list[int]) -> str:
-    name, target, *figures, status = cells
-    name_width, target_width, *figure_widths, _ = widths
-    aligned = " ".join(f"{cell:>{width}s}" for cell, width in zip(figures, figure_widths))
-    return f"{name:{name_width}s}  {target:{target_width}s}  {aligned}  {status}".rstrip()
+    aligned = [
+        f"{cell:{width}s}" if column.key in _TEXT_LEFT else f"{cell:>{width}s}"
+        for cell, width, column in zip(cells, widths, SUMMARY_COLUMNS)
+    ]
+    return "  ".join(aligned).rstrip()
 
 
 def clock_text(seconds: float) -> str:
@@ -241,6 +272,11 @@ class _Tally:
     rest_s: float = 0.0
     paused_s: float = 0.0
     outcomes: list[Outcome] = field(default_factory=list)
+    speed_losses: list[float] = field(default_factory=list)  # the rounds' that have one
+
+    @property
+    def speed_loss(self) -> float | None:
+        return float(np.median(self.speed_losses)) if self.speed_losses else None
 
 
 def _status(tally: _Tally, planned_rounds: int) -> ExerciseStatus:
@@ -268,11 +304,22 @@ def summarize(plan: Plan, records: Iterable[StepRecord], stopped: bool) -> Worko
             tally.reps += record.reps
             tally.work_s += record.active_s
             tally.outcomes.append(record.outcome)
+            if record.analysis is not None and record.analysis.speed_loss is not None:
+                tally.speed_losses.append(record.analysis.speed_loss)
         else:
             tally.rest_s += record.active_s
     exercises = tuple(
         ExerciseSummary(
-            e.name, e.target_text, e.rounds, t.rounds, t.reps, t.work_s, t.rest_s, t.paused_s, _status(t, e.rounds)
+            e.name,
+            e.target_text,
+            e.rounds,
+            t.rounds,
+            t.reps,
+            t.work_s,
+            t.rest_s,
+            t.paused_s,
+            _status(t, e.rounds),
+            t.speed_loss,
         )
         for e, t in zip(plan.exercises, tallies)
     )

@@ -13,16 +13,22 @@ set restarts. A rep first seen in the very update that starts a work step was ma
 `WorkoutSession` is one workout on one stream: frames (and their timestamps) in, each frame's
 result and the runner's events out. It owns the camera's set (a new set for each work step, and
 when the camera changes resolution), so the page and `flowrep workout` run workouts the same way.
+It also gives each work step's record the per-rep analysis of its set (flowrep.analysis), taken
+from the camera's set as the step ends, before the set restarts for the next work step: so reps
+made in the rest after it are not in it. Two limits, both rare: a camera change during a step
+restarts the set, so the analysis has only the reps since the change; and reps made while the
+workout is paused are in the set's analysis though the step's count leaves them out.
 The summary is flowrep.summary's; plans are flowrep.plans'.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 
 import numpy as np
 
+from .analysis import analyse_set
 from .pipeline import FrameResult, FrameSizeChanged, Session
 from .plans import Plan, Step, plan_steps
 from .summary import Outcome, StepRecord, WorkoutSummary, summarize
@@ -264,11 +270,14 @@ class WorkoutSession:
         self.session = session
         self.runner: WorkoutRunner | None = None
         self.discarded = False
+        self._set_step: Step | None = None  # the work step the camera's set was started for
+        self._analysed = 0  # the runner's records that have been given their analysis
 
     def start(self, plan: Plan, now: float, get_ready_s: float = 0.0) -> list[Event]:
         """Starts `plan` (a workout under way is dropped) with an optional get-ready countdown."""
         self.runner = WorkoutRunner(plan, get_ready_s)
         self.discarded = False
+        self._set_step, self._analysed = None, 0
         return self._follow(self.runner.start(now, self.session.count))
 
     def process(self, frame: np.ndarray, time_s: float) -> WorkoutFrame:
@@ -310,14 +319,34 @@ class WorkoutSession:
         self.session.finish()
         if self.runner is None or self.runner.finished:
             return []
-        return [*self.runner.update(now, self.session.count), *self.runner.stop(now)]
+        events = [*self.runner.update(now, self.session.count), *self.runner.stop(now)]
+        self._analyse_ended_steps()
+        return events
 
     @property
     def finished(self) -> bool:
         return self.runner is not None and self.runner.finished
 
     def _follow(self, events: list[Event]) -> list[Event]:
-        """Each work step is a new set of the camera's session: its count starts from 0."""
+        """Each work step is a new set of the camera's session: its count starts from 0. The steps
+        that just ended get their analysis first, from the set as it was."""
+        self._analyse_ended_steps()
         if Cue.WORK_STARTED in events:
             self.session.reset()
+            runner = self.runner
+            self._set_step = runner.step if runner is not None and runner.working else None
         return events
+
+    def _analyse_ended_steps(self) -> None:
+        """Gives the work steps recorded since the last call the analysis of their reps: the camera
+        set's, for the step the set was started for; none (no reps) for a step that began and ended
+        with no frame in between (the set was still the step before's)."""
+        runner = self.runner
+        if runner is None:
+            return
+        for index in range(self._analysed, len(runner.records)):
+            record = runner.records[index]
+            if record.step.is_work:
+                analysis = self.session.analysis() if record.step is self._set_step else analyse_set(())
+                runner.records[index] = replace(record, analysis=analysis)
+        self._analysed = len(runner.records)

@@ -34,6 +34,15 @@ HEADING_LINES = (
     " return tops.size; }"
 )
 
+WORKOUT_BUTTONS = ["#w_start", "#w_pause", "#w_skip", "#w_stop", "#w_discard", "#w_mute"]
+#: The viewport's width, and each element's box in the viewport and whether its content fits in it.
+BUTTON_BOXES = (
+    "(sels) => ({width: document.documentElement.clientWidth, boxes: sels.map(s => {"
+    " const e = document.querySelector(s); const r = e.getBoundingClientRect();"
+    " return {sel: s, left: r.left, right: r.right, top: Math.round(r.top), height: r.height,"
+    " fits: e.scrollWidth <= e.clientWidth + 1}; })})"
+)
+
 
 def page_box(page, selector: str) -> dict[str, float]:
     """An element's top and bottom in page coordinates (from the top of the page, whatever the scroll)."""
@@ -44,6 +53,18 @@ def assert_on_first_screen(page, height: int, *selectors: str) -> None:
     for selector in selectors:
         box = page_box(page, selector)
         assert box["height"] > 0 and 0 <= box["top"] and box["bottom"] <= height, (selector, box)
+
+
+def assert_buttons_fit(page, selectors: list[str], max_lines: int) -> None:
+    """The buttons lie within the viewport's width, each label fits its button (one line: no button
+    taller than a line's two), and they take at most `max_lines` lines, not one each."""
+    found = page.evaluate(BUTTON_BOXES, selectors)
+    for box in found["boxes"]:
+        assert 0 <= box["left"] and box["right"] <= found["width"] and box["fits"], box
+        assert 0 < box["height"] <= 56, box
+    tops = sorted(box["top"] for box in found["boxes"])
+    lines = 1 + sum(below - above > 8 for above, below in zip(tops, tops[1:]))  # a checkbox sits a pixel lower
+    assert lines <= max_lines, found
 
 
 @needs_chromium
@@ -106,6 +127,7 @@ def first_screen_on_a_phone(browser, server: Server, shots: Path) -> None:
         assert page.evaluate(HEADING_LINES, "#w_clock") == 1
         page.evaluate("() => window.scrollTo(0, 0)")
         page.screenshot(path=str(shots / "phone_workout.png"))
+        assert_buttons_fit(page, WORKOUT_BUTTONS, max_lines=3)
         page.locator("#w_discard").click()
     finally:
         context.close()

@@ -15,10 +15,21 @@ import numpy as np
 import pytest
 from cli_support import run_cli
 
+from flowrep.analysis import RepAnalysis, SetAnalysis, analyse_set
+from flowrep.counter import Rep
 from flowrep.history import History
 from flowrep.pipeline import FrameResult, FrameSizeChanged
 from flowrep.plans import SHIPPED_PLANS, Plan, PlanError, PlanExercise, StepKind, count_text, find_plan, plan_steps
-from flowrep.summary import CSV_HEADER, ExerciseStatus, Outcome, WorkoutStatus
+from flowrep.summary import (
+    CSV_HEADER,
+    ExerciseStatus,
+    ExerciseSummary,
+    Outcome,
+    StepRecord,
+    WorkoutStatus,
+    WorkoutSummary,
+    summarize,
+)
 from flowrep.workout import Cue, Event, RunState, WorkoutRunner, WorkoutSession
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -265,7 +276,7 @@ def test_statuses_are_enums_that_read_as_before() -> None:
     summary = runner.summary()
     assert summary.status is WorkoutStatus.STOPPED and runner.state is RunState.FINISHED
     assert [e.status for e in summary.exercises] == [ExerciseStatus.DONE, ExerciseStatus.NOT_STARTED]
-    assert summary.rows()[1][-1] == "not started" and CSV_HEADER[-1] == "status"
+    assert summary.rows()[1][-2] == "not started" and CSV_HEADER[-2] == "status"
     assert type(summary).from_json(summary.to_json()) == summary
 
 
@@ -284,13 +295,16 @@ def test_one_rep_is_one_rep_not_one_reps() -> None:
 
 class FakeCameraSet:
     """Stands in for pipeline.Session: counts a rep at each of `rep_times` (from the set's start on),
-    and, like the Session, refuses a frame of another size than the set's first."""
+    each rep the second before its time; like the Session, refuses a frame of another size than the
+    set's first, and analyses the set's reps with the flow speed `speed(t)` of each frame."""
 
-    def __init__(self, rep_times: list[float]) -> None:
+    def __init__(self, rep_times: list[float], speed=lambda t: 1.0) -> None:
         self.rep_times = rep_times
+        self.speed = speed
         self.resets: list[float] = []
         self._now = 0.0
         self._set_started = -math.inf
+        self._frame_times: list[float] = []
         self._size: tuple[int, ...] | None = None
         self.finished = False
 
@@ -298,12 +312,18 @@ class FakeCameraSet:
     def count(self) -> int:
         return sum(self._set_started < t <= self._now for t in self.rep_times)
 
+    def analysis(self) -> SetAnalysis:
+        ends = [t for t in self.rep_times if self._set_started < t <= self._now]
+        reps = [Rep(n, t - 1.0, t - 0.5, t, t) for n, t in enumerate(ends, 1)]
+        return analyse_set(reps, self._frame_times, [self.speed(t) for t in self._frame_times])
+
     def reset(self) -> None:
-        self._set_started, self._size = self._now, None
+        self._set_started, self._size, self._frame_times = self._now, None, []
         self.resets.append(self._now)
 
     def process(self, frame: np.ndarray, time_s: float) -> FrameResult:
         self._now = time_s
+        self._frame_times.append(time_s)
         if self._size is not None and frame.shape != self._size:
             raise FrameSizeChanged(f"frame size changed to {frame.shape}")
         self._size = frame.shape
@@ -368,6 +388,83 @@ def test_a_discarded_workout_is_stopped_and_marked_not_to_keep() -> None:
     assert not workout.discarded
     workout.stop(5.0)
     assert workout.discard(6.0) == [] and not workout.discarded  # a workout already over is kept
+
+
+def test_each_work_step_keeps_the_analysis_of_its_own_reps() -> None:
+    # Push-ups slow down (flow speed 1.0 in the first three reps, 0.5 in the last three); a rep in the rest after them
+    # (at 9.0) belongs to no step; the squats, done in the second set, keep their own reps.
+    camera = FakeCameraSet([1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 9.0, 13.0, 14.0], speed=lambda t: 1.0 if t < 3.05 else 0.5)
+    workout = WorkoutSession(camera)  # type: ignore[arg-type]
+    plan = Plan("Two", (PlanExercise("Push-ups", reps=6), PlanExercise("Squats", reps=2)), rest_s=5.0)
+    workout.start(plan, 0.0)
+    stream(workout, 0.1, 15.0)
+    assert workout.finished
+    push_ups, squats = [r.analysis for r in workout.runner.records if r.step.is_work]
+    assert push_ups is not None and squats is not None
+    assert [r.number for r in push_ups.reps] == [1, 2, 3, 4, 5, 6]  # not the rep at 9.0, made in the rest
+    assert push_ups.speed_loss == pytest.approx(0.5) and push_ups.reps[-1].relative_speed == pytest.approx(0.5)
+    assert len(squats.reps) == 2 and squats.speed_loss is None  # too few reps to say
+    summary = workout.runner.summary()
+    assert [e.speed_loss for e in summary.exercises] == [pytest.approx(0.5), None]
+    assert summary.rows()[0][-1] == 0.5 and summary.rows()[1][-1] == "" and summary.rows()[2][-1] == ""
+
+
+def test_a_stream_that_ends_mid_step_still_analyses_it() -> None:
+    camera = FakeCameraSet([1.0, 2.0, 3.0, 4.0])
+    workout = WorkoutSession(camera)  # type: ignore[arg-type]
+    workout.start(two_exercises(), 0.0)
+    plan = Plan("Long", (PlanExercise("Squats", reps=10),), rest_s=0)
+    workout.start(plan, 0.0)
+    stream(workout, 0.1, 4.5)
+    workout.end_of_stream(4.5)
+    (record,) = workout.runner.records
+    assert record.outcome is Outcome.STOPPED and record.analysis is not None and len(record.analysis.reps) == 4
+    assert record.analysis.speed_loss == pytest.approx(0.0)
+
+
+def a_set(speed_loss: float | None, reps: int = 5) -> SetAnalysis:
+    return SetAnalysis(tuple(RepAnalysis(n, 1.0, 0.5, 0.5, 1.0, 1.0) for n in range(1, reps + 1)), speed_loss)
+
+
+def test_an_exercise_of_several_rounds_has_the_median_of_its_rounds_speed_losses() -> None:
+    plan = Plan("Rounds", (PlanExercise("Squats", reps=5, rounds=4, round_rest_s=10),), rest_s=0)
+    work = [s for s in plan_steps(plan) if s.is_work]
+    losses = [0.1, None, 0.3, 0.25]  # the second round had too few reps to say
+    records = [StepRecord(step, 5.0, 0.0, 5, Outcome.TARGET_REACHED, a_set(loss)) for step, loss in zip(work, losses)]
+    assert summarize(plan, records, stopped=False).exercises[0].speed_loss == pytest.approx(0.25)
+    none_known = [StepRecord(step, 5.0, 0.0, 3, Outcome.TARGET_REACHED, a_set(None, 3)) for step in work]
+    assert summarize(plan, none_known, stopped=False).exercises[0].speed_loss is None
+    no_analysis = [StepRecord(step, 5.0, 0.0, 3, Outcome.TARGET_REACHED) for step in work]  # the bare runner's
+    assert summarize(plan, no_analysis, stopped=False).exercises[0].speed_loss is None
+
+
+def test_the_summary_csv_appends_the_speed_loss_and_old_history_still_reads() -> None:
+    plan = Plan("Two", (PlanExercise("Push-ups", reps=5), PlanExercise("Squats", reps=3)), rest_s=0)
+    work = [s for s in plan_steps(plan) if s.is_work]
+    records = [
+        StepRecord(work[0], 10.0, 0.0, 5, Outcome.TARGET_REACHED, a_set(0.1234)),
+        StepRecord(work[1], 6.0, 0.0, 3, Outcome.TARGET_REACHED, a_set(None, 3)),
+    ]
+    summary = summarize(plan, records, stopped=False)
+    old_columns = ["exercise", "target", "rounds", "reps", "work_s", "rest_s", "paused_s", "time_s", "tempo_s_per_rep"]
+    assert CSV_HEADER == [*old_columns, "status", "speed_loss"]
+    rows = list(csv.DictReader(io.StringIO(summary.csv_text())))
+    assert [(r["exercise"], r["reps"], r["status"], r["speed_loss"]) for r in rows] == [
+        ("Push-ups", "5", "done", "0.123"),
+        ("Squats", "3", "done", ""),
+        ("total", "8", "finished", ""),
+    ]
+    assert [row[-1] for row in summary.screen_rows()] == ["12 %", "–", ""]
+    lines = summary.table_text().splitlines()
+    assert lines[0].split()[-3:] == ["status", "speed", "loss"] and lines[1].split()[-3:] == ["done", "12", "%"]
+    assert lines[1].index("12 %") + 4 == lines[0].index("speed loss") + 10, lines  # right-aligned
+    assert WorkoutSummary.from_json(summary.to_json()) == summary
+    # A summary kept in the history before speed loss existed reads back without one.
+    old = summary.to_json()
+    for exercise in old["exercises"]:
+        del exercise["speed_loss"]
+    assert [e.speed_loss for e in WorkoutSummary.from_json(old).exercises] == [None, None]
+    assert ExerciseSummary.from_json(old["exercises"][0]).reps == 5
 
 
 # ---------------------------------------------------------------- plans
@@ -437,6 +534,8 @@ def test_cli_runs_a_plan_on_a_clip_and_writes_the_summary(clips: dict[str, Path]
     rows = list(csv.DictReader(out.open()))
     assert [(r["exercise"], r["reps"], r["status"]) for r in rows[:1]] == [("bob", "2", "done")]
     assert rows[1]["status"] == "stopped" and int(rows[2]["reps"]) <= 4
+    assert list(rows[0])[-1] == "speed_loss" and rows[0]["speed_loss"] == ""  # 2 reps: too few to say
+    assert "speed loss" in run.stdout.splitlines()[0]
     assert float(rows[1]["rest_s"]) == pytest.approx(0.5, abs=0.05)
 
 

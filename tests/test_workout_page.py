@@ -9,6 +9,7 @@ its own (app_support.chromium).
 from __future__ import annotations
 
 import csv
+import json
 import os
 import re
 import time
@@ -23,6 +24,7 @@ from app_support import (  # noqa: F401
     chromium,
     needs_chromium,
     page_tabs,
+    plot_series,
     readme_shot,
     running_app,
     shots,
@@ -158,6 +160,10 @@ def run_two_small_sets(browser, workout_server: Server, shots: Path, tmp_path: P
     for row in rows[:2]:  # the clip's squats take period_s each: two reps cannot take less than one period
         assert float(row["work_s"]) >= 0.9 * period_s and float(row["tempo_s_per_rep"]) >= 0.45 * period_s, row
     assert float(rows[1]["rest_s"]) == pytest.approx(3.0, abs=0.6)
+    assert list(rows[0])[-1] == "speed_loss" and rows[0]["speed_loss"] == ""  # 2 reps: too few to say
+    # The per-rep chart has the workout's four reps, those its sets' analyses kept.
+    page.wait_for_function("() => document.querySelector('#w_reps .js-plotly-plot')?.data", timeout=10_000)
+    assert plot_series(page, "w_reps")["down (s)"] == 4, plot_series(page, "w_reps")
     assert float(rows[2]["time_s"]) == pytest.approx(
         float(rows[2]["work_s"]) + float(rows[2]["rest_s"]) + float(rows[2]["paused_s"]), abs=0.05
     )
@@ -325,3 +331,41 @@ def test_a_finished_workout_can_be_deleted_from_the_history(tmp_path: Path) -> N
     for nothing in (None, "", "1; DROP TABLE workouts", 3.5):
         assert "Pick a workout" in page.delete_workout(nothing)[ui.history_msg]
     assert page.history is not None and [r.summary.plan_name for r in page.history.workouts()] == ["Real one"]
+
+
+def test_the_summary_has_each_exercise_speed_loss_and_the_count_box_the_reps_in_all(tmp_path: Path) -> None:
+    from flowrep.analysis import RepAnalysis, SetAnalysis
+
+    def a_set(reps: int, speed_loss: float | None) -> SetAnalysis:
+        return SetAnalysis(tuple(RepAnalysis(n, 1.0, 0.5, 0.5, 1.0, 1.0) for n in range(1, reps + 1)), speed_loss)
+
+    page = page_tabs(tmp_path / "runs", history_path=tmp_path / "flowrep.db").workout
+    ui = page.ui
+    live = page.start("Slowing", "squats: 10 reps\nlunges: 5 reps\nrest: 0 s", None)[ui.live]
+    page.skip(live)  # the get-ready countdown: the squats' set begins
+    sets = iter([a_set(5, 0.25), a_set(2, None)])  # what the camera's set says of the squats, then the lunges
+    live.workout.session.analysis = lambda: next(sets)
+    live.runner.update(live.clock(time.monotonic()), 5)  # the squats' set counted 5 reps
+    assert "lunges" in page.skip(live)[ui.step]  # the squats' analysis is taken as they end
+    live.runner.update(live.clock(time.monotonic()), 2)
+    out = page.stop(live)
+    table = out[ui.summary]
+    assert list(table.columns)[-2:] == ["status", "speed loss"]
+    assert list(table["speed loss"]) == ["25 %", "–", ""] and list(table["reps"]) == [5, 2, 7]
+    assert out[ui.count] == "# 7\nreps in all"  # not a dash once the workout is over
+    chart = json.loads(out[ui.reps_chart].value["plot"])  # each rep of the workout, set by set
+    assert [len(trace["x"]) for trace in chart["data"][:2]] == [7, 7]  # down and up times
+    assert [note["text"] for note in chart["layout"]["annotations"]] == ["squats · loss 25 %", "lunges"]
+    with open(out[ui.csv]) as handle:
+        rows = list(csv.DictReader(handle))
+    assert [r["speed_loss"] for r in rows] == ["0.25", "", ""]
+    (kept,) = page.history.workouts()
+    assert [e.speed_loss for e in kept.summary.exercises] == [0.25, None]
+    assert page.start("Again", "squats: 3 reps", live)[ui.reps_chart].visible is False  # a new workout hides it
+
+
+def test_the_count_box_after_a_workout_stopped_before_any_rep(tmp_path: Path) -> None:
+    page = page_tabs(tmp_path / "runs", history_path=tmp_path / "flowrep.db").workout
+    ui = page.ui
+    out = page.stop(page.start("Nothing", "squats: 1 reps", None)[ui.live])
+    assert out[ui.count] == "# 0\nreps in all" and out[ui.reps_chart].visible is False  # no reps: no chart

@@ -28,6 +28,7 @@ from flowrep.ui import workout_layout, workout_text
 from flowrep.ui.engine import Engine, FrameLog, RunFolders
 from flowrep.ui.visitor import md_text
 from flowrep.ui.widgets import side_by_side
+from flowrep.ui.workout_chart import work_sets, workout_reps_figure
 from flowrep.ui.workout_layout import WORKOUT_TICK_S, Updates, WorkoutComponents
 from flowrep.ui.workout_store import WorkoutStore, history_choices, history_table
 from flowrep.workout import Event, WorkoutRunner, WorkoutSession
@@ -197,6 +198,7 @@ class WorkoutTab:
             return {
                 ui.totals: "",
                 ui.summary: no_summary,
+                ui.reps_chart: gr.Plot(None, visible=False),
                 ui.csv: None,
                 ui.timer: gr.Timer(active=True),
                 **self._screen(live, now, cues),
@@ -306,8 +308,8 @@ class WorkoutTab:
         return ""
 
     def _finish(self, runner: WorkoutRunner, owner: str | None, keep: bool) -> Updates:
-        """The summary on screen and as CSV; the workout into the history unless not to `keep`; the
-        clock stops."""
+        """The summary on screen, with the per-rep chart, and as CSV; the workout into the history
+        unless not to `keep`; the clock stops."""
         ui = self.ui
         summary = runner.summary()
         stamp = time.strftime("%Y%m%d-%H%M%S")
@@ -316,9 +318,11 @@ class WorkoutTab:
         heading = f"### {md_text(summary.plan_name)}: {summary.status}{discarded}"
         if keep:
             self.store.record(summary, owner)
+        sets = work_sets(runner.records)
         return {
             ui.totals: f"{heading}\n{md_text(summary.totals_text())}",
             ui.summary: workout_text.summary_table(summary),
+            ui.reps_chart: gr.Plot(workout_reps_figure(sets), visible=True) if sets else gr.Plot(None, visible=False),
             ui.csv: str(csv_path),
             **self._history(owner),
             ui.timer: gr.Timer(active=False),

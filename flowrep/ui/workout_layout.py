@@ -41,6 +41,7 @@ class WorkoutComponents:
     sound: gr.Textbox
     totals: gr.Markdown
     summary: gr.Dataframe
+    reps_chart: gr.Plot  # each rep of the workout (flowrep.ui.workout_chart), shown once it is over
     csv: gr.File
     history_msg: gr.Markdown
     history: gr.Dataframe
@@ -60,6 +61,7 @@ class WorkoutComponents:
             self.pause,
             self.totals,
             self.summary,
+            self.reps_chart,
             self.csv,
             self.history,
             self.history_pick,
@@ -134,6 +136,7 @@ def layout(tab: WorkoutHandlers, demo: gr.Blocks) -> WorkoutComponents:
         show_label=False,
         elem_id="w_summary",
     )
+    reps_chart = gr.Plot(label="Each rep: down and up times, speed", visible=False, elem_id="w_reps")
     csv_file = gr.File(label="Summary as CSV", interactive=False, height=90, elem_id="w_csv")
     gr.Markdown("### History")
     history_msg = gr.Markdown(tab.store.error, elem_id="w_history_msg")
@@ -159,6 +162,7 @@ def layout(tab: WorkoutHandlers, demo: gr.Blocks) -> WorkoutComponents:
         sound=sound,
         totals=totals_md,
         summary=summary_df,
+        reps_chart=reps_chart,
         csv=csv_file,
         history_msg=history_msg,
         history=history_df,

@@ -46,8 +46,12 @@ def step_markdown(runner: WorkoutRunner | None) -> str:
 
 
 def step_count_markdown(runner: WorkoutRunner | None, clock: float) -> str:
-    """A reps target's count ('1 rep of 3'); a timed step's (a plank's) time so far, and its reps if any."""
+    """A reps target's count ('1 rep of 3'); a timed step's (a plank's) time so far, and its reps if
+    any; once the workout is over, its reps in all ('12 reps in all'); a dash in a rest."""
     step = runner.step if runner is not None else None
+    if runner is not None and runner.finished:
+        done = runner.summary().reps
+        return f"# {done}\n{unit_for(done, 'rep')} in all"
     if runner is None or step is None or not step.is_work:
         return "# –\nreps"
     if step.seconds is not None:
@@ -68,4 +72,4 @@ def clock_markdown(runner: WorkoutRunner | None, clock: float) -> str:
 
 
 def summary_table(summary: WorkoutSummary) -> pd.DataFrame:
-    return pd.DataFrame(summary.rows(), columns=SUMMARY_HEADERS)
+    return pd.DataFrame(summary.screen_rows(), columns=SUMMARY_HEADERS)
