@@ -1,8 +1,9 @@
 """Repetition evidence: is the motion repeating, and at what period.
 
-Owns the self-similarity of small per-frame motion features: the flow pooled to a coarse grid, less
-its mean over the grid (a camera that pans or sways moves every cell alike; a person does not). For
-each lag, the features are correlated with themselves that many samples earlier over a window of
+Owns the judgement of each moment of a stream from the self-similarity (flowrep.similarity) of small
+per-frame motion features: the flow pooled to a coarse grid, less its mean over the grid (a camera
+that pans or sways moves every cell alike; a person does not), put on a regular grid of samples.
+For each lag, the features are correlated with themselves that many samples earlier over a window of
 sample pairs, mean removed and normalised by the energy at both ends: the mean along one diagonal of
 a self-similarity matrix, as in RepNet. A lag's window is at least the lag itself, so every lag is
 judged on at least one whole period of pairs.
@@ -30,6 +31,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .similarity import Pool, SelfSimilarity, choose_period
+
 
 @dataclass(frozen=True)
 class EvidenceSettings:
@@ -44,11 +47,6 @@ class EvidenceSettings:
     longest_period_s: float = 8.0
 
 
-#: A window holds at least this many pairs of samples, however low the frame rate: fewer make a
-#: noisy correlation (a webcam's 10 frames/s give 5 in half a second).
-_FEWEST_PAIRS = 8
-#: The frame's own window refines the pooled period within this share of it.
-_LOCAL_TOLERANCE = 0.3
 #: The weight, in the pooled profile, of a lag whose window had to be moved off its sample.
 _MOVED_WINDOW_WEIGHT = 0.1
 
@@ -75,146 +73,6 @@ class Evidence:
     period_s: float | None  # None: no clear period
     strength: float  # correlation at the period (0 when none)
     repeating: bool
-
-
-class SelfSimilarity:
-    """Streaming self-similarity profiles: each `update` takes the next sample's feature vector and
-    returns, for lags 0 … max_lag, the correlation (Pearson's, over all feature components) between
-    the window of samples that ends now and the same window that lag earlier; NaN where the stream is
-    not yet long enough. Cumulative sums in rings make each sample cost one pass over the lags, and
-    memory is bounded by the longest lag."""
-
-    def __init__(self, dim: int, frame_s: float, settings: EvidenceSettings) -> None:
-        self.max_lag = max(2, math.ceil(settings.longest_period_s / frame_s))
-        self.lags = np.arange(self.max_lag + 1)
-        self.windows = np.maximum(max(_FEWEST_PAIRS, round(settings.window_s / frame_s)), self.lags)
-        self._recent = np.zeros((self.max_lag + 1, dim))  # the last features, a ring by sample number
-        self._depth = int(self.windows.max()) + self.max_lag + 2
-        # Cumulative sums, a ring by sample number, with one more row of zeros for "before the stream".
-        self._products = np.zeros((self._depth + 1, self.max_lag + 1))  # Σ <f_t, f_(t-k)>, per lag
-        self._sums = np.zeros((self._depth + 1, dim))  # Σ f_t
-        self._energy = np.zeros(self._depth + 1)  # Σ |f_t|²
-        self.samples = 0
-
-    def update(self, feature: np.ndarray) -> np.ndarray:
-        t, ring = self.samples, self._depth
-        slots = len(self._recent)
-        self._recent[t % slots] = feature
-        products = (self._recent @ feature)[(t - self.lags) % slots]  # <f_t, f_(t-k)>, by lag
-        before = (t - 1) % ring if t else ring
-        self._products[t % ring] = self._products[before] + products
-        self._sums[t % ring] = self._sums[before] + feature
-        self._energy[t % ring] = self._energy[before] + float(feature @ feature)
-        self.samples = t + 1
-        return self._profile(t)
-
-    def _rows(self, samples: np.ndarray) -> np.ndarray:
-        """Ring rows of cumulative sums at these sample numbers (the zero row before the stream)."""
-        return np.where(samples >= 0, samples % self._depth, self._depth)
-
-    def _profile(self, t: int) -> np.ndarray:
-        lags, windows = self.lags, self.windows
-        now, back = self._rows(np.array([t])), self._rows(t - windows)
-        then, then_back = self._rows(t - lags), self._rows(t - lags - windows)
-        pairs = self._products[now, lags] - self._products[back, lags]
-        sum_here = self._sums[now] - self._sums[back]
-        sum_earlier = self._sums[then] - self._sums[then_back]
-        covariance = pairs - np.einsum("ij,ij->i", sum_here, sum_earlier) / windows
-        spread_here = self._energy[now] - self._energy[back] - np.einsum("ij,ij->i", sum_here, sum_here) / windows
-        spread_earlier = (
-            self._energy[then] - self._energy[then_back] - np.einsum("ij,ij->i", sum_earlier, sum_earlier) / windows
-        )
-        scale = spread_here * spread_earlier
-        with np.errstate(invalid="ignore", divide="ignore"):
-            profile = covariance / np.sqrt(scale)
-        profile[(t - windows - lags + 1 < 0) | ~(scale > 1e-18)] = np.nan
-        return profile
-
-
-def choose_period(
-    context: np.ndarray, local: np.ndarray, shortest_lag: int, settings: EvidenceSettings, previous: float | None = None
-) -> tuple[float, float] | None:
-    """(lag in samples, refined between samples; strength) from a pooled profile and the frame's own,
-    or None where the pooled profile has no clear peak. A period found just before (`previous`, in
-    samples) is kept while the pooled profile peaks near it at least as high as at the shorter lag."""
-    lag = _shortest_near_best(context, shortest_lag, settings.near, previous)
-    if lag is None:
-        return None
-    lo = max(shortest_lag, int(lag * (1 - _LOCAL_TOLERANCE)))
-    hi = min(len(local) - 2, math.ceil(lag * (1 + _LOCAL_TOLERANCE)))
-    around = local[lo : hi + 1]
-    if hi < lo or np.isnan(around).all():
-        return None
-    best = lo + int(np.nanargmax(around))
-    before, at, after = local[best - 1], local[best], local[best + 1]
-    if not (at >= before and at >= after):  # no peak of its own near the pooled one: keep that lag
-        return float(lag), float(local[lag]) if not np.isnan(local[lag]) else 0.0
-    bend = before - 2 * at + after
-    return best + (0.5 * (before - after) / bend if bend < 0 else 0.0), float(at)
-
-
-def _shortest_near_best(
-    profile: np.ndarray, shortest_lag: int, near: float, previous: float | None = None
-) -> int | None:
-    """The lag at a peak that follows a dip below zero and is within `near` of the best such peak (peaks
-    compared by their heights between lags, `_peak_heights`): the shortest, unless a peak close to
-    `previous` is at least as high (so a period is kept while its half, say a jumping jack's hop, only
-    comes near it)."""
-    r = np.where(np.isnan(profile), -np.inf, profile)
-    inner = np.arange(1, len(r) - 1)
-    peak = (r[inner] >= r[inner - 1]) & (r[inner] > r[inner + 1]) & np.isfinite(r[inner])
-    after_dip = np.minimum.accumulate(np.where(np.isfinite(r), r, np.inf))[inner] < 0.0
-    candidates = inner[peak & after_dip & (inner >= shortest_lag)]
-    if len(candidates) == 0:
-        return None
-    heights = _peak_heights(r, candidates)
-    good = candidates[heights >= heights.max() - near]
-    good_heights = heights[heights >= heights.max() - near]
-    shortest = int(good[0])
-    if previous is not None:
-        close = np.abs(good - previous) <= _LOCAL_TOLERANCE * previous
-        if close.any():
-            i = int(np.flatnonzero(close)[np.argmin(np.abs(good[close] - previous))])
-            if good_heights[i] >= good_heights[0]:
-                return int(good[i])
-    return shortest
-
-
-def _peak_heights(r: np.ndarray, peaks: np.ndarray) -> np.ndarray:
-    """The heights of a profile's peaks between lags: the top of the parabola through each peak and
-    its two neighbours (a period of 10.5 samples peaks lower at lags 10 and 11 than its double does
-    at 21, which it should not be judged by)."""
-    before, at, after = r[peaks - 1], r[peaks], r[peaks + 1]
-    bend = before - 2 * at + after
-    with np.errstate(invalid="ignore", divide="ignore"):
-        top = at - (after - before) ** 2 / (8 * bend)
-    return np.where(np.isfinite(before) & np.isfinite(after) & (bend < 0), np.minimum(top, 1.0), at)
-
-
-class _Pool:
-    """The weighted mean of the last profiles (running sums over a ring)."""
-
-    def __init__(self, length: int, lags: int) -> None:
-        self._ring: deque[tuple[np.ndarray, np.ndarray]] = deque()
-        self._length = length
-        self._sum = np.zeros(lags)
-        self._weight = np.zeros(lags)
-
-    def push(self, profile: np.ndarray, weights: np.ndarray | float = 1.0) -> None:
-        entry = (np.nan_to_num(profile), np.where(np.isnan(profile), 0.0, weights))
-        self._ring.append(entry)
-        self._add(entry, 1.0)
-        if len(self._ring) > self._length:
-            self._add(self._ring.popleft(), -1.0)
-
-    def _add(self, entry: tuple[np.ndarray, np.ndarray], sign: float) -> None:
-        profile, weights = entry
-        self._sum += sign * weights * profile
-        self._weight += sign * weights
-
-    def mean(self) -> np.ndarray:
-        with np.errstate(invalid="ignore", divide="ignore"):
-            return np.where(self._weight > 1e-6, self._sum / np.maximum(self._weight, 1e-12), np.nan)
 
 
 class _Sampler:
@@ -304,7 +162,9 @@ class _Evidence:
         fresh = self._sampler.flush() if flush else self._sampler.push(time_s, feature, still)
         if fresh and self._similarity is None:
             assert self.frame_s is not None
-            self._similarity = SelfSimilarity(len(fresh[0][1]), self.frame_s, self.settings)
+            self._similarity = SelfSimilarity(
+                len(fresh[0][1]), self.frame_s, self.settings.window_s, self.settings.longest_period_s
+            )
         for sample_t, sample, sample_still in fresh:
             assert self._similarity is not None
             self._keep_motion(sample_still)
@@ -334,7 +194,7 @@ class _Evidence:
         """The evidence of one sample, from its pooled and own profiles and the motion around it (in
         the half period after it only where `centred`: a live sample has no after yet)."""
         assert self.frame_s is not None
-        found = choose_period(context, local, self._shortest_lag(), self.settings, self._previous_lag)
+        found = choose_period(context, local, self._shortest_lag(), self.settings.near, self._previous_lag)
         if found is None:
             self._previous_lag = None
             return Evidence(time_s, None, 0.0, False)
@@ -353,14 +213,14 @@ class LiveEvidence(_Evidence):
 
     def __init__(self, settings: EvidenceSettings | None = None) -> None:
         super().__init__(settings)
-        self._pool: _Pool | None = None
+        self._pool: Pool | None = None
 
     def update(self, time_s: float, feature: np.ndarray, still: float) -> list[Evidence]:
         out = []
         for sample, sample_t, profile in self._samples(time_s, feature, still):
             if self._pool is None:
                 assert self.frame_s is not None
-                self._pool = _Pool(max(1, round(self.settings.context_s / self.frame_s)), len(profile))
+                self._pool = Pool(max(1, round(self.settings.context_s / self.frame_s)), len(profile))
             self._pool.push(profile)
             out.append(self._judge(sample, sample_t, self._pool.mean(), profile, centred=False))
         return out
@@ -383,7 +243,7 @@ class ClipEvidence(_Evidence):
         self._received = 0  # trailing profiles received
         self._centred_count = 0  # samples whose centred profile is made
         self._waiting: deque[tuple[int, float, np.ndarray]] = deque()  # centred, waiting for context
-        self._pool: _Pool | None = None
+        self._pool: Pool | None = None
 
     def update(self, time_s: float, feature: np.ndarray, still: float) -> None:
         for _, sample_t, profile in self._samples(time_s, feature, still):
@@ -414,7 +274,7 @@ class ClipEvidence(_Evidence):
             size = 2 * similarity.max_lag + int(similarity.windows.max()) + 2
             self._rows = np.empty((size, len(profile)))
             half = max(1, round(0.5 * self.settings.context_s / self.frame_s))
-            self._pool, self._half = _Pool(2 * half + 1, len(profile)), half
+            self._pool, self._half = Pool(2 * half + 1, len(profile)), half
         self._rows[self._received % len(self._rows)] = profile
         self._seen.append(sample_t)
         self._received += 1

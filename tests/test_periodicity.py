@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 from streams import exercise, noise_only
 
-from flowrep.periodicity import ClipEvidence, EvidenceSettings, LiveEvidence, SelfSimilarity
+from flowrep.periodicity import ClipEvidence, LiveEvidence
+from flowrep.similarity import SelfSimilarity
 
 
 def _pearson(a: np.ndarray, b: np.ndarray) -> float:
@@ -17,7 +18,7 @@ def _pearson(a: np.ndarray, b: np.ndarray) -> float:
 def test_the_streaming_profile_is_the_correlation_of_each_window_with_itself_a_lag_earlier() -> None:
     rng = np.random.default_rng(0)
     features = rng.normal(size=(300, 5)) + np.sin(np.arange(300) / 7.0)[:, None]
-    similarity = SelfSimilarity(5, frame_s=0.1, settings=EvidenceSettings(window_s=1.0, longest_period_s=4.0))
+    similarity = SelfSimilarity(5, frame_s=0.1, window_s=1.0, longest_period_s=4.0)
     profiles = [similarity.update(f) for f in features]
     for t in (100, 150, 299):
         for lag in (1, 7, 25, 40):
@@ -114,7 +115,7 @@ def test_a_period_between_lags_is_not_outranked_by_its_double() -> None:
     # Jumping jacks at a webcam's 10 frames/s (the pooled profile of a real set): a rep is about 10.5
     # samples, so its peak is sampled off its top at lags 10 and 11 (0.62, 0.64), while two reps fall on
     # lag 21 (0.87), more than `near` higher. Judged by its height between lags, the rep is chosen.
-    from flowrep.periodicity import _shortest_near_best
+    from flowrep.similarity import _shortest_near_best
 
     profile = np.array(
         [
