@@ -13,7 +13,7 @@ import re
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -213,20 +213,51 @@ def chromium(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BrowserRun]:
         held["playwright"].stop()
 
     thread.submit(launch).result(timeout=120)
+
+    def run(fn: Callable[..., Any], *args: Any) -> Any:
+        def guarded() -> Any:
+            try:
+                return fn(held["browser"], *args)
+            except BaseException:
+                keep_failure_screenshots(held["browser"].contexts, fn.__name__)
+                raise
+
+        return thread.submit(guarded).result(timeout=300)
+
     try:
-        yield lambda fn, *args: thread.submit(fn, held["browser"], *args).result(timeout=300)
+        yield run
     finally:
         thread.submit(close).result(timeout=60)
         thread.shutdown()
 
 
 @pytest.fixture()
-def context(browser):
+def context(browser, request: pytest.FixtureRequest):
     context = browser.new_context(
         viewport={"width": 1280, "height": 1300}, permissions=["camera"], accept_downloads=True
     )
     yield context
+    report = getattr(request.node, "rep_call", None)
+    if report is not None and report.failed:
+        keep_failure_screenshots([context], request.node.name)
     context.close()
+
+
+#: Where a failed browser test leaves a screenshot of each page it had open (ignored by git).
+ARTIFACTS = ROOT / "test-artifacts"
+
+
+def keep_failure_screenshots(contexts: Iterable[Any], test_name: str) -> None:
+    """Saves every open page of `contexts` as test-artifacts/<test>-<n>.png, so that a failure can be
+    seen after the run; a page that cannot be drawn any more is skipped."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    name = re.sub(r"[^\w.-]+", "_", test_name)[:100]
+    pages = [page for context in contexts for page in context.pages]
+    for number, page in enumerate(pages, 1):
+        try:
+            page.screenshot(path=str(ARTIFACTS / f"{name}-{number}.png"), full_page=True, timeout=10_000)
+        except Exception as error:  # a crashed or closed page: the failure's own message says enough
+            print(f"no screenshot of page {number} of {test_name}: {error}")
 
 
 # ---------------------------------------------------------------- page helpers

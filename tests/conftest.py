@@ -92,3 +92,12 @@ def workout_history_in_tmp(tmp_path_factory: pytest.TempPathFactory):
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("FLOWREP_DB", str(tmp_path_factory.mktemp("history") / "flowrep.db"))
         yield
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
+    """Keeps each phase's report on the test (item.rep_call, ...), so that a fixture can tell at
+    teardown whether its test failed (the browser fixtures then keep screenshots)."""
+    report = yield
+    setattr(item, f"rep_{report.when}", report)
+    return report
