@@ -380,6 +380,9 @@ def test_bad_files_show_a_message_and_the_page_keeps_working(
         status = wait_for_status(page, clip.name)
         assert "Could not" in status and words in status, status
         page.screenshot(path=str(shots / f"bad_{clip.stem}.png"), full_page=True)
+        # One message per failure, the page's: not also Gradio's "Video not playable" toast.
+        page.wait_for_timeout(1000)
+        assert not page.locator(".toast-body:visible").filter(has_text="not playable").count()
     upload(page, app_clips.too_big_mp4)  # refused by Gradio in the browser, before any upload
     page.locator(".toast-body").get_by_text("exceed the maximum allowed size").wait_for(timeout=5000)
     upload(page, app_clips.upload_webm)

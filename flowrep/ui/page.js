@@ -17,4 +17,18 @@
     note.textContent = stalled > 3 ? `The camera has sent no picture for ${stalled.toFixed(0)} s: `
       + 'check that it is connected and not in use by another app.' : '';
   }, 1000);
+  // A clip the browser cannot preview (cut off, text, a codec it lacks) makes Gradio's upload box raise a
+  // "Video not playable" toast of its own, beside the page's line saying what was counted or why not:
+  // one message per failure, in the page's words, so that toast is hidden.
+  new MutationObserver(() => {
+    // Gradio groups the toasts of one kind in one box, a message item each.
+    for (const box of document.querySelectorAll('[data-testid="toast-body"]')) {
+      const items = [...box.querySelectorAll('.toast-message-item')];
+      for (const item of items) {
+        if (item.textContent.includes('Video not playable')) item.style.display = 'none';
+      }
+      const shown = items.some(item => item.style.display !== 'none');
+      box.style.display = items.length && !shown ? 'none' : '';
+    }
+  }).observe(document.body, {childList: true, subtree: true});
 }
