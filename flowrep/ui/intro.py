@@ -25,7 +25,7 @@ STEPS = (
 
 EXERCISES = (
     "**Counts well:** squats, push-ups, sit-ups, lunges, jumping jacks, curls, shoulder presses, dips "
-    "and pull-ups (on 15 clips of real people: within 1 % of the true count for a video, 8 % live). "
+    "and pull-ups (on 15 clips of real people: within 1 % of the true count for a video, 1.3 % live). "
     "**Not well:** fast jump rope (about half the jumps), moves quicker than about 0.4 s a rep on the "
     "camera, anything else that repeats in view (a fan, a swinging bag), and people far away in the picture."
 )
