@@ -231,9 +231,9 @@ def main() -> int:
     )
     parser.add_argument("--json", help="also write the figures to this file")
     args = parser.parse_args()
-    work = Path(tempfile.mkdtemp(prefix="measure-app-"))
     figures: dict[str, object] = {}
-    with running_app(work / "app") as server:
+    with tempfile.TemporaryDirectory(prefix="measure-app-") as scratch, running_app(Path(scratch) / "app") as server:
+        work = Path(scratch)
         if not args.skip_webcam:
             reps = 4
             clip = democlips.iter_scripted_clip(
