@@ -1,6 +1,7 @@
 """The demo page's figures, measured on a real server and a real (headless) browser.
 
-    python scripts/measure_app.py [--webcam-seconds 30] [--upload-seconds 60] [--upload-runs 3] [--json out.json]
+    python scripts/measure_app.py [--webcam-seconds 30] [--upload-seconds 60] [--upload-runs 3]
+                                  [--concurrent N] [--uploads N] [--json out.json]
 
 1. Webcam: Chromium's fake camera plays a scripted 640×480 clip of slow squats into the page for
    --webcam-seconds; from the server's frame log (FLOWREP_FRAME_LOG): server-side milliseconds per
@@ -17,6 +18,8 @@
    frames per second of wall time, upload included; the median of --upload-runs runs, each listed.
    With --concurrent N, N callers at once send it to /count (twice each): p50/p95 seconds a call,
    frames per second all together, and every count.
+4. With --uploads N: N uploads of a short clip through /analyze, one after another, and the server's
+   resident memory (its process and the upload workers) before, after 10 and after N.
 
 Needs Debian's Chromium at /usr/bin/chromium for part 1 and 2. Uses the engine app.py would
 (FLOWREP_SIGNAL, default cnn).
@@ -219,6 +222,36 @@ def measure_concurrent(server: Server, clip: Path, frames: int, callers: int) ->
     }
 
 
+def _rss_mb(pid: int) -> float:
+    """A process's resident memory and its descendants' (the upload workers), in MB, from /proc."""
+    total, todo = 0.0, [pid]
+    while todo:
+        current = todo.pop()
+        try:
+            status = Path(f"/proc/{current}/status").read_text()
+            children = Path(f"/proc/{current}/task/{current}/children").read_text().split()
+        except OSError:
+            continue
+        total += next((int(line.split()[1]) for line in status.splitlines() if line.startswith("VmRSS:")), 0) / 1024
+        todo += [int(child) for child in children]
+    return round(total, 1)
+
+
+def measure_many_uploads(server: Server, clip: Path, uploads: int) -> dict[str, object]:
+    """`uploads` uploads of a short clip through the page's /analyze, one after another: the server's
+    memory (its process and the upload workers) before, after 10 and after all, and the counts seen."""
+    from gradio_client import Client, handle_file
+
+    client = Client(server.url, verbose=False, download_files=False)
+    rss = {"before": _rss_mb(server.process.pid)}
+    counts = set()
+    for number in range(1, uploads + 1):
+        counts.add(client.predict(handle_file(str(clip)), api_name="/analyze")[7]["count"])
+        if number in (10, uploads):
+            rss[f"after_{number}"] = _rss_mb(server.process.pid)
+    return {"uploads": uploads, "server_rss_mb": rss, "counts_seen": sorted(counts)}
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--webcam-seconds", type=float, default=30.0)
@@ -228,6 +261,9 @@ def main() -> int:
     parser.add_argument("--skip-upload", action="store_true")
     parser.add_argument(
         "--concurrent", type=int, default=0, help="also send the upload clip to /count from this many callers at once"
+    )
+    parser.add_argument(
+        "--uploads", type=int, default=0, help="also send a short clip through /analyze this many times (memory)"
     )
     parser.add_argument("--json", help="also write the figures to this file")
     args = parser.parse_args()
@@ -266,6 +302,10 @@ def main() -> int:
             figures["upload_720p"] = {"true_reps": reps, **measure_upload(server, mp4, n, args.upload_runs)}
             if args.concurrent:
                 figures["count_concurrent"] = measure_concurrent(server, mp4, n, args.concurrent)
+        if args.uploads:
+            frames = democlips.scripted_clip("squat", reps=3, period_s=1.2, lead_in_s=0.5, tail_s=0.5, size=(320, 240))
+            short = democlips.write_mp4(frames, 15.0, work / "short.mp4")
+            figures["many_uploads"] = measure_many_uploads(server, short, args.uploads)
     text = json.dumps(figures, indent=2)
     print(text)
     if args.json:
