@@ -143,6 +143,22 @@ def _score_task(
 # --- on the driver ----------------------------------------------------------------------------
 
 
+def _start_local_ray() -> None:
+    """A Ray on this machine for the run. Its workers get this flowrep through the environment the
+    raylet inherits (this package's folder first on PYTHONPATH), not through a runtime_env: with one,
+    Ray cannot use the workers it prestarts with the raylet (one per core) and starts others only
+    once the clips are submitted."""
+    root, before = str(Path(__file__).resolve().parent.parent), os.environ.get("PYTHONPATH")
+    os.environ["PYTHONPATH"] = os.pathsep.join(path for path in (root, before) if path)
+    try:
+        ray.init(include_dashboard=False, log_to_driver=False, logging_level=logging.ERROR)
+    finally:
+        if before is None:
+            del os.environ["PYTHONPATH"]
+        else:
+            os.environ["PYTHONPATH"] = before
+
+
 @contextmanager
 def connected(address: str | None) -> Iterator[tuple[str, float]]:
     """Ray for the run: the caller's if it already initialised Ray, else a local one (address None or
@@ -152,10 +168,10 @@ def connected(address: str | None) -> Iterator[tuple[str, float]]:
         yield ray.get_runtime_context().gcs_address, 0.0
         return
     started = time.perf_counter()
-    code = {"py_modules": [str(Path(__file__).resolve().parent)]}
     if address in (None, LOCAL):
-        ray.init(include_dashboard=False, log_to_driver=False, logging_level=logging.ERROR, runtime_env=code)
+        _start_local_ray()
     else:
+        code = {"py_modules": [str(Path(__file__).resolve().parent)]}
         ray.init(address=address, log_to_driver=False, logging_level=logging.ERROR, runtime_env=code)
     try:
         yield ray.get_runtime_context().gcs_address, time.perf_counter() - started
