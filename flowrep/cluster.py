@@ -3,9 +3,10 @@
 Owns connecting to Ray (a local Ray started for the run, or a running cluster's address), one Ray
 task per clip on a worker process that builds its engine once (the driver's model file and code,
 shipped through Ray), handing clips over as paths (shared storage) or as bytes, retrying a clip once
-when its worker or node is lost, the progress bar, results in input order, and the summary of the
-nodes used. The counting itself is the plain run's: `count_clip` for `count`, `score_clip` for
-`bench`. Only the `--ray` path imports this module: the app and the plain CLI never load Ray.
+when its worker or node is lost, the progress bar, and results in input order. What the run
+reports (each clip's outcome, the nodes used) is flowrep.cluster_report's. The counting itself is
+the plain run's: `count_clip` for `count`, `score_clip` for `bench`. Only the `--ray` path imports
+this module: the app and the plain CLI never load Ray.
 """
 
 from __future__ import annotations
@@ -17,7 +18,6 @@ import resource
 import sys
 import tempfile
 import time
-from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
@@ -29,7 +29,8 @@ import ray
 from ray.exceptions import OutOfMemoryError, RayError, RayTaskError
 from tqdm import tqdm
 
-from .bench import BenchOptions, BenchReport, ClipScore, Label, TimedSignal, read_labels, score_clip
+from .bench import BenchOptions, ClipScore, Label, TimedSignal, read_labels, score_clip
+from .cluster_report import ClusterBenchReport, Counted, RunSummary, WorkerId
 from .flow import FlowMethod
 from .model import DEFAULT_WEIGHTS, use_one_thread
 from .pipeline import Session
@@ -38,8 +39,6 @@ from .video import ClipReader, VideoError
 
 #: `--ray` with no address: a Ray started on this machine for the run, using all its cores.
 LOCAL = "local"
-FPS_IS = "aggregate over the cluster: every clip's frames / the run's wall time (Ray's start-up excluded)"
-PEAK_RSS_IS = "the largest of the workers' peaks"
 CountLine = dict | VideoError  # a clip's JSON line, or why it could not be counted
 
 
@@ -50,88 +49,6 @@ class Engine:
     signal: SignalName = "cnn"
     flow: FlowMethod = "dis"
     weights: Path = DEFAULT_WEIGHTS
-
-
-@dataclass(frozen=True)
-class WorkerId:
-    node_ip: str
-    node_id: str
-    pid: int
-
-    @property
-    def node(self) -> str:  # the IP alone is ambiguous when several nodes share a machine
-        return f"{self.node_ip} ({self.node_id[:8]})"
-
-
-@dataclass(frozen=True)
-class Counted:
-    """One clip as a worker counted it (value: its JSON line or ClipScore), or why no worker could."""
-
-    value: dict | ClipScore | None
-    problem: str | None = None
-    worker: WorkerId | None = None
-    model_loaded: bool = False  # this clip's worker built its engine for it
-    signal_seconds: float = 0.0
-    signal_calls: int = 0
-    peak_rss_mb: float = 0.0
-
-
-@dataclass
-class RunSummary:
-    """Where and how fast the clips were counted."""
-
-    address: str
-    startup_s: float
-    wall_s: float
-    outcomes: list[Counted]
-
-    @property
-    def workers(self) -> set[WorkerId]:
-        return {o.worker for o in self.outcomes if o.worker is not None}
-
-    @property
-    def clips_per_node(self) -> Counter[str]:
-        return Counter(o.worker.node for o in self.outcomes if o.worker is not None)
-
-    @property
-    def model_loads(self) -> int:
-        return sum(o.model_loaded for o in self.outcomes)
-
-    def as_json(self) -> dict[str, object]:
-        workers = Counter(w.node for w in self.workers)
-        return {
-            "address": self.address,
-            "startup_s": round(self.startup_s, 2),
-            "wall_s": round(self.wall_s, 2),
-            "workers": len(self.workers),
-            "model_loads": self.model_loads,
-            "nodes": [
-                {"node": node, "clips": clips, "workers": workers[node]}
-                for node, clips in sorted(self.clips_per_node.items())
-            ],
-        }
-
-    def line(self) -> str:
-        nodes = ", ".join(f"{node} {clips} clips" for node, clips in sorted(self.clips_per_node.items()))
-        return (
-            f"ray: counted {len(self.outcomes)} clips on {len(self.clips_per_node)} node(s) by "
-            f"{len(self.workers)} worker(s) (model loaded {self.model_loads}×): {nodes}; "
-            f"Ray start-up {self.startup_s:.1f} s, counting {self.wall_s:.1f} s"
-        )
-
-
-@dataclass
-class ClusterBenchReport(BenchReport):
-    """The plain bench report over clips counted on the cluster: fps is the cluster's aggregate."""
-
-    run: RunSummary | None = None
-
-    def as_json(self) -> dict[str, object]:
-        summary = super().as_json()
-        if self.run is not None:
-            summary["peak_rss_mb"] = round(max((o.peak_rss_mb for o in self.run.outcomes), default=0.0), 1)
-            summary["ray"] = {**self.run.as_json(), "fps_is": FPS_IS, "peak_rss_mb_is": PEAK_RSS_IS}
-        return summary
 
 
 # --- on the workers ---------------------------------------------------------------------------
@@ -226,6 +143,22 @@ def _score_task(
 # --- on the driver ----------------------------------------------------------------------------
 
 
+def _start_local_ray() -> None:
+    """A Ray on this machine for the run. Its workers get this flowrep through the environment the
+    raylet inherits (this package's folder first on PYTHONPATH), not through a runtime_env: with one,
+    Ray cannot use the workers it prestarts with the raylet (one per core) and starts others only
+    once the clips are submitted."""
+    root, before = str(Path(__file__).resolve().parent.parent), os.environ.get("PYTHONPATH")
+    os.environ["PYTHONPATH"] = os.pathsep.join(path for path in (root, before) if path)
+    try:
+        ray.init(include_dashboard=False, log_to_driver=False, logging_level=logging.ERROR)
+    finally:
+        if before is None:
+            del os.environ["PYTHONPATH"]
+        else:
+            os.environ["PYTHONPATH"] = before
+
+
 @contextmanager
 def connected(address: str | None) -> Iterator[tuple[str, float]]:
     """Ray for the run: the caller's if it already initialised Ray, else a local one (address None or
@@ -235,10 +168,10 @@ def connected(address: str | None) -> Iterator[tuple[str, float]]:
         yield ray.get_runtime_context().gcs_address, 0.0
         return
     started = time.perf_counter()
-    code = {"py_modules": [str(Path(__file__).resolve().parent)]}
     if address in (None, LOCAL):
-        ray.init(include_dashboard=False, log_to_driver=False, logging_level=logging.ERROR, runtime_env=code)
+        _start_local_ray()
     else:
+        code = {"py_modules": [str(Path(__file__).resolve().parent)]}
         ray.init(address=address, log_to_driver=False, logging_level=logging.ERROR, runtime_env=code)
     try:
         yield ray.get_runtime_context().gcs_address, time.perf_counter() - started
