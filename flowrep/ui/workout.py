@@ -95,13 +95,17 @@ class WorkoutTab:
     def plan_choices(self, visitor: object = None) -> list[tuple[str, str]]:
         return self.store.plan_choices(self.owner(visitor))
 
-    def on_load(self, visitor: object = None) -> Updates:
+    def on_load(self, visitor: object = None, live: WorkoutLive | None = None) -> Updates:
         """A page (re)load: the visitor's id (a new one on a first visit), their plans and history as
-        they are now (the database may have been fixed)."""
+        they are now (the database may have been fixed), and the session's WorkoutLive. Made here, before
+        any button or frame: the camera's stream and Start each return the session's WorkoutLive, so if
+        each made its own (the first frame and a Start at once), the last to answer would replace the
+        other's, and a started workout could be lost under the camera's."""
         visitor = visitor_of.valid_id(visitor) or visitor_of.new_id()
         self.store.open()
         ui = self.ui
         return {
+            ui.live: live if isinstance(live, WorkoutLive) else WorkoutLive(),
             ui.visitor: visitor,
             ui.plan_pick: gr.Dropdown(choices=self.plan_choices(visitor)),
             **self._history(self.owner(visitor)),

@@ -78,7 +78,7 @@ class WorkoutHandlers(Protocol):
     store: WorkoutStore
 
     def plan_choices(self, visitor: object = None) -> list[tuple[str, str]]: ...
-    def on_load(self, visitor: object = None) -> Updates: ...
+    def on_load(self, visitor: object = None, live: Any = None) -> Updates: ...
     def choose_plan(self, name: str | None, visitor: object = None) -> Updates: ...
     def follow_plan(self, name: str, visitor: object = None) -> Updates: ...
     def save_plan(self, name: str, text: str, visitor: object = None) -> Updates: ...
@@ -240,8 +240,8 @@ def _wire(
     delete_btn.click(tab.delete_plan, inputs=[ui.plan_name, ui.visitor], outputs=plan_outputs, queue=False, **private)
     demo.load(
         tab.on_load,
-        inputs=[ui.visitor],
-        outputs=[ui.visitor, ui.plan_pick, ui.history, ui.history_pick, ui.history_msg],
+        inputs=[ui.visitor, ui.live],
+        outputs=[ui.live, ui.visitor, ui.plan_pick, ui.history, ui.history_pick, ui.history_msg],
         queue=False,
         **private,
     )
