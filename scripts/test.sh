@@ -14,6 +14,7 @@ python3 -m pip install -q --disable-pip-version-check -r requirements-dev.txt -e
 python3 -m ruff check .           # lint
 python3 -m ruff format --check .  # format
 python3 -m mypy                   # types (pyproject.toml says what)
-# Two processes, each taking whole test files (their servers and browsers are per file): about
-# 4.9 min on a 2-core machine against 7.5 min in one process.
-python3 -m pytest -q -n 2 --dist loadfile "$@"
+# One process: the browser tests stream a camera in real time, and a second test process on two
+# cores starved them (pytest-xdist -n 2 took 294 s against 450 s, but a two-session webcam test then
+# got 2 frames/s a session and never counted).
+python3 -m pytest -q "$@"
