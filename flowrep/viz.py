@@ -16,6 +16,7 @@ import queue
 import threading
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import cv2
 import imageio_ffmpeg
@@ -196,36 +197,58 @@ def rep_analysis_figure(analysis: SetAnalysis) -> go.Figure:
     """Per rep: its down and up times (stacked bars: the rep's duration, seconds) and its speed
     relative to the set's first reps (a line, right axis); the speed loss, when known, in the title."""
     numbers = [a.number for a in analysis.reps]
-    down = go.Bar(x=numbers, y=[round(a.down_s, 2) for a in analysis.reps], name="down (s)", marker_color="#1f77b4")
-    up = go.Bar(x=numbers, y=[round(a.up_s, 2) for a in analysis.reps], name="up (s)", marker_color="#ff7f0e")
-    speed = go.Scatter(
-        x=numbers,
-        y=[_rounded(a.relative_speed, 3) for a in analysis.reps],
-        yaxis="y2",
-        name="speed (× first reps)",
-        mode="lines+markers",
-        line={"color": "#2ca02c", "width": 2},
-    )
     title = "" if analysis.speed_loss is None else f"speed loss {100 * analysis.speed_loss:.0f} %"
-    layout = go.Layout(
-        barmode="stack",
+    return rep_times_figure(
+        numbers,
+        [round(a.down_s, 2) for a in analysis.reps],
+        [round(a.up_s, 2) for a in analysis.reps],
+        (numbers, [_rounded(a.relative_speed, 3) for a in analysis.reps]),
+        speed_name="speed (× first reps)",
+        x_title="rep",
+        speed_axis={"title": {"text": "speed (× first reps)"}, "tickmode": "linear", "dtick": 0.5},
         height=280,
         margin={"l": 40, "r": 45, "t": 50, "b": 35},
         title={"text": title, "x": 0.99, "xanchor": "right", "y": 0.97, "yanchor": "top", "font": {"size": 13}},
-        legend={"orientation": "h", "x": 0, "y": 1.02, "yanchor": "bottom", "traceorder": "normal"},
-        xaxis={"title": {"text": "rep"}, "tickmode": "linear", "dtick": 1 if len(numbers) <= 20 else 5},
-        yaxis={"title": {"text": "seconds"}, "rangemode": "tozero"},
-        yaxis2={
-            "title": {"text": "speed (× first reps)"},
-            "overlaying": "y",
-            "side": "right",
-            "rangemode": "tozero",
-            "showgrid": False,
-            "tickmode": "linear",
-            "dtick": 0.5,
-        },
+        legend_y=1.02,
     )
-    return go.Figure([down, up, speed], layout)
+
+
+def rep_times_figure(
+    x: Sequence[int],
+    downs: Sequence[float],
+    ups: Sequence[float],
+    speed_line: tuple[Sequence[int | None], Sequence[float | None]],
+    speed_name: str,
+    x_title: str,
+    speed_axis: dict[str, Any],
+    legend_y: float,
+    bar_options: dict[str, Any] | None = None,
+    **layout: Any,
+) -> go.Figure:
+    """The per-rep chart's shape, shared by one set's (`rep_analysis_figure`) and a workout's
+    (flowrep.ui.workout_chart): down and up times as stacked bars (seconds) and the relative speed as
+    a line on a right axis (`speed_axis` adds to that axis); `layout` adds to the figure's layout."""
+    bars = bar_options or {}
+    down = go.Bar(x=x, y=downs, name="down (s)", marker_color="#1f77b4", **bars)
+    up = go.Bar(x=x, y=ups, name="up (s)", marker_color="#ff7f0e", **bars)
+    speed = go.Scatter(
+        x=speed_line[0],
+        y=speed_line[1],
+        yaxis="y2",
+        name=speed_name,
+        mode="lines+markers",
+        connectgaps=False,
+        line={"color": "#2ca02c", "width": 2},
+    )
+    figure_layout = go.Layout(
+        barmode="stack",
+        legend={"orientation": "h", "x": 0, "y": legend_y, "yanchor": "bottom", "traceorder": "normal"},
+        xaxis={"title": {"text": x_title}, "tickmode": "linear", "dtick": 1 if len(x) <= 20 else 5},
+        yaxis={"title": {"text": "seconds"}, "rangemode": "tozero"},
+        yaxis2={"overlaying": "y", "side": "right", "rangemode": "tozero", "showgrid": False, **speed_axis},
+        **layout,
+    )
+    return go.Figure([down, up, speed], figure_layout)
 
 
 def _rounded(value: float | None, digits: int) -> float | None:

@@ -12,6 +12,7 @@ from typing import Any
 
 import plotly.graph_objects as go
 
+from flowrep import viz
 from flowrep.analysis import SetAnalysis
 from flowrep.summary import StepRecord
 
@@ -59,33 +60,18 @@ def workout_reps_figure(sets: Sequence[WorkSet]) -> go.Figure:
         if first > 1:
             line = {"type": "line", "x0": first - 0.5, "x1": first - 0.5, "y0": 0, "y1": 1, "yref": "paper"}
             shapes.append({**line, "line": {"dash": "dot", "width": 1, "color": "#888"}})
-    bars: dict[str, Any] = {"x": xs, "customdata": hover, "hovertemplate": "%{customdata}: %{y} s"}
-    down = go.Bar(**bars, y=downs, name="down (s)", marker_color="#1f77b4")
-    up = go.Bar(**bars, y=ups, name="up (s)", marker_color="#ff7f0e")
-    speed = go.Scatter(
-        x=line_x,
-        y=line_y,
-        yaxis="y2",
-        name="speed (× its set's first reps)",
-        mode="lines+markers",
-        connectgaps=False,
-        line={"color": "#2ca02c", "width": 2},
-    )
-    layout = go.Layout(
-        barmode="stack",
+    return viz.rep_times_figure(
+        xs,
+        downs,
+        ups,
+        (line_x, line_y),
+        speed_name="speed (× its set's first reps)",
+        x_title="rep of the workout",
+        speed_axis={"title": {"text": "speed"}},
+        legend_y=1.12,
+        bar_options={"customdata": hover, "hovertemplate": "%{customdata}: %{y} s"},
         height=300,
         margin={"l": 40, "r": 45, "t": 70, "b": 35},
         shapes=shapes,
         annotations=notes,
-        legend={"orientation": "h", "x": 0, "y": 1.12, "yanchor": "bottom", "traceorder": "normal"},
-        xaxis={"title": {"text": "rep of the workout"}, "tickmode": "linear", "dtick": 1 if len(xs) <= 20 else 5},
-        yaxis={"title": {"text": "seconds"}, "rangemode": "tozero"},
-        yaxis2={
-            "title": {"text": "speed"},
-            "overlaying": "y",
-            "side": "right",
-            "rangemode": "tozero",
-            "showgrid": False,
-        },
     )
-    return go.Figure([down, up, speed], layout)
