@@ -17,42 +17,18 @@ import csv
 import math
 import resource
 import time
-from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field, replace
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, NamedTuple
 
-import cv2
 import numpy as np
 
+from .conditions import WebcamConditions, farther_camera
 from .flow import EncodedFlow, FlowMethod
 from .pipeline import Session, count_clip
 from .signals import ProbabilitySource
-from .video import Frame, FrameTransform, VideoError, WebcamConditions
-
-#: Grey of the plain frame around a picture shrunk by `farther_camera`.
-_SURROUND_GREY = 90
-
-
-def farther_camera(factor: float) -> FrameTransform:
-    """A frame transform: each picture shrunk `factor` times into the middle of a plain frame of the
-    same size, as if the camera stood that many times as far away (a plain surround, no new scene)."""
-    if factor < 1.0:
-        raise ValueError(f"the camera can only move farther away (factor {factor} < 1)")
-
-    def shrink(frame: np.ndarray) -> np.ndarray:
-        height, width = frame.shape[:2]
-        small_w, small_h = max(1, round(width / factor)), max(1, round(height / factor))
-        out = np.full_like(frame, _SURROUND_GREY)
-        x0, y0 = (width - small_w) // 2, (height - small_h) // 2
-        out[y0 : y0 + small_h, x0 : x0 + small_w] = cv2.resize(frame, (small_w, small_h), interpolation=cv2.INTER_AREA)
-        return out
-
-    def transform(frames: Iterable[Frame]) -> Iterator[Frame]:
-        return (replace(frame, image=shrink(frame.image)) for frame in frames)
-
-    return transform
-
+from .video import Frame, FrameTransform, VideoError
 
 #: How far (a share of the spacing of the true reps) a counted rep's end may be from its true one.
 _MATCH_SHARE = 0.75

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from .video import jpeg_round_trip
+from .conditions import jpeg_round_trip
 
 # A pose is joint name → (x, y) in body units (1 = standing height), y pointing down, origin at the hips.
 Pose = dict[str, np.ndarray]

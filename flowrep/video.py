@@ -16,7 +16,7 @@ os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", "-8")  # ffmpeg's per-packet war
 import queue
 import threading
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 
 import cv2
@@ -383,46 +383,3 @@ def decoder_problem(error: cv2.error) -> str:
 
 #: A change to a stream of frames on its way to the counter (a farther camera, a webcam's delivery).
 FrameTransform = Callable[[Iterable[Frame]], Iterable[Frame]]
-
-
-@dataclass(frozen=True)
-class WebcamConditions:
-    """A clip's frames as a browser webcam delivers them to the page: about `fps` frames a second (the
-    latest frame at each tick), the long side at most `long_side` pixels, JPEG-compressed at
-    `jpeg_quality`, and timestamps that are arrival times, off by up to `jitter_s` either way. The
-    same clip always gets the same jitter."""
-
-    fps: float = 10.0
-    long_side: int = 640
-    jpeg_quality: int = 70
-    jitter_s: float = 0.015
-    seed: int = 0
-
-    def __call__(self, frames: Iterable[Frame]) -> Iterator[Frame]:
-        rng = np.random.default_rng(self.seed)
-        tick = 1.0 / self.fps
-        due, last_t = 0.0, -math.inf
-        for frame in frames:
-            if frame.time_s + 1e-6 < due:
-                continue
-            due = max(due + tick, frame.time_s + 0.5 * tick)
-            time_s = max(last_t + 1e-3, frame.time_s + rng.uniform(-self.jitter_s, self.jitter_s))
-            last_t = time_s
-            yield replace(frame, time_s=time_s, image=self._deliver(frame.image))
-
-    def _deliver(self, image: np.ndarray) -> np.ndarray:
-        height, width = image.shape[:2]
-        scale = self.long_side / max(height, width)
-        if scale < 1.0:
-            size = (max(1, round(width * scale)), max(1, round(height * scale)))
-            image = cv2.resize(image, size, interpolation=cv2.INTER_AREA)
-        return jpeg_round_trip(image, self.jpeg_quality)
-
-
-def jpeg_round_trip(image: np.ndarray, quality: int) -> np.ndarray:
-    """The image as a camera or browser that compresses to JPEG at `quality` would deliver it."""
-    _, jpeg = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, quality])
-    decoded = cv2.imdecode(jpeg, cv2.IMREAD_COLOR)
-    if decoded is None:
-        raise ValueError("OpenCV could not decode a JPEG it had just encoded")
-    return decoded

@@ -28,11 +28,11 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import flowrep.pipeline as pipeline  # noqa: E402
+from flowrep.conditions import WebcamConditions  # noqa: E402
 from flowrep.counter import CounterSettings, RepCounter  # noqa: E402
 from flowrep.model import use_one_thread  # noqa: E402
 from flowrep.periodicity import EvidenceSettings  # noqa: E402
 from flowrep.pipeline import Session, count_clip  # noqa: E402
-from flowrep.video import WebcamConditions  # noqa: E402
 
 FOLDERS = ("exercise", "quva", "jumprope")
 MODES = ("file", "webcam")

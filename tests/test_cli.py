@@ -11,7 +11,8 @@ import numpy as np
 import pytest
 from cli_support import run_cli
 
-from flowrep.bench import farther_camera, match_reps
+from flowrep.bench import match_reps
+from flowrep.conditions import farther_camera
 from flowrep.pipeline import FrameError, Session
 
 

@@ -1,0 +1,83 @@
+"""Camera conditions a clip can be counted under, as frame transforms (`video.FrameTransform`): a
+browser webcam's delivery (its frame rate, size, JPEG and timestamp jitter) and a camera farther away.
+
+Owns the simulations behind `flowrep bench --webcam` and `--farther`, so that a folder of clips
+recorded one way measures how counts hold up when the same motion arrives another way.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, replace
+
+import cv2
+import numpy as np
+
+from .video import Frame, FrameTransform
+
+#: Grey of the plain frame around a picture shrunk by `farther_camera`.
+_SURROUND_GREY = 90
+
+
+def farther_camera(factor: float) -> FrameTransform:
+    """A frame transform: each picture shrunk `factor` times into the middle of a plain frame of the
+    same size, as if the camera stood that many times as far away (a plain surround, no new scene)."""
+    if factor < 1.0:
+        raise ValueError(f"the camera can only move farther away (factor {factor} < 1)")
+
+    def shrink(frame: np.ndarray) -> np.ndarray:
+        height, width = frame.shape[:2]
+        small_w, small_h = max(1, round(width / factor)), max(1, round(height / factor))
+        out = np.full_like(frame, _SURROUND_GREY)
+        x0, y0 = (width - small_w) // 2, (height - small_h) // 2
+        out[y0 : y0 + small_h, x0 : x0 + small_w] = cv2.resize(frame, (small_w, small_h), interpolation=cv2.INTER_AREA)
+        return out
+
+    def transform(frames: Iterable[Frame]) -> Iterator[Frame]:
+        return (replace(frame, image=shrink(frame.image)) for frame in frames)
+
+    return transform
+
+
+@dataclass(frozen=True)
+class WebcamConditions:
+    """A clip's frames as a browser webcam delivers them to the page: about `fps` frames a second (the
+    latest frame at each tick), the long side at most `long_side` pixels, JPEG-compressed at
+    `jpeg_quality`, and timestamps that are arrival times, off by up to `jitter_s` either way. The
+    same clip always gets the same jitter."""
+
+    fps: float = 10.0
+    long_side: int = 640
+    jpeg_quality: int = 70
+    jitter_s: float = 0.015
+    seed: int = 0
+
+    def __call__(self, frames: Iterable[Frame]) -> Iterator[Frame]:
+        rng = np.random.default_rng(self.seed)
+        tick = 1.0 / self.fps
+        due, last_t = 0.0, -math.inf
+        for frame in frames:
+            if frame.time_s + 1e-6 < due:
+                continue
+            due = max(due + tick, frame.time_s + 0.5 * tick)
+            time_s = max(last_t + 1e-3, frame.time_s + rng.uniform(-self.jitter_s, self.jitter_s))
+            last_t = time_s
+            yield replace(frame, time_s=time_s, image=self._deliver(frame.image))
+
+    def _deliver(self, image: np.ndarray) -> np.ndarray:
+        height, width = image.shape[:2]
+        scale = self.long_side / max(height, width)
+        if scale < 1.0:
+            size = (max(1, round(width * scale)), max(1, round(height * scale)))
+            image = cv2.resize(image, size, interpolation=cv2.INTER_AREA)
+        return jpeg_round_trip(image, self.jpeg_quality)
+
+
+def jpeg_round_trip(image: np.ndarray, quality: int) -> np.ndarray:
+    """The image as a camera or browser that compresses to JPEG at `quality` would deliver it."""
+    _, jpeg = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, quality])
+    decoded = cv2.imdecode(jpeg, cv2.IMREAD_COLOR)
+    if decoded is None:
+        raise ValueError("OpenCV could not decode a JPEG it had just encoded")
+    return decoded
