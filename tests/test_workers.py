@@ -15,7 +15,8 @@ from app_support import app_clips  # noqa: F401  (a fixture)
 from flowrep.model import DEFAULT_WEIGHTS
 from flowrep.pipeline import Session, count_clip
 from flowrep.signals import ProbabilitySource
-from flowrep.ui.workers import CountPool, Job, WorkerCrashed, count_job
+from flowrep.ui.count_worker import Job, count_job
+from flowrep.ui.workers import CountPool, WorkerCrashed
 from flowrep.video import VideoError
 
 SIGNAL = "cnn" if DEFAULT_WEIGHTS.is_file() else "mean-flow"

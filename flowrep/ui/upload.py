@@ -21,16 +21,10 @@ from flowrep.limits import ClipLimits, duration_text
 from flowrep.pipeline import ClipResult
 from flowrep.plans import count_text
 from flowrep.redact import without_paths
+from flowrep.ui.count_worker import Cancelled, Job, Progress
 from flowrep.ui.engine import Engine, RunFolders
 from flowrep.ui.widgets import CHART_WINDOW_S, count_markdown, empty_chart
-from flowrep.ui.workers import (
-    Cancelled,
-    CountPool,
-    Job,
-    Progress,
-    WorkerCrashed,
-    pool_size,
-)
+from flowrep.ui.workers import CountPool, WorkerCrashed, pool_size
 from flowrep.video import MAX_FRAME_SIDES, VideoError
 
 UPLOAD_UPDATE_EVERY_S = 0.3
