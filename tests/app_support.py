@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -40,9 +39,8 @@ WEBCAM_CLIP = dict(exercise="squat", reps=WEBCAM_REPS, period_s=2.2, lead_in_s=3
 TEST_MAX_CLIP_S = 30.0
 TEST_MAX_UPLOAD_MB = 1
 
-needs_chromium = pytest.mark.skipif(
-    not Path(CHROMIUM).exists(), reason=f"needs Debian's Chromium at {CHROMIUM} (apt-get install chromium)"
-)
+#: A test that drives Chromium itself: run after the rest, alone (conftest.py skips it without Chromium).
+needs_chromium = pytest.mark.browser
 
 
 @dataclass(frozen=True)
@@ -91,14 +89,11 @@ def app_clips(tmp_path_factory: pytest.TempPathFactory) -> AppClips:
 
 
 def cli_count(clip: Path) -> dict:
-    """What `flowrep count CLIP --json` prints, with the tests' signal."""
-    done = subprocess.run(
-        [sys.executable, "-m", "flowrep.cli", "count", str(clip), "--json", "--signal", SIGNAL],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    """What `flowrep count CLIP --json` prints, with the tests' signal (the CLI run in process)."""
+    from cli_support import run_cli
+
+    done = run_cli(["count", str(clip), "--json", "--signal", SIGNAL])
+    assert done.returncode == 0, done.stderr
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 

@@ -23,6 +23,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "scripts")]
 SHARED_DATA = ROOT.parent / "shared" / "data"
 
+from apprunner import CHROMIUM  # noqa: E402  (scripts/, on the path just above)
+
 
 def _write(path: Path, frames: list[np.ndarray], fps: float) -> Path:
     height, width = frames[0].shape[:2]
@@ -92,6 +94,22 @@ def workout_history_in_tmp(tmp_path_factory: pytest.TempPathFactory):
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("FLOWREP_DB", str(tmp_path_factory.mktemp("history") / "flowrep.db"))
         yield
+
+
+#: The fixtures that open Debian's Chromium (app_support.py); a test that uses one is a browser test.
+BROWSER_FIXTURES = {"browser", "context", "chromium"}
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Marks every test that drives Chromium `browser` (whether through a fixture or by its own mark),
+    so that scripts/test.sh can run them alone, in real time, after the rest; they skip, saying why,
+    where Chromium is absent."""
+    absent = pytest.mark.skip(reason=f"needs Debian's Chromium at {CHROMIUM} (apt-get install chromium)")
+    for item in items:
+        if BROWSER_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.browser)
+        if item.get_closest_marker("browser") and not Path(CHROMIUM).exists():
+            item.add_marker(absent)
 
 
 @pytest.hookimpl(wrapper=True, tryfirst=True)
