@@ -6,7 +6,9 @@ report on the other half.
 Every clip of ../shared/data/{exercise,quva,jumprope} is run once through the engine (as a file and
 as a browser webcam delivers it), and what its counter receives frame by frame (time, the CNN's
 probabilities, the coarse flow field, repeated frames) is cached. Each setting of the grid then
-replays those inputs through `RepCounter` as a file is counted. Within each folder the clips, sorted
+replays those inputs through `RepCounter`: a file's as a file is counted, a webcam's live, as
+`flowrep bench --webcam` counts it (until session 15 webcam inputs were replayed as files too, which
+hid the live counter's own failures, e.g. squat_sumukh_1's 4 of 2). Within each folder the clips, sorted
 by name, alternate between half A and half B. The objective is the mean MAE of four figures
 (exercise and QUVA, file and webcam conditions), among the settings that keep the exercise clips'
 within-one-rep share at issue 19's floors on that half (`OBO_FLOOR`); the setting best on half A is
@@ -93,8 +95,10 @@ def record(data: Path, cache: Path) -> None:
             print(f"recorded {mode} {folder}/{row['file']}", flush=True)
 
 
-def replay(clip: np.lib.npyio.NpzFile, settings: CounterSettings) -> int:
-    counter = RepCounter(settings, live=False)
+def replay(clip: np.lib.npyio.NpzFile, settings: CounterSettings, live: bool) -> int:
+    """The count of a recorded clip under `settings`: as a file is counted, or live (as `flowrep bench
+    --webcam` counts what a webcam delivers)."""
+    counter = RepCounter(settings, live=live)
     for t, p, field, has_field, repeated in zip(
         clip["t"], clip["p"], clip["fields"], clip["has_field"], clip["repeated"]
     ):
@@ -121,7 +125,10 @@ def main() -> int:
     for values in itertools.product(*grid.values()):
         chosen = dict(zip(grid, values))
         settings = CounterSettings(evidence=replace(EvidenceSettings(), **chosen))
-        results[values] = {key: [(int(c["true"]), replay(c, settings)) for c in group] for key, group in clips.items()}
+        results[values] = {
+            key: [(int(c["true"]), replay(c, settings, live=key[0] == "webcam")) for c in group]
+            for key, group in clips.items()
+        }
         print(chosen, flush=True)
 
     def mae(values: tuple, key: tuple[str, str], half: int | None) -> float:
