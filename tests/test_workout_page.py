@@ -287,6 +287,19 @@ def test_pause_skip_and_stop_answer_at_once_on_the_page(tmp_path: Path) -> None:
     assert "Start a workout first" in page.skip(live)[ui.status]
 
 
+def test_a_camera_frame_answered_just_after_start_does_not_bring_back_the_idle_step(tmp_path: Path) -> None:
+    """The camera's stream and Start race: a frame handled before Start may reach the page after it.
+    That frame must not send the idle texts, or "Choose a plan" replaces the workout's first step."""
+    page = page_tabs(tmp_path / "runs", history_path=tmp_path / "flowrep.db").workout
+    ui = page.ui
+    live = page.on_load(None, None)[ui.live]
+    frame = np.random.default_rng(0).integers(0, 255, (240, 320, 3), np.uint8)
+    before_start = page.frame(frame, live)  # computed first, shown last
+    started = page.start("Quick", "squats: 2 reps\nrest: 0 s", live)
+    assert "Get ready" in started[ui.step]
+    assert not {ui.step, ui.count, ui.clock} & set(before_start), "a frame before Start sent the idle texts"
+
+
 def test_counts_read_right_and_a_timed_hold_shows_its_time(tmp_path: Path) -> None:
     page = page_tabs(tmp_path / "runs", history_path=tmp_path / "flowrep.db").workout
     ui = page.ui

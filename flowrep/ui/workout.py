@@ -276,12 +276,14 @@ class WorkoutTab:
         """The run's texts that changed since last shown, the newest sound, and the summary once finished."""
         ui = self.ui
         runner = live.runner
-        texts = {
-            ui.step: workout_text.step_markdown(runner),
-            ui.count: workout_text.step_count_markdown(runner, live.clock(now)),
-            ui.clock: workout_text.clock_markdown(runner, live.clock(now)),
-            ui.status: self._status(live, now) if status is None else status,
-        }
+        texts = {ui.status: self._status(live, now) if status is None else status}
+        # Before the first Start the page already shows the idle texts (the layout's values), and a
+        # runner is never taken away; sending them again let a camera frame answered just after Start
+        # put "Choose a plan" back over the workout's first step.
+        if runner is not None:
+            texts[ui.step] = workout_text.step_markdown(runner)
+            texts[ui.count] = workout_text.step_count_markdown(runner, live.clock(now))
+            texts[ui.clock] = workout_text.clock_markdown(runner, live.clock(now))
         updates: Updates = {ui.live: live}
         for component, text in texts.items():
             key = str(component.elem_id)
