@@ -80,19 +80,24 @@ def record(data: Path, cache: Path) -> None:
             _Recording.frames = []
             transform = WebcamConditions() if mode == "webcam" else None
             count_clip(data / folder / row["file"], session, transform=transform)
-            t, p, f, r = zip(*_Recording.frames)
-            fields = np.stack([np.zeros((6, 6, 2)) if x is None else x for x in f])
-            out.parent.mkdir(parents=True, exist_ok=True)
-            np.savez(
-                out,
-                t=np.array(t),
-                p=np.stack(p),
-                fields=fields,
-                has_field=np.array([x is not None for x in f]),
-                repeated=np.array(r),
-                true=int(row["count"]),
-            )
+            save_recording(out, _Recording.frames, int(row["count"]))
             print(f"recorded {mode} {folder}/{row['file']}", flush=True)
+
+
+def save_recording(out: Path, frames: list[tuple], true_count: int, **extra: np.ndarray) -> None:
+    """One clip's recorded counter inputs (and any `extra` arrays an experiment keeps) as `out`."""
+    t, p, f, r = zip(*frames)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    np.savez(
+        out,
+        t=np.array(t),
+        p=np.stack(p),
+        fields=np.stack([np.zeros((6, 6, 2)) if x is None else x for x in f]),
+        has_field=np.array([x is not None for x in f]),
+        repeated=np.array(r),
+        true=true_count,
+        **extra,
+    )
 
 
 def replay(clip: np.lib.npyio.NpzFile, settings: CounterSettings, live: bool) -> int:

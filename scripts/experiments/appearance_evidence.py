@@ -27,6 +27,7 @@ from flowrep.conditions import WebcamConditions
 from flowrep.counter import RepCounter
 from flowrep.model import use_one_thread
 from flowrep.periodicity import motion_features
+from scripts import tune_evidence
 
 CACHE = Path("/tmp/flowrep-appear")
 DATA = Path("/work/shared/data")
@@ -34,12 +35,13 @@ FOLDERS = ("exercise", "quva", "jumprope")
 _seen: list[np.ndarray] = []  # the thumbnail of the frame the session is processing
 
 
-class _Recording(RepCounter):
-    frames: list[tuple] = []
+class _Recording(tune_evidence._Recording):
+    """tune_evidence's recording counter that also keeps the thumbnail of each frame it is fed."""
+
+    thumbs: list[np.ndarray] = []
 
     def update(self, t, probabilities, features=None, repeated=False):
-        f = None if features is None else np.array(features)
-        _Recording.frames.append((t, np.array(probabilities), f, repeated, _seen[-1]))
+        _Recording.thumbs.append(_seen[-1])
         return super().update(t, probabilities, features, repeated)
 
 
@@ -59,21 +61,11 @@ def record(mode: str, folders: list[str]) -> None:
             out = CACHE / mode / folder / f"{row['file']}.npz"
             if out.exists():
                 continue
-            _Recording.frames = []
+            tune_evidence._Recording.frames, _Recording.thumbs = [], []
             transform = WebcamConditions() if mode == "webcam" else None
             pipeline.count_clip(DATA / folder / row["file"], session, transform=transform)
-            t, p, f, r, thumbs = zip(*_Recording.frames)
-            out.parent.mkdir(parents=True, exist_ok=True)
-            np.savez(
-                out,
-                t=np.array(t),
-                p=np.stack(p),
-                fields=np.stack([np.zeros((6, 6, 2)) if x is None else x for x in f]),
-                has_field=np.array([x is not None for x in f]),
-                repeated=np.array(r),
-                thumbs=np.stack(thumbs),
-                true=int(row["count"]),
-            )
+            frames, thumbs = tune_evidence._Recording.frames, np.stack(_Recording.thumbs)
+            tune_evidence.save_recording(out, frames, int(row["count"]), thumbs=thumbs)
             print(f"recorded {mode} {folder}/{row['file']}", flush=True)
 
 

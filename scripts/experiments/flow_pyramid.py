@@ -26,6 +26,7 @@ import flowrep.pipeline as pipeline
 from flowrep.conditions import WebcamConditions
 from flowrep.counter import CounterSettings, RepCounter
 from flowrep.model import use_one_thread
+from scripts.tune_evidence import _Recording, save_recording
 
 DATA = Path("/work/shared/data")
 BIG_SIZE = 256  # long side of the grey frame DIS runs on; set by `record`
@@ -70,15 +71,6 @@ def _reset(self) -> None:
 _shipped_reset = flow_module.FlowEstimator.reset
 
 
-class _Recording(RepCounter):
-    frames: list[tuple] = []
-
-    def update(self, t, probabilities, features=None, repeated=False):
-        f = None if features is None else np.array(features)
-        _Recording.frames.append((t, np.array(probabilities), f, repeated))
-        return super().update(t, probabilities, features, repeated)
-
-
 def record(size: int, folders: list[str]) -> None:
     global BIG_SIZE
     BIG_SIZE = size
@@ -94,17 +86,7 @@ def record(size: int, folders: list[str]) -> None:
                 continue
             _Recording.frames = []
             pipeline.count_clip(DATA / folder / row["file"], session, transform=WebcamConditions())
-            t, p, f, r = zip(*_Recording.frames)
-            out.parent.mkdir(parents=True, exist_ok=True)
-            np.savez(
-                out,
-                t=np.array(t),
-                p=np.stack(p),
-                fields=np.stack([np.zeros((6, 6, 2)) if x is None else x for x in f]),
-                has_field=np.array([x is not None for x in f]),
-                repeated=np.array(r),
-                true=int(row["count"]),
-            )
+            save_recording(out, _Recording.frames, int(row["count"]))
             print(f"recorded {folder}/{row['file']}", flush=True)
 
 
