@@ -27,6 +27,7 @@ import tempfile
 from pathlib import Path
 
 import pandas  # noqa: F401  plotly imports pandas lazily; two threads doing that at once can crash
+from starlette.middleware import Middleware
 
 from flowrep import viz
 from flowrep.limits import ClipLimits
@@ -34,6 +35,7 @@ from flowrep.model import DEFAULT_WEIGHTS, use_one_thread
 from flowrep.ui.engine import Engine, FrameLog, RunFolders, Services
 from flowrep.ui.janitor import Janitor
 from flowrep.ui.page import build_demo, page_assets
+from flowrep.ui.request_limit import RequestSizeLimit
 from flowrep.ui.workers import CountPool, pool_size
 
 ROOT = Path(__file__).resolve().parent
@@ -78,6 +80,7 @@ def main() -> None:
         footer_links=["api"],
         show_error=True,
         max_file_size=f"{services.limits.max_upload_mb}mb",
+        app_kwargs={"middleware": [Middleware(RequestSizeLimit)]},  # before Gradio reads a body
         **page_assets(),
     )
 

@@ -111,13 +111,18 @@ def test_a_schema_1_database_is_migrated_with_its_data_kept_for_the_single_user(
     History(db_path)  # opening again changes nothing
 
 
-def test_private_endpoints_called_directly_validate_like_the_page(tmp_path: Path) -> None:
+def test_private_endpoints_called_directly_validate_like_the_page_and_huge_bodies_are_refused(tmp_path: Path) -> None:
     """Gradio's api_visibility="private" hides an endpoint from the docs and gradio_client, but a raw
     POST to /gradio_api/run/<name> (or the queue, by fn_index, as the page does) still reaches it: the
-    handlers are the page's, with its checks."""
+    handlers are the page's, with its checks. A body over the server's cap is refused before Gradio
+    reads it into memory, whether it says its length or comes in chunks, and the server goes on."""
+    import http.client
     import urllib.request
+    from urllib.parse import urlparse
 
     from app_support import running_app
+
+    from flowrep.ui.request_limit import MAX_REQUEST_MB
 
     def run(url: str, name: str, *data: object) -> list:
         request = urllib.request.Request(
@@ -136,8 +141,22 @@ def test_private_endpoints_called_directly_validate_like_the_page(tmp_path: Path
         assert "no visitor id" in run(server.url, "save_plan", "Mine", "squats: 3 reps", None)[1]
         assert "Saved" in run(server.url, "save_plan", "<img src=x onerror=alert(1)>", "squats: 3 reps", visitor)[1]
         assert "No saved plan" in run(server.url, "delete_plan", "<img src=x onerror=alert(1)>", "w" * 22)[1]
+
+        huge = json.dumps({"data": ["X" * (MAX_REQUEST_MB + 1) * 1024 * 1024, "squats: 3 reps", visitor]}).encode()
+        address = urlparse(server.url)
+        for chunked in (False, True):
+            connection = http.client.HTTPConnection(address.hostname, address.port, timeout=30)
+            body = (huge[i : i + (1 << 20)] for i in range(0, len(huge), 1 << 20)) if chunked else huge
+            connection.request("POST", "/gradio_api/run/save_plan", body=body, encode_chunked=chunked)
+            response = connection.getresponse()
+            assert (response.status, response.read()) == (
+                413,
+                f"The request is larger than the server's {MAX_REQUEST_MB} MB limit.".encode(),
+            )
+        assert "Saved" in run(server.url, "save_plan", "After", "squats: 3 reps", visitor)[1]
     history = History(tmp_path / "app" / "flowrep.db")
-    assert [p.name for p in history.plans(visitor)] == ["<img src=x onerror=alert(1)>"] and history.plans() == []
+    names = [p.name for p in history.plans(visitor)]
+    assert names == ["<img src=x onerror=alert(1)>", "After"] and history.plans() == []
 
 
 @needs_chromium
