@@ -1,0 +1,310 @@
+"""Session 17 (issue 19, webcam QUVA): DIS started from other fields for frames far apart, and a
+diagnosis of what a webcam's 10 frames/s costs. Not shipped; see docs/experiments.md, "Session 17".
+
+    PYTHONPATH=. python scripts/experiments/warm_flow.py record VARIANT MODE FOLDER [FOLDER ...]
+    PYTHONPATH=. python scripts/experiments/warm_flow.py replay MODE CACHE [CACHE ...] [-v]
+    PYTHONPATH=. python scripts/experiments/warm_flow.py diagnose /tmp/warm-shipped [-v]
+    PYTHONPATH=. python scripts/experiments/warm_flow.py fidelity CACHE [CACHE ...]
+    PYTHONPATH=. python scripts/experiments/warm_flow.py pairs /tmp/warm-shipped N [N ...]
+
+At 128 px OpenCV's DIS ULTRAFAST runs on one pyramid level and does not find displacements of more
+than a few grid pixels (a 12 px shift of a textured frame reads as ~0), which frames 0.1 s apart
+have. DIS takes an initial field (`calc(I0, I1, flow)` with a float 2-channel field of the frame's
+size). `record` runs each clip once through the engine (MODE file, or webcam: `WebcamConditions`)
+and caches its counter's inputs as `scripts/tune_evidence.py` does (/tmp/warm-VARIANT/MODE/FOLDER/
+CLIP.npz). VARIANT is `shipped`, or made of these words:
+  far-    only frame pairs at least FAR_S apart (every webcam pair; a file's only after skipped repeats);
+  feat-   the CNN keeps the shipped flow; only the counter's coarse field comes from the variant's;
+  warm    the previous pair's flow (chosen one) as the start, kept as is;
+  best    the shipped (cold) flow and the warm one, the one whose warp leaves less grey residual kept;
+  neg     with best: also the previous flow reversed as a start;
+  coarse  with best: also DIS on the frames at half size, scaled up, as a start;
+  cell    with best: the candidate chosen per cell of the coarse grid instead of for the frame;
+  cropfield  the coarse field from the framing crop's flow where the CNN sees a crop.
+`replay` counts caches (webcam live, as `flowrep bench --webcam`; file as a file), MAE (OBO) per half
+(clips sorted by name alternate A/B) and whole folder; `-v` per clip. `diagnose` counts webcam QUVA
+live from webcam or file inputs (the file's small-step fields summed over each webcam interval;
+needs `record shipped webcam quva` and `record shipped file quva`); `fidelity` compares a cache's webcam
+QUVA fields with those summed fields; `pairs` replays with a window's fewest sample pairs changed.
+"""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import sys
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+import flowrep.flow as flow_module
+import flowrep.pipeline as pipeline
+import flowrep.similarity as similarity
+from flowrep.conditions import WebcamConditions
+from flowrep.counter import CounterSettings, RepCounter
+from flowrep.model import use_one_thread
+from scripts.tune_evidence import _Recording, save_recording
+
+DATA = Path("/work/shared/data")
+FAR_S = 0.07
+PER_CLIP = False
+VARIANT = "warm"
+_shipped_call = flow_module.FlowEstimator.__call__
+_shipped_reset = flow_module.FlowEstimator.reset
+_clock = {"t": 0.0}
+
+
+def _residual_map(previous: np.ndarray, grey: np.ndarray, flow: np.ndarray) -> np.ndarray:
+    """|previous − grey warped back by flow|, per pixel (float)."""
+    height, width = grey.shape
+    grid_x, grid_y = np.meshgrid(np.arange(width, dtype=np.float32), np.arange(height, dtype=np.float32))
+    warped = cv2.remap(
+        grey, grid_x + flow[..., 0], grid_y + flow[..., 1], cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE
+    )
+    return cv2.absdiff(warped, previous).astype(np.float32)
+
+
+_HALF_DIS: dict[tuple[int, int], cv2.DISOpticalFlow] = {}  # one per size: a DIS fed two sizes crashes
+
+
+def _coarse_start(previous: np.ndarray, grey: np.ndarray) -> np.ndarray:
+    """DIS on the frames at half size, brought back up as a start for the full-size one."""
+    height, width = grey.shape
+    half = (width // 2, height // 2)
+    dis = _HALF_DIS.setdefault(half, cv2.DISOpticalFlow_create(cv2.DISOPTICAL_FLOW_PRESET_ULTRAFAST))
+    small = dis.calc(
+        cv2.resize(previous, half, interpolation=cv2.INTER_AREA),
+        cv2.resize(grey, half, interpolation=cv2.INTER_AREA),
+        None,
+    )
+    return cv2.resize(small, (width, height), interpolation=cv2.INTER_LINEAR) * 2.0
+
+
+def _candidates(self, previous: np.ndarray, grey: np.ndarray, cold: np.ndarray) -> list[np.ndarray]:
+    last = getattr(self, "_last", None)
+    start = np.zeros_like(cold) if last is None else last
+    out = [cold, self._dis.calc(previous, grey, start.copy())]
+    if "neg" in VARIANT:
+        out.append(self._dis.calc(previous, grey, -start))
+    if "coarse" in VARIANT and min(grey.shape) // 2 >= flow_module.MIN_FLOW_SIDE:  # DIS crashes under it
+        out.append(self._dis.calc(previous, grey, _coarse_start(previous, grey)))
+    return out
+
+
+def _select(previous: np.ndarray, grey: np.ndarray, flows: list[np.ndarray]) -> np.ndarray:
+    """The candidate whose warp leaves the least grey residual: over the whole frame, or (`cell` in
+    VARIANT) per cell of the counter's coarse grid."""
+    residuals = [_residual_map(previous, grey, f) for f in flows]
+    if "cell" not in VARIANT:
+        return flows[int(np.argmin([float(r.mean()) for r in residuals]))]
+    grid = flow_module.COARSE_GRID
+    per_cell = np.stack([cv2.resize(r, (grid, grid), interpolation=cv2.INTER_AREA) for r in residuals])
+    choice = cv2.resize(np.argmin(per_cell, axis=0).astype(np.uint8), grey.shape[::-1], interpolation=cv2.INTER_NEAREST)
+    return np.choose(choice[..., None], flows).astype(np.float32)
+
+
+def _warm_call(self, frame_bgr: np.ndarray) -> np.ndarray | None:
+    previous = self._previous
+    t = _clock["t"]
+    far = previous is not None and t - getattr(self, "_t_previous", -1e9) >= FAR_S
+    cold = _shipped_call(self, frame_bgr)
+    if self.repeated:
+        return cold
+    self._t_previous = t
+    if cold is None:
+        self._last = None
+        return None
+    chosen = cold
+    if ("best" in VARIANT or "warm" in VARIANT) and (far or "far-" not in VARIANT):
+        flows = _candidates(self, previous, self._previous, cold)
+        chosen = flows[1] if VARIANT.endswith("warm") else _select(previous, self._previous, flows)
+    self._last = chosen
+    if VARIANT.startswith("feat-"):  # the CNN keeps the shipped flow, the counter's field gets this one
+        self.better = chosen
+        return cold
+    return chosen
+
+
+def _encoder_call(self, frame_bgr: np.ndarray, dt: float):
+    """FlowEncoder.__call__ with the counter's coarse field taken from the estimator's `better` flow."""
+    self.estimator.better = None
+    self.framed = None
+    seconds = dt + self._skipped_dt  # the flow's time span, as the shipped call works it out
+    encoded = _shipped_encode(self, frame_bgr, dt)
+    better = getattr(self.estimator, "better", None)
+    if "cropfield" in VARIANT and encoded is not None and self.framed is not None and seconds >= FAR_S:
+        better = self.framed
+    if encoded is None or better is None:
+        return encoded
+    scale = flow_module.FlowScale.of(better, max(seconds, 1e-3))
+    coarse = scale.to_speed(cv2.resize(better, (flow_module.COARSE_GRID,) * 2, interpolation=cv2.INTER_AREA))
+    return dataclasses.replace(encoded, coarse_field=coarse)
+
+
+_shipped_encode = flow_module.FlowEncoder.__call__
+_shipped_framed = flow_module.FlowEncoder._framed_flow
+
+
+def _framed_kept(self, grey: np.ndarray, box):
+    """FlowEncoder._framed_flow, its flow kept for `_encoder_call`."""
+    self.framed = _shipped_framed(self, grey, box)
+    return self.framed
+
+
+def _reset(self) -> None:
+    _shipped_reset(self)
+    self._last = None
+    self._t_previous = -1e9
+
+
+def record(variant: str, mode: str, folders: list[str]) -> None:
+    global VARIANT
+    VARIANT = variant
+    flow_module.FlowEstimator.__call__ = _warm_call  # type: ignore[method-assign]
+    flow_module.FlowEstimator.reset = _reset  # type: ignore[method-assign]
+    flow_module.FlowEncoder.__call__ = _encoder_call  # type: ignore[method-assign]
+    flow_module.FlowEncoder._framed_flow = _framed_kept  # type: ignore[method-assign]
+    shipped_process = pipeline.Session.process
+
+    def process(self, frame, t, *args, **kwargs):  # the frame's time, for the far test
+        _clock["t"] = t
+        return shipped_process(self, frame, t, *args, **kwargs)
+
+    pipeline.Session.process = process  # type: ignore[method-assign]
+    pipeline.RepCounter = _Recording  # type: ignore[misc]
+    session = pipeline.Session()
+    cache = Path(f"/tmp/warm-{variant}")
+    for folder in folders:
+        for row in csv.DictReader((DATA / folder / "labels.csv").open()):
+            out = cache / mode / folder / f"{row['file']}.npz"
+            if out.exists():
+                continue
+            _Recording.frames = []
+            transform = WebcamConditions() if mode == "webcam" else None
+            pipeline.count_clip(DATA / folder / row["file"], session, transform=transform)
+            save_recording(out, _Recording.frames, int(row["count"]))
+            print(f"recorded {mode} {folder}/{row['file']}", flush=True)
+
+
+def _count(clip, live: bool, fields: np.ndarray | None = None, probabilities: np.ndarray | None = None) -> int:
+    """A recorded clip's count (its own inputs, or the fields / probabilities given instead)."""
+    counter = RepCounter(CounterSettings(), live=live)
+    fields = clip["fields"] if fields is None else fields
+    probabilities = clip["p"] if probabilities is None else probabilities
+    for t, p, field, has, rep in zip(clip["t"], probabilities, fields, clip["has_field"], clip["repeated"]):
+        counter.update(float(t), p, field if has else None, bool(rep))
+    counter.finish()
+    return counter.count
+
+
+def _figures(rows: list[tuple[int, int]]) -> str:
+    """MAE (OBO) on half A, half B (clips sorted by name alternate) and the whole folder."""
+    parts = []
+    for name, half in (("A", 0), ("B", 1), ("all", None)):
+        sel = [r for i, r in enumerate(rows) if half is None or i % 2 == half]
+        mae = np.mean([abs(p - t) / t for t, p in sel])
+        obo = np.mean([abs(p - t) <= 1 for t, p in sel])
+        parts.append(f"{name} {mae:.3f} ({obo:.2f})")
+    return "  ".join(parts)
+
+
+def replay(mode: str, caches: list[str]) -> None:
+    for cache in caches:
+        for folder in ("exercise", "quva", "jumprope"):
+            paths = sorted((Path(cache) / mode / folder).glob("*.npz"))
+            if not paths:
+                continue
+            rows = []
+            for path in paths:
+                clip = np.load(path)
+                rows.append((int(clip["true"]), _count(clip, live=mode == "webcam")))
+                if PER_CLIP:
+                    print(f"  {path.stem} {rows[-1][0]} -> {rows[-1][1]}")
+            print(f"{cache} {mode} {folder} n={len(rows)}: {_figures(rows)}", flush=True)
+
+
+def _file_inputs_at_webcam_times(webcam, file) -> tuple[np.ndarray, np.ndarray]:
+    """The file's small-step fields summed over each webcam interval (as speeds), and the file's
+    probabilities at the last file frame of each interval."""
+    file_t = file["t"]
+    steps = np.diff(file_t, prepend=file_t[0])[:, None, None, None]
+    moved = np.concatenate(
+        [
+            np.zeros((1, *file["fields"].shape[1:])),
+            np.cumsum(file["fields"] * steps * file["has_field"][:, None, None, None], 0),
+        ]
+    )
+    webcam_t = webcam["t"]
+    last = np.searchsorted(file_t, webcam_t, side="right")  # file frames at or before each webcam frame
+    summed = np.zeros_like(webcam["fields"])
+    for i in range(1, len(webcam_t)):
+        summed[i] = (moved[last[i]] - moved[last[i - 1]]) / max(webcam_t[i] - webcam_t[i - 1], 1e-3)
+    return summed, file["p"][np.clip(last - 1, 0, len(file_t) - 1)]
+
+
+def diagnose(cache: str) -> None:
+    """Webcam QUVA counted live from four mixes of webcam and file inputs (`record shipped` both modes first)."""
+    names = (
+        "webcam fields, webcam CNN",
+        "webcam fields, file CNN",
+        "file fields summed, webcam CNN",
+        "file fields summed, file CNN",
+    )
+    rows: list[list[tuple[int, int]]] = [[] for _ in names]
+    for path in sorted((Path(cache) / "webcam" / "quva").glob("*.npz")):
+        webcam, file = np.load(path), np.load(Path(cache) / "file" / "quva" / path.name)
+        summed, file_p = _file_inputs_at_webcam_times(webcam, file)
+        counts = [_count(webcam, True, f, p) for f in (None, summed) for p in (None, file_p)]
+        for i, n in enumerate(counts):
+            rows[i].append((int(webcam["true"]), n))
+        print(f"  {path.stem:28s} true {int(webcam['true']):3d}  " + " ".join(f"{n:3d}" for n in counts))
+    for name, r in zip(names, rows):
+        print(f"{name:32s} {_figures(r)}")
+
+
+def fidelity(caches: list[str]) -> None:
+    """How alike each cache's webcam QUVA fields are to the file's small-step fields summed over the same
+    intervals (`record shipped file quva` first): median per-frame cosine of the mean-removed fields
+    (the evidence's features) and the ratio of their energies, averaged over clips."""
+    reference = Path("/tmp/warm-shipped")
+    for cache in caches:
+        cosines, gains = [], []
+        for path in sorted((Path(cache) / "webcam" / "quva").glob("*.npz")):
+            webcam = np.load(path)
+            summed, _ = _file_inputs_at_webcam_times(webcam, np.load(reference / "file" / "quva" / path.name))
+            has = webcam["has_field"] & (np.arange(len(webcam["t"])) > 0)
+            a, b = (x[has].reshape(has.sum(), -1) for x in (webcam["fields"], summed))
+            a, b = a - a.mean(1, keepdims=True), b - b.mean(1, keepdims=True)
+            cosines.append(np.median((a * b).sum(1) / (np.sqrt((a**2).sum(1) * (b**2).sum(1)) + 1e-12)))
+            gains.append(np.sqrt((a**2).sum() / (b**2).sum()))
+        print(f"{cache}: cosine {np.mean(cosines):.3f}  energy ratio {np.mean(gains):.3f}")
+
+
+def pairs(cache: str, values: list[int]) -> None:
+    """Each folder and mode replayed with `similarity._FEWEST_PAIRS` (a window's fewest sample
+    pairs) set to each value."""
+    for value in values:
+        similarity._FEWEST_PAIRS = value
+        for mode in ("file", "webcam"):
+            for folder in ("exercise", "quva", "jumprope"):
+                clips = [np.load(p) for p in sorted((Path(cache) / mode / folder).glob("*.npz"))]
+                rows = [(int(c["true"]), _count(c, live=mode == "webcam")) for c in clips]
+                print(f"pairs {value:2d} {mode:6s} {folder:9s} {_figures(rows)}", flush=True)
+
+
+if __name__ == "__main__":
+    use_one_thread()
+    command, rest = sys.argv[1], sys.argv[2:]
+    PER_CLIP = "-v" in rest
+    rest = [a for a in rest if a != "-v"]
+    if command == "record":
+        record(rest[0], rest[1], rest[2:])
+    elif command == "replay":
+        replay(rest[0], rest[1:])
+    elif command == "diagnose":
+        diagnose(rest[0])
+    elif command == "fidelity":
+        fidelity(rest)
+    else:
+        pairs(rest[0], [int(v) for v in rest[1:]])
