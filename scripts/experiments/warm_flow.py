@@ -20,7 +20,8 @@ CLIP.npz). VARIANT is `shipped`, or made of these words:
   neg     with best: also the previous flow reversed as a start;
   coarse  with best: also DIS on the frames at half size, scaled up, as a start;
   cell    with best: the candidate chosen per cell of the coarse grid instead of for the frame;
-  cropfield  the coarse field from the framing crop's flow where the CNN sees a crop.
+  cropfield  the coarse field from the framing crop's flow where the CNN sees a crop;
+  lk      Lucas–Kanade on a grid of points (LK_SPACING, LK_PARAMS, FB_PX), each coarse cell their mean.
 `replay` counts caches (webcam live, as `flowrep bench --webcam`; file as a file), MAE (OBO) per half
 (clips sorted by name alternate A/B) and whole folder; `-v` per clip. `diagnose` counts webcam QUVA
 live from webcam or file inputs (the file's small-step fields summed over each webcam interval;
@@ -104,6 +105,39 @@ def _select(previous: np.ndarray, grey: np.ndarray, flows: list[np.ndarray]) -> 
     return np.choose(choice[..., None], flows).astype(np.float32)
 
 
+#: `lk`: pyramidal Lucas–Kanade on a regular grid of points this far apart (grid pixels), kept where
+#: tracking back lands within FB_PX of the start.
+LK_SPACING = 4
+FB_PX = 0.5
+LK_PARAMS = dict(winSize=(9, 9), maxLevel=3, criteria=(cv2.TERM_CRITERIA_EPS | cv2.TERM_CRITERIA_COUNT, 20, 0.03))
+
+
+def _lk_field(previous: np.ndarray, grey: np.ndarray, cold: np.ndarray) -> np.ndarray:
+    """The cold flow with each cell of the coarse grid replaced by the mean displacement of the grid
+    points tracked there (forward–backward checked); a cell with none keeps the cold flow."""
+    height, width = grey.shape
+    xs, ys = np.meshgrid(np.arange(LK_SPACING / 2, width, LK_SPACING), np.arange(LK_SPACING / 2, height, LK_SPACING))
+    start = np.stack([xs.ravel(), ys.ravel()], 1).astype(np.float32).reshape(-1, 1, 2)
+    ahead, found, _ = cv2.calcOpticalFlowPyrLK(previous, grey, start, None, **LK_PARAMS)
+    back, found_back, _ = cv2.calcOpticalFlowPyrLK(grey, previous, ahead, None, **LK_PARAMS)
+    returned = np.linalg.norm((back - start).reshape(-1, 2), axis=1) < FB_PX
+    good = (found.ravel() == 1) & (found_back.ravel() == 1) & returned
+    moved = (ahead - start).reshape(-1, 2)[good]
+    points = start.reshape(-1, 2)[good]
+    grid = flow_module.COARSE_GRID
+    field = cold.copy()
+    columns = np.minimum((points[:, 0] * grid / width).astype(int), grid - 1)
+    rows = np.minimum((points[:, 1] * grid / height).astype(int), grid - 1)
+    for row in range(grid):
+        for column in range(grid):
+            inside = (rows == row) & (columns == column)
+            if inside.any():
+                y0, y1 = round(row * height / grid), round((row + 1) * height / grid)
+                x0, x1 = round(column * width / grid), round((column + 1) * width / grid)
+                field[y0:y1, x0:x1] = moved[inside].mean(axis=0)
+    return field
+
+
 def _warm_call(self, frame_bgr: np.ndarray) -> np.ndarray | None:
     previous = self._previous
     t = _clock["t"]
@@ -119,6 +153,8 @@ def _warm_call(self, frame_bgr: np.ndarray) -> np.ndarray | None:
     if ("best" in VARIANT or "warm" in VARIANT) and (far or "far-" not in VARIANT):
         flows = _candidates(self, previous, self._previous, cold)
         chosen = flows[1] if VARIANT.endswith("warm") else _select(previous, self._previous, flows)
+    if "lk" in VARIANT and (far or "far-" not in VARIANT):
+        chosen = _lk_field(previous, self._previous, cold)
     self._last = chosen
     if VARIANT.startswith("feat-"):  # the CNN keeps the shipped flow, the counter's field gets this one
         self.better = chosen
