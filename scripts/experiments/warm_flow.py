@@ -21,7 +21,8 @@ CLIP.npz). VARIANT is `shipped`, or made of these words:
   coarse  with best: also DIS on the frames at half size, scaled up, as a start;
   cell    with best: the candidate chosen per cell of the coarse grid instead of for the frame;
   cropfield  the coarse field from the framing crop's flow where the CNN sees a crop;
-  lk      Lucas–Kanade on a grid of points (LK_SPACING, LK_PARAMS, FB_PX), each coarse cell their mean.
+  lk      Lucas–Kanade on a grid of points (LK_SPACING, LK_PARAMS, FB_PX), each coarse cell their mean;
+  biglk   the same on a grey frame BIG_LONG_SIDE px on its long side.
 `replay` counts caches (webcam live, as `flowrep bench --webcam`; file as a file), MAE (OBO) per half
 (clips sorted by name alternate A/B) and whole folder; `-v` per clip. `diagnose` counts webcam QUVA
 live from webcam or file inputs (the file's small-step fields summed over each webcam interval;
@@ -112,20 +113,33 @@ FB_PX = 0.5
 LK_PARAMS = dict(winSize=(9, 9), maxLevel=3, criteria=(cv2.TERM_CRITERIA_EPS | cv2.TERM_CRITERIA_COUNT, 20, 0.03))
 
 
-def _lk_field(previous: np.ndarray, grey: np.ndarray, cold: np.ndarray) -> np.ndarray:
+#: `biglk`: the points are tracked on the frame with this long side, their motion scaled to the grid.
+BIG_LONG_SIDE = 320
+
+
+def _big_grey(frame: np.ndarray) -> np.ndarray:
+    height, width = frame.shape[:2]
+    return flow_module.to_small_grey(frame, flow_module.flow_shape(width, height, BIG_LONG_SIDE))
+
+
+def _lk_field(previous: np.ndarray, grey: np.ndarray, cold: np.ndarray, scale: float = 1.0) -> np.ndarray:
     """The cold flow with each cell of the coarse grid replaced by the mean displacement of the grid
-    points tracked there (forward–backward checked); a cell with none keeps the cold flow."""
+    points tracked there (forward–backward checked; on frames `1 / scale` times the grid's size, the
+    motion scaled back); a cell with none keeps the cold flow."""
     height, width = grey.shape
-    xs, ys = np.meshgrid(np.arange(LK_SPACING / 2, width, LK_SPACING), np.arange(LK_SPACING / 2, height, LK_SPACING))
+    spacing = LK_SPACING / scale
+    xs, ys = np.meshgrid(np.arange(spacing / 2, width, spacing), np.arange(spacing / 2, height, spacing))
     start = np.stack([xs.ravel(), ys.ravel()], 1).astype(np.float32).reshape(-1, 1, 2)
     ahead, found, _ = cv2.calcOpticalFlowPyrLK(previous, grey, start, None, **LK_PARAMS)
     back, found_back, _ = cv2.calcOpticalFlowPyrLK(grey, previous, ahead, None, **LK_PARAMS)
     returned = np.linalg.norm((back - start).reshape(-1, 2), axis=1) < FB_PX
     good = (found.ravel() == 1) & (found_back.ravel() == 1) & returned
-    moved = (ahead - start).reshape(-1, 2)[good]
+    moved = (ahead - start).reshape(-1, 2)[good] * scale
     points = start.reshape(-1, 2)[good]
     grid = flow_module.COARSE_GRID
     field = cold.copy()
+    height, width = cold.shape[:2]
+    points = points * scale
     columns = np.minimum((points[:, 0] * grid / width).astype(int), grid - 1)
     rows = np.minimum((points[:, 1] * grid / height).astype(int), grid - 1)
     for row in range(grid):
@@ -153,8 +167,14 @@ def _warm_call(self, frame_bgr: np.ndarray) -> np.ndarray | None:
     if ("best" in VARIANT or "warm" in VARIANT) and (far or "far-" not in VARIANT):
         flows = _candidates(self, previous, self._previous, cold)
         chosen = flows[1] if VARIANT.endswith("warm") else _select(previous, self._previous, flows)
-    if "lk" in VARIANT and (far or "far-" not in VARIANT):
-        chosen = _lk_field(previous, self._previous, cold)
+    if "lk" in VARIANT:
+        big = _big_grey(frame_bgr)
+        big_previous, self._big_previous = getattr(self, "_big_previous", None), big
+        if (far or "far-" not in VARIANT) and big_previous is not None and big_previous.shape == big.shape:
+            if "biglk" in VARIANT:
+                chosen = _lk_field(big_previous, big, cold, scale=cold.shape[1] / big.shape[1])
+            else:
+                chosen = _lk_field(previous, self._previous, cold)
     self._last = chosen
     if VARIANT.startswith("feat-"):  # the CNN keeps the shipped flow, the counter's field gets this one
         self.better = chosen
@@ -192,6 +212,7 @@ def _reset(self) -> None:
     _shipped_reset(self)
     self._last = None
     self._t_previous = -1e9
+    self._big_previous = None
 
 
 def record(variant: str, mode: str, folders: list[str]) -> None:
