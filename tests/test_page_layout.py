@@ -51,6 +51,7 @@ def page_box(page, selector: str) -> dict[str, float]:
 
 def assert_on_first_screen(page, height: int, *selectors: str) -> None:
     for selector in selectors:
+        page.locator(selector).first.wait_for()  # the page renders its blocks one after another
         box = page_box(page, selector)
         assert box["height"] > 0 and 0 <= box["top"] and box["bottom"] <= height, (selector, box)
 
