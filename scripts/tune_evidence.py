@@ -68,11 +68,12 @@ class _Recording(RepCounter):
         return super().update(t, probabilities, features, repeated)
 
 
-def record(data: Path, cache: Path) -> None:
-    """Runs every clip once per mode and caches its counter's inputs (skips what is cached)."""
+def record(data: Path, cache: Path, folders: tuple[str, ...] = FOLDERS, modes: tuple[str, ...] = MODES) -> None:
+    """Runs every clip once per mode through the engine as it is now (experiments patch it first) and
+    caches its counter's inputs as cache/MODE/FOLDER/CLIP.npz (skips what is cached)."""
     pipeline.RepCounter = _Recording  # type: ignore[misc]
     session = Session()
-    for folder, mode in itertools.product(FOLDERS, MODES):
+    for folder, mode in itertools.product(folders, modes):
         for row in csv.DictReader((data / folder / "labels.csv").open()):
             out = cache / mode / folder / f"{row['file']}.npz"
             if out.exists():

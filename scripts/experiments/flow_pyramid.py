@@ -14,7 +14,6 @@ webcam inputs live, as `flowrep bench --webcam` does, and prints MAE / OBO per h
 
 from __future__ import annotations
 
-import csv
 import sys
 from pathlib import Path
 
@@ -22,11 +21,9 @@ import cv2
 import numpy as np
 
 import flowrep.flow as flow_module
-import flowrep.pipeline as pipeline
-from flowrep.conditions import WebcamConditions
 from flowrep.counter import CounterSettings, RepCounter
 from flowrep.model import use_one_thread
-from scripts.tune_evidence import _Recording, save_recording
+from scripts import tune_evidence
 
 DATA = Path("/work/shared/data")
 BIG_SIZE = 256  # long side of the grey frame DIS runs on; set by `record`
@@ -76,18 +73,7 @@ def record(size: int, folders: list[str]) -> None:
     BIG_SIZE = size
     flow_module.FlowEstimator.__call__ = _pyramid_call  # type: ignore[method-assign]
     flow_module.FlowEstimator.reset = _reset  # type: ignore[method-assign]
-    pipeline.RepCounter = _Recording  # type: ignore[misc]
-    session = pipeline.Session()
-    cache = Path(f"/tmp/pyr-{size}")
-    for folder in folders:
-        for row in csv.DictReader((DATA / folder / "labels.csv").open()):
-            out = cache / "webcam" / folder / f"{row['file']}.npz"
-            if out.exists():
-                continue
-            _Recording.frames = []
-            pipeline.count_clip(DATA / folder / row["file"], session, transform=WebcamConditions())
-            save_recording(out, _Recording.frames, int(row["count"]))
-            print(f"recorded {folder}/{row['file']}", flush=True)
+    tune_evidence.record(DATA, Path(f"/tmp/pyr-{size}"), tuple(folders), ("webcam",))
 
 
 def replay(caches: list[str]) -> None:

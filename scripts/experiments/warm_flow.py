@@ -32,7 +32,6 @@ QUVA fields with those summed fields; `pairs` replays with a window's fewest sam
 
 from __future__ import annotations
 
-import csv
 import dataclasses
 import sys
 from pathlib import Path
@@ -43,10 +42,9 @@ import numpy as np
 import flowrep.flow as flow_module
 import flowrep.pipeline as pipeline
 import flowrep.similarity as similarity
-from flowrep.conditions import WebcamConditions
 from flowrep.counter import CounterSettings, RepCounter
 from flowrep.model import use_one_thread
-from scripts.tune_evidence import _Recording, save_recording
+from scripts import tune_evidence
 
 DATA = Path("/work/shared/data")
 FAR_S = 0.07
@@ -229,19 +227,7 @@ def record(variant: str, mode: str, folders: list[str]) -> None:
         return shipped_process(self, frame, t, *args, **kwargs)
 
     pipeline.Session.process = process  # type: ignore[method-assign]
-    pipeline.RepCounter = _Recording  # type: ignore[misc]
-    session = pipeline.Session()
-    cache = Path(f"/tmp/warm-{variant}")
-    for folder in folders:
-        for row in csv.DictReader((DATA / folder / "labels.csv").open()):
-            out = cache / mode / folder / f"{row['file']}.npz"
-            if out.exists():
-                continue
-            _Recording.frames = []
-            transform = WebcamConditions() if mode == "webcam" else None
-            pipeline.count_clip(DATA / folder / row["file"], session, transform=transform)
-            save_recording(out, _Recording.frames, int(row["count"]))
-            print(f"recorded {mode} {folder}/{row['file']}", flush=True)
+    tune_evidence.record(DATA, Path(f"/tmp/warm-{variant}"), tuple(folders), (mode,))
 
 
 def _count(clip, live: bool, fields: np.ndarray | None = None, probabilities: np.ndarray | None = None) -> int:
