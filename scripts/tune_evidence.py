@@ -113,6 +113,18 @@ def replay(clip: np.lib.npyio.NpzFile, settings: CounterSettings, live: bool) ->
     return counter.count
 
 
+def half_figures(rows: list[tuple[int, int]]) -> str:
+    """'A mae (obo)  B mae (obo)  all mae (obo)' of (true, counted) rows in name order: the clips
+    alternate between half A and half B, as in this protocol."""
+    parts = []
+    for name, half in (("A", 0), ("B", 1), ("all", None)):
+        chosen = [row for i, row in enumerate(rows) if half is None or i % 2 == half]
+        mae = np.mean([abs(counted - true) / true for true, counted in chosen])
+        obo = np.mean([abs(counted - true) <= 1 for true, counted in chosen])
+        parts.append(f"{name} {mae:.3f} ({obo:.2f})")
+    return "  ".join(parts)
+
+
 def main() -> int:
     use_one_thread()
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])

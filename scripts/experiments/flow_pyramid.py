@@ -21,7 +21,7 @@ import cv2
 import numpy as np
 
 import flowrep.flow as flow_module
-from flowrep.counter import CounterSettings, RepCounter
+from flowrep.counter import CounterSettings
 from flowrep.model import use_one_thread
 from scripts import tune_evidence
 
@@ -85,20 +85,8 @@ def replay(caches: list[str]) -> None:
             rows = []
             for path in paths:
                 clip = np.load(path)
-                counter = RepCounter(CounterSettings(), live=True)
-                for t, p, field, has, rep in zip(
-                    clip["t"], clip["p"], clip["fields"], clip["has_field"], clip["repeated"]
-                ):
-                    counter.update(float(t), p, field if has else None, bool(rep))
-                counter.finish()
-                rows.append((int(clip["true"]), counter.count))
-            parts = []
-            for name, half in (("A", 0), ("B", 1), ("all", None)):
-                sel = [r for i, r in enumerate(rows) if half is None or i % 2 == half]
-                mae = np.mean([abs(p - t) / t for t, p in sel])
-                obo = np.mean([abs(p - t) <= 1 for t, p in sel])
-                parts.append(f"{name} {mae:.3f} ({obo:.2f})")
-            print(f"{cache} {folder} n={len(rows)}: " + "  ".join(parts), flush=True)
+                rows.append((int(clip["true"]), tune_evidence.replay(clip, CounterSettings(), live=True)))
+            print(f"{cache} {folder} n={len(rows)}: {tune_evidence.half_figures(rows)}", flush=True)
 
 
 if __name__ == "__main__":

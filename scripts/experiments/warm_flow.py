@@ -42,7 +42,7 @@ import numpy as np
 import flowrep.flow as flow_module
 import flowrep.pipeline as pipeline
 import flowrep.similarity as similarity
-from flowrep.counter import CounterSettings, RepCounter
+from flowrep.counter import CounterSettings
 from flowrep.model import use_one_thread
 from scripts import tune_evidence
 
@@ -232,24 +232,15 @@ def record(variant: str, mode: str, folders: list[str]) -> None:
 
 def _count(clip, live: bool, fields: np.ndarray | None = None, probabilities: np.ndarray | None = None) -> int:
     """A recorded clip's count (its own inputs, or the fields / probabilities given instead)."""
-    counter = RepCounter(CounterSettings(), live=live)
-    fields = clip["fields"] if fields is None else fields
-    probabilities = clip["p"] if probabilities is None else probabilities
-    for t, p, field, has, rep in zip(clip["t"], probabilities, fields, clip["has_field"], clip["repeated"]):
-        counter.update(float(t), p, field if has else None, bool(rep))
-    counter.finish()
-    return counter.count
+    inputs = {key: clip[key] for key in clip.files}
+    if fields is not None:
+        inputs["fields"] = fields
+    if probabilities is not None:
+        inputs["p"] = probabilities
+    return tune_evidence.replay(inputs, CounterSettings(), live)
 
 
-def _figures(rows: list[tuple[int, int]]) -> str:
-    """MAE (OBO) on half A, half B (clips sorted by name alternate) and the whole folder."""
-    parts = []
-    for name, half in (("A", 0), ("B", 1), ("all", None)):
-        sel = [r for i, r in enumerate(rows) if half is None or i % 2 == half]
-        mae = np.mean([abs(p - t) / t for t, p in sel])
-        obo = np.mean([abs(p - t) <= 1 for t, p in sel])
-        parts.append(f"{name} {mae:.3f} ({obo:.2f})")
-    return "  ".join(parts)
+_figures = tune_evidence.half_figures
 
 
 def replay(mode: str, caches: list[str]) -> None:
