@@ -35,7 +35,7 @@ from flowrep.model import DEFAULT_WEIGHTS, use_one_thread
 from flowrep.ui.engine import Engine, FrameLog, RunFolders, Services
 from flowrep.ui.janitor import Janitor
 from flowrep.ui.page import build_demo, page_assets
-from flowrep.ui.request_limit import RequestSizeLimit
+from flowrep.ui.request_limit import RequestSizeLimit, limit_decoded_pictures
 from flowrep.ui.workers import CountPool, pool_size
 
 ROOT = Path(__file__).resolve().parent
@@ -66,6 +66,7 @@ def _name_matplotlib_backend() -> None:
 
 def main() -> None:
     use_one_thread()
+    limit_decoded_pictures()
     services = services_from_env()
     if services.pool is not None:
         services.pool.warm_up()  # the workers start now, not in the first visitor's upload

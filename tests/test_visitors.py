@@ -4,11 +4,18 @@ shown as text; the history's schema 1 databases are migrated."""
 
 from __future__ import annotations
 
+import base64
+import http.client
+import io
 import json
+import re
 import sqlite3
+import urllib.request
 from pathlib import Path
+from urllib.parse import urlparse
 
 import numpy as np
+import PIL.Image
 import pytest
 from app_support import needs_chromium, page_tabs
 
@@ -111,27 +118,51 @@ def test_a_schema_1_database_is_migrated_with_its_data_kept_for_the_single_user(
     History(db_path)  # opening again changes nothing
 
 
-def test_private_endpoints_called_directly_validate_like_the_page_and_huge_bodies_are_refused(tmp_path: Path) -> None:
+def _post_json(url: str, path: str, payload: object) -> dict:
+    request = urllib.request.Request(
+        f"{url}{path}", data=json.dumps(payload).encode(), headers={"Content-Type": "application/json"}
+    )
+    with urllib.request.urlopen(request, timeout=30) as response:
+        return json.loads(response.read())
+
+
+def _send_frame(url: str, picture: PIL.Image.Image, session: str) -> dict:
+    """One webcam frame (a JPEG data URL, as the page sends it) to the webcam tab's frame event through
+    Gradio's queue, as the page's JavaScript does; returns the event's last message."""
+    buffer = io.BytesIO()
+    picture.save(buffer, "JPEG", quality=10)
+    frame = {
+        "url": "data:image/jpeg;base64," + base64.b64encode(buffer.getvalue()).decode(),
+        "meta": {"_type": "gradio.FileData"},
+    }
+    config = json.loads(urllib.request.urlopen(f"{url}config", timeout=30).read())
+    event = next(i for i, d in enumerate(config["dependencies"]) if d.get("api_name") == "frame")
+    _post_json(url, "gradio_api/queue/join", {"data": [frame, None, None], "fn_index": event, "session_hash": session})
+    with urllib.request.urlopen(f"{url}gradio_api/queue/data?session_hash={session}", timeout=60) as events:
+        for line in events:
+            message = json.loads(line[5:]) if line.startswith(b"data:") else {}
+            if message.get("msg") in ("process_streaming", "process_completed"):
+                return message
+    raise AssertionError("the frame event never answered")
+
+
+def _peak_memory_mb(pid: int) -> float:
+    status = (Path("/proc") / str(pid) / "status").read_text()
+    return int(re.search(r"VmHWM:\s+(\d+) kB", status).group(1)) / 1024  # type: ignore[union-attr]
+
+
+def test_requests_made_by_hand_are_checked_like_the_page_and_cannot_take_the_servers_memory(tmp_path: Path) -> None:
     """Gradio's api_visibility="private" hides an endpoint from the docs and gradio_client, but a raw
     POST to /gradio_api/run/<name> (or the queue, by fn_index, as the page does) still reaches it: the
     handlers are the page's, with its checks. A body over the server's cap is refused before Gradio
-    reads it into memory, whether it says its length or comes in chunks, and the server goes on."""
-    import http.client
-    import urllib.request
-    from urllib.parse import urlparse
-
+    reads it into memory, whether it says its length or comes in chunks; a small frame that decodes to
+    a huge picture is refused before it is decoded; and the server goes on."""
     from app_support import running_app
 
     from flowrep.ui.request_limit import MAX_REQUEST_MB
 
     def run(url: str, name: str, *data: object) -> list:
-        request = urllib.request.Request(
-            f"{url}gradio_api/run/{name}",
-            data=json.dumps({"data": list(data)}).encode(),
-            headers={"Content-Type": "application/json"},
-        )
-        with urllib.request.urlopen(request, timeout=30) as response:
-            return json.loads(response.read())["data"]
+        return _post_json(url, f"gradio_api/run/{name}", {"data": list(data)})["data"]
 
     visitor = "v" * 22
     with running_app(tmp_path / "app", FLOWREP_SINGLE_USER="") as server:
@@ -154,6 +185,14 @@ def test_private_endpoints_called_directly_validate_like_the_page_and_huge_bodie
                 f"The request is larger than the server's {MAX_REQUEST_MB} MB limit.".encode(),
             )
         assert "Saved" in run(server.url, "save_plan", "After", "squats: 3 reps", visitor)[1]
+
+        assert _send_frame(server.url, PIL.Image.new("RGB", (640, 480)), "a")["success"]
+        too_big = str(_send_frame(server.url, PIL.Image.new("RGB", (3840, 2160)), "b")["output"])
+        assert "frames are 3840×2160, larger than the 1920×1080 limit" in too_big  # a 4K camera is told why
+        before = _peak_memory_mb(server.process.pid)
+        bomb = _send_frame(server.url, PIL.Image.new("RGB", (13_000, 13_000)), "c")  # 2.6 MB, 507 MB decoded
+        assert not bomb["success"] and _peak_memory_mb(server.process.pid) - before < 150
+        assert _send_frame(server.url, PIL.Image.new("RGB", (640, 480)), "d")["success"]
     history = History(tmp_path / "app" / "flowrep.db")
     names = [p.name for p in history.plans(visitor)]
     assert names == ["<img src=x onerror=alert(1)>", "After"] and history.plans() == []

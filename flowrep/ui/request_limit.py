@@ -1,4 +1,4 @@
-"""A cap on the size of a request's body, in front of Gradio.
+"""Caps on what one request can make the server hold: its body, and the picture a frame decodes to.
 
 Gradio reads an event's whole JSON body into memory and parses it before any handler of ours can
 check what it holds, so one visitor's 500 MB request would take the server's memory. This ASGI
@@ -8,13 +8,19 @@ Gradio's own (`max_file_size`, written to disk as they arrive) and pass through.
 
 The cap leaves room for the largest webcam frame the page counts: a 1920×1080 JPEG data URL is under
 3 MB even of pure noise (a camera's is well under 1 MB), and a larger frame is refused with its own
-message after decoding.
+message after decoding. Decoding is the other risk: a small file can hold a huge flat picture (a
+2.6 MB JPEG of 13000×13000 took the server from 0.46 to 2.1 GB), and Gradio decodes a webcam frame
+with Pillow before our frame checks see it; `limit_decoded_pictures` makes Pillow refuse it first.
 """
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
+
+import PIL.Image
+
+from flowrep.video import MAX_FRAME_SIDES
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -24,6 +30,9 @@ ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 #: The largest request body (not an upload) the server reads.
 MAX_REQUEST_MB = 16
+#: The most pixels a decoded picture may have: a 4K camera's frame (twice the frame limit's long side
+#: by twice its short side) still decodes and gets the frame-size message; a larger one is refused.
+MAX_DECODED_PIXELS = 4 * MAX_FRAME_SIDES[0] * MAX_FRAME_SIDES[1]
 #: Gradio's upload route: its size is Gradio's `max_file_size`.
 _UPLOAD_PATH_END = "/gradio_api/upload"
 
@@ -75,3 +84,9 @@ class RequestSizeLimit:
         headers = [(b"content-type", b"text/plain; charset=utf-8"), (b"content-length", str(len(body)).encode())]
         await send({"type": "http.response.start", "status": 413, "headers": headers})
         await send({"type": "http.response.body", "body": body})
+
+
+def limit_decoded_pictures() -> None:
+    """Pillow refuses to decode a picture over MAX_DECODED_PIXELS (process-wide: for the entry point).
+    Pillow warns above its MAX_IMAGE_PIXELS and refuses above twice that (179 million by default)."""
+    PIL.Image.MAX_IMAGE_PIXELS = MAX_DECODED_PIXELS // 2
