@@ -5,7 +5,7 @@ diagnosis of what a webcam's 10 frames/s costs. Not shipped; see docs/experiment
     PYTHONPATH=. python scripts/experiments/warm_flow.py replay MODE CACHE [CACHE ...] [-v]
     PYTHONPATH=. python scripts/experiments/warm_flow.py diagnose /tmp/warm-shipped [-v]
     PYTHONPATH=. python scripts/experiments/warm_flow.py fidelity CACHE [CACHE ...]
-    PYTHONPATH=. python scripts/experiments/warm_flow.py pairs /tmp/warm-shipped N [N ...]
+    PYTHONPATH=. python scripts/experiments/warm_flow.py vary /tmp/warm-shipped SETTING VALUE [VALUE ...]
 
 At 128 px OpenCV's DIS ULTRAFAST runs on one pyramid level and does not find displacements of more
 than a few grid pixels (a 12 px shift of a textured frame reads as ~0), which frames 0.1 s apart
@@ -27,7 +27,8 @@ CLIP.npz). VARIANT is `shipped`, or made of these words:
 (clips sorted by name alternate A/B) and whole folder; `-v` per clip. `diagnose` counts webcam QUVA
 live from webcam or file inputs (the file's small-step fields summed over each webcam interval;
 needs `record shipped webcam quva` and `record shipped file quva`); `fidelity` compares a cache's webcam
-QUVA fields with those summed fields; `pairs` replays with a window's fewest sample pairs changed.
+QUVA fields with those summed fields; `vary` replays with one setting changed (`fewest_pairs`, or a
+`CounterSettings` field such as `first_strength`).
 """
 
 from __future__ import annotations
@@ -315,16 +316,20 @@ def fidelity(caches: list[str]) -> None:
         print(f"{cache}: cosine {np.mean(cosines):.3f}  energy ratio {np.mean(gains):.3f}")
 
 
-def pairs(cache: str, values: list[int]) -> None:
-    """Each folder and mode replayed with `similarity._FEWEST_PAIRS` (a window's fewest sample
-    pairs) set to each value."""
+def vary(cache: str, name: str, values: list[float]) -> None:
+    """Each folder and mode replayed with one setting at each value: `fewest_pairs`
+    (`similarity._FEWEST_PAIRS`, a window's fewest sample pairs) or a `CounterSettings` field."""
     for value in values:
-        similarity._FEWEST_PAIRS = value
+        settings = CounterSettings()
+        if name == "fewest_pairs":
+            similarity._FEWEST_PAIRS = int(value)
+        else:
+            settings = dataclasses.replace(settings, **{name: value})
         for mode in ("file", "webcam"):
             for folder in ("exercise", "quva", "jumprope"):
                 clips = [np.load(p) for p in sorted((Path(cache) / mode / folder).glob("*.npz"))]
-                rows = [(int(c["true"]), _count(c, live=mode == "webcam")) for c in clips]
-                print(f"pairs {value:2d} {mode:6s} {folder:9s} {_figures(rows)}", flush=True)
+                rows = [(int(c["true"]), tune_evidence.replay(c, settings, mode == "webcam")) for c in clips]
+                print(f"{name} {value:g} {mode:6s} {folder:9s} {_figures(rows)}", flush=True)
 
 
 if __name__ == "__main__":
@@ -341,4 +346,4 @@ if __name__ == "__main__":
     elif command == "fidelity":
         fidelity(rest)
     else:
-        pairs(rest[0], [int(v) for v in rest[1:]])
+        vary(rest[0], rest[1], [float(v) for v in rest[2:]])
