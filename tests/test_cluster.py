@@ -11,8 +11,6 @@ import csv
 import json
 import os
 import signal
-import subprocess
-import sys
 import threading
 import time
 from pathlib import Path
@@ -21,6 +19,7 @@ import pytest
 
 ray = pytest.importorskip("ray", reason="Ray is not installed: pip install -e '.[ray]' (requirements-dev.txt has it)")
 
+from cli_support import run_cli  # noqa: E402
 from ray.cluster_utils import Cluster  # noqa: E402
 
 from flowrep.bench import BenchOptions, run_bench  # noqa: E402
@@ -119,21 +118,16 @@ class TestLocalRay:
             + "this file is text, not a video we accept (mp4, mov, m4v, webm, mkv or avi)"
         )
 
-
-def test_the_command_prints_what_the_plain_command_prints(folder: Path, clips: dict[str, Path]) -> None:
-    args = ["count", "--json", str(folder / CLIPS[0]), str(clips["text"]), str(folder / CLIPS[2])]
-    runs = [
-        subprocess.run(
-            [sys.executable, "-m", "flowrep.cli", *args, *extra], capture_output=True, text=True, timeout=120
-        )
-        for extra in ([], ["--ray"])
-    ]
-    assert [run.returncode for run in runs] == [2, 2]
-    plain, on_ray = ([_without_speed(json.loads(line)) for line in run.stdout.splitlines()] for run in runs)
-    assert on_ray == plain and "error" in plain[1]
-    errors = [[line for line in run.stderr.splitlines() if line.startswith("flowrep: ")] for run in runs]
-    assert errors[0] == errors[1] == [f"flowrep: {clips['text']}: " + plain[1]["error"]]
-    assert "ray: counted 3 clips on 1 node(s)" in runs[1].stderr
+    def test_the_command_prints_what_the_plain_command_prints(self, folder: Path, clips: dict[str, Path]) -> None:
+        # In this process: `--ray` uses the Ray this class started, as it would a caller's.
+        args = ["count", "--json", str(folder / CLIPS[0]), str(clips["text"]), str(folder / CLIPS[2])]
+        runs = [run_cli([*args, *extra]) for extra in ([], ["--ray"])]
+        assert [run.returncode for run in runs] == [2, 2]
+        plain, on_ray = ([_without_speed(json.loads(line)) for line in run.stdout.splitlines()] for run in runs)
+        assert on_ray == plain and "error" in plain[1]
+        errors = [[line for line in run.stderr.splitlines() if line.startswith("flowrep: ")] for run in runs]
+        assert errors[0] == errors[1] == [f"flowrep: {clips['text']}: " + plain[1]["error"]]
+        assert "ray: counted 3 clips on 1 node(s)" in runs[1].stderr
 
 
 def _counting(pid: int) -> bool:
