@@ -88,12 +88,13 @@ def record(data: Path, cache: Path, folders: tuple[str, ...] = FOLDERS, modes: t
 def save_recording(out: Path, frames: list[tuple], true_count: int, **extra: np.ndarray) -> None:
     """One clip's recorded counter inputs (and any `extra` arrays an experiment keeps) as `out`."""
     t, p, f, r = zip(*frames)
+    blank = np.zeros_like(next((x for x in f if x is not None), np.zeros((6, 6, 2))))
     out.parent.mkdir(parents=True, exist_ok=True)
     np.savez(
         out,
         t=np.array(t),
         p=np.stack(p),
-        fields=np.stack([np.zeros((6, 6, 2)) if x is None else x for x in f]),
+        fields=np.stack([blank if x is None else x for x in f]),
         has_field=np.array([x is not None for x in f]),
         repeated=np.array(r),
         true=true_count,

@@ -21,8 +21,11 @@ CLIP.npz). VARIANT is `shipped`, or made of these words:
   coarse  with best: also DIS on the frames at half size, scaled up, as a start;
   cell    with best: the candidate chosen per cell of the coarse grid instead of for the frame;
   cropfield  the coarse field from the framing crop's flow where the CNN sees a crop;
+  cropall    the same for every frame pair, not only those FAR_S apart (session 18);
   lk      Lucas–Kanade on a grid of points (LK_SPACING, LK_PARAMS, FB_PX), each coarse cell their mean;
-  biglk   the same on a grey frame BIG_LONG_SIDE px on its long side.
+  biglk   the same on a grey frame BIG_LONG_SIDE px on its long side;
+  farn    Farnebäck's flow (3 pyramid levels, the `--flow farneback` parameters) instead of DIS
+          (session 18).
 `replay` counts caches (webcam live, as `flowrep bench --webcam`; file as a file), MAE (OBO) per half
 (clips sorted by name alternate A/B) and whole folder; `-v` per clip. `diagnose` counts webcam QUVA
 live from webcam or file inputs (the file's small-step fields summed over each webcam interval;
@@ -151,6 +154,14 @@ def _lk_field(previous: np.ndarray, grey: np.ndarray, cold: np.ndarray, scale: f
     return field
 
 
+def _farneback(previous: np.ndarray, grey: np.ndarray) -> np.ndarray:
+    return cv2.calcOpticalFlowFarneback(previous, grey, None, *FARNEBACK)  # type: ignore[call-overload]
+
+
+#: `farn`: pyr_scale, levels, winsize, iterations, poly_n, poly_sigma, flags (flowrep.flow's).
+FARNEBACK = (0.5, 3, 15, 3, 5, 1.2, 0)
+
+
 def _warm_call(self, frame_bgr: np.ndarray) -> np.ndarray | None:
     previous = self._previous
     t = _clock["t"]
@@ -166,6 +177,8 @@ def _warm_call(self, frame_bgr: np.ndarray) -> np.ndarray | None:
     if ("best" in VARIANT or "warm" in VARIANT) and (far or "far-" not in VARIANT):
         flows = _candidates(self, previous, self._previous, cold)
         chosen = flows[1] if VARIANT.endswith("warm") else _select(previous, self._previous, flows)
+    if "farn" in VARIANT and (far or "far-" not in VARIANT):
+        chosen = _farneback(previous, self._previous)
     if "lk" in VARIANT:
         big = _big_grey(frame_bgr)
         big_previous, self._big_previous = getattr(self, "_big_previous", None), big
@@ -188,7 +201,8 @@ def _encoder_call(self, frame_bgr: np.ndarray, dt: float):
     seconds = dt + self._skipped_dt  # the flow's time span, as the shipped call works it out
     encoded = _shipped_encode(self, frame_bgr, dt)
     better = getattr(self.estimator, "better", None)
-    if "cropfield" in VARIANT and encoded is not None and self.framed is not None and seconds >= FAR_S:
+    far = seconds >= FAR_S or "cropall" in VARIANT
+    if "crop" in VARIANT and encoded is not None and self.framed is not None and far:
         better = self.framed
     if encoded is None or better is None:
         return encoded

@@ -1,0 +1,60 @@
+"""Session 18: do file counts hold when the same motion is filmed a little differently? Not shipped;
+see docs/experiments.md, "Session 18".
+
+    PYTHONPATH=. python scripts/experiments/invariance.py VARIANT FOLDER [FOLDER ...]
+
+VARIANT: `mirror` (each picture flipped left-right), `half` (every other frame dropped: a 30 frames/s
+clip as a 15 frames/s camera films it), `rot90` (each picture turned a quarter, as a phone held the
+other way), `none` (as filmed). Prints `flowrep bench`'s MAE (OBO) per half (clips sorted by name
+alternate A/B) and for the folder, and each clip's count.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterable, Iterator
+from dataclasses import replace
+from pathlib import Path
+
+import cv2
+
+from flowrep.bench import BenchOptions, run_bench
+from flowrep.model import use_one_thread
+from flowrep.signals import make_signal
+from flowrep.video import Frame
+from scripts import tune_evidence
+
+DATA = Path("/work/shared/data")
+
+
+def _mirror(frames: Iterable[Frame]) -> Iterator[Frame]:
+    return (replace(f, image=cv2.flip(f.image, 1)) for f in frames)
+
+
+def _half(frames: Iterable[Frame]) -> Iterator[Frame]:
+    return (f for i, f in enumerate(frames) if i % 2 == 0)
+
+
+def _rot90(frames: Iterable[Frame]) -> Iterator[Frame]:
+    return (replace(f, image=cv2.rotate(f.image, cv2.ROTATE_90_CLOCKWISE)) for f in frames)
+
+
+VARIANTS = {"mirror": _mirror, "half": _half, "rot90": _rot90, "none": None}
+
+
+def main() -> int:
+    use_one_thread()
+    variant, folders = sys.argv[1], sys.argv[2:]
+    step = VARIANTS[variant]
+    if step is not None:
+        BenchOptions.transform = lambda self: step  # type: ignore[method-assign,assignment]
+    for folder in folders:
+        report = run_bench(DATA / folder, make_signal("cnn"))
+        rows = [(c.true, c.pred) for c in report.clips]
+        print(variant, folder, tune_evidence.half_figures(rows), flush=True)
+        print("   ", " ".join(f"{Path(c.file).stem}:{c.pred}/{c.true}" for c in report.clips), flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
