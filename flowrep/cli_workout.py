@@ -1,5 +1,6 @@
 """The plan commands: `flowrep workout` runs a plan on a clip (run_plan_on_clip, the same
-WorkoutSession as the page's Workout tab, on the clip's own clock) and prints its summary;
+WorkoutSession as the page's Workout tab, on the clip's own clock and at the page camera's
+frame rate) and prints its summary;
 `flowrep plans` lists the shipped plans and those saved from the page. Neither imports the engine
 (torch, OpenCV) until a clip is counted: `flowrep plans` starts fast.
 """
@@ -32,7 +33,9 @@ def _saved_plans() -> list[Plan]:
 
 def run_plan_on_clip(clip: str, plan: Plan, session: Session, get_ready_s: float = 0.0) -> WorkoutRunner:
     """Runs a plan on a clip with the clip's own timestamps as the clock, the way the page runs it
-    on a camera (a WorkoutSession). Stops the workout if the clip ends first."""
+    on a camera (a WorkoutSession fed the frames the page's camera would send, `CAMERA_FPS` a
+    second). Stops the workout if the clip ends first."""
+    from .conditions import camera_rate
     from .pipeline import FrameError
     from .video import ClipReader, VideoError
     from .workout import WorkoutSession
@@ -40,7 +43,7 @@ def run_plan_on_clip(clip: str, plan: Plan, session: Session, get_ready_s: float
     workout = WorkoutSession(session)
     session.reset()
     last_t = 0.0
-    for frame in ClipReader(clip):
+    for frame in camera_rate()(ClipReader(clip)):
         if workout.runner is None:
             workout.start(plan, frame.time_s, get_ready_s)
         try:

@@ -1,5 +1,6 @@
 """Camera conditions a clip can be counted under, as frame transforms (`video.FrameTransform`): a
-browser webcam's delivery (its frame rate, size, JPEG and timestamp jitter) and a camera farther away.
+browser webcam's delivery (its frame rate, size, JPEG and timestamp jitter), the camera's frame rate
+alone, and a camera farther away.
 
 Owns the simulations behind `flowrep bench --webcam` and `--farther`, so that a folder of clips
 recorded one way measures how counts hold up when the same motion arrives another way.
@@ -18,6 +19,27 @@ from .video import Frame, FrameTransform
 
 #: Grey of the plain frame around a picture shrunk by `farther_camera`.
 _SURROUND_GREY = 90
+
+#: Frames a second the page's camera sends (Gradio's `stream_every` is its inverse). The live counter
+#: was chosen and is measured at this rate (`flowrep bench --webcam`); at a clip's 25–30 frames/s it
+#: is not (docs/experiments.md, session 18), so a workout run on a clip gets the camera's frames.
+CAMERA_FPS = 10.0
+
+
+def camera_rate(fps: float = CAMERA_FPS) -> FrameTransform:
+    """A frame transform: the frames a camera read `fps` times a second delivers, the latest frame at
+    each tick (a clip's frames skipped between ticks, nothing else changed)."""
+    tick = 1.0 / fps
+
+    def transform(frames: Iterable[Frame]) -> Iterator[Frame]:
+        due = 0.0
+        for frame in frames:
+            if frame.time_s + 1e-6 < due:
+                continue
+            due = max(due + tick, frame.time_s + 0.5 * tick)
+            yield frame
+
+    return transform
 
 
 def farther_camera(factor: float) -> FrameTransform:
@@ -47,7 +69,7 @@ class WebcamConditions:
     `jpeg_quality`, and timestamps that are arrival times, off by up to `jitter_s` either way. The
     same clip always gets the same jitter."""
 
-    fps: float = 10.0
+    fps: float = CAMERA_FPS
     long_side: int = 640
     jpeg_quality: int = 70
     jitter_s: float = 0.015
@@ -55,12 +77,8 @@ class WebcamConditions:
 
     def __call__(self, frames: Iterable[Frame]) -> Iterator[Frame]:
         rng = np.random.default_rng(self.seed)
-        tick = 1.0 / self.fps
-        due, last_t = 0.0, -math.inf
-        for frame in frames:
-            if frame.time_s + 1e-6 < due:
-                continue
-            due = max(due + tick, frame.time_s + 0.5 * tick)
+        last_t = -math.inf
+        for frame in camera_rate(self.fps)(frames):
             time_s = max(last_t + 1e-3, frame.time_s + rng.uniform(-self.jitter_s, self.jitter_s))
             last_t = time_s
             yield replace(frame, time_s=time_s, image=self._deliver(frame.image))

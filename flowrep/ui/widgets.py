@@ -12,10 +12,11 @@ import numpy as np
 import plotly.graph_objects as go
 
 from flowrep import viz
+from flowrep.conditions import CAMERA_FPS
 from flowrep.pipeline import FrameResult
 from flowrep.plans import unit_for
 
-STREAM_EVERY_S = 0.1  # ~10 frames/s from the browser
+STREAM_EVERY_S = 1.0 / CAMERA_FPS  # seconds between the frames the browser sends
 CHART_WINDOW_S = 8.0
 
 
