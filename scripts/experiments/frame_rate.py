@@ -5,6 +5,7 @@ rate? Not shipped; see docs/experiments.md, "Session 18".
     PYTHONPATH=. python scripts/experiments/frame_rate.py replay FPS [SETTING=VALUE ...] [-v]
     PYTHONPATH=. python scripts/experiments/frame_rate.py replay FPS first=final|final-any|settle:S
     PYTHONPATH=. python scripts/experiments/frame_rate.py replay FPS bin=S
+    PYTHONPATH=. python scripts/experiments/frame_rate.py replay FPS|file norm=mixed|energy
 
 `record` runs each clip once through the engine as a browser webcam delivers it (`WebcamConditions`,
 its frame rate FPS instead of 10: 640 px, JPEG 70, jitter) and caches the counter's inputs as
@@ -20,6 +21,10 @@ a row): `final`, the same rule on the evidence judged for good only; `final-any`
 sample judged for good repeats (no `first_strength`, one reading); `settle:S`, as soon as a
 provisional sample at least S seconds old repeats. `bin=S` feeds the counter one frame per S seconds,
 its field the mean of the fields in that time (the small-step fields summed, per second).
+`norm=` normalises each lag's covariance by the windows' whole energy (`energy`: cosine-like, a
+window whose motion is mostly its mean, as a slow rep seen over 0.5 s is, correlates weakly) or
+halfway (`mixed`: by √(spread × energy)) instead of their spread about the mean (Pearson's, shipped).
+FPS `file` replays warm_flow.py's shipped file cache as files are counted.
 """
 
 from __future__ import annotations
@@ -105,8 +110,33 @@ def _binned(clip) -> dict[str, np.ndarray]:
     return {key: np.array(value) for key, value in out.items()}
 
 
+NORM = "spread"
+
+
+def _profile(self: similarity.SelfSimilarity, t: int) -> np.ndarray:
+    """SelfSimilarity._profile with the covariance normalised as NORM says."""
+    lags, windows = self.lags, self.windows
+    now, back = self._rows(np.array([t])), self._rows(t - windows)
+    then, then_back = self._rows(t - lags), self._rows(t - lags - windows)
+    pairs = self._products[now, lags] - self._products[back, lags]
+    sum_here = self._sums[now] - self._sums[back]
+    sum_earlier = self._sums[then] - self._sums[then_back]
+    covariance = pairs - np.einsum("ij,ij->i", sum_here, sum_earlier) / windows
+    energy_here = self._energy[now] - self._energy[back]
+    energy_earlier = self._energy[then] - self._energy[then_back]
+    spread_here = energy_here - np.einsum("ij,ij->i", sum_here, sum_here) / windows
+    spread_earlier = energy_earlier - np.einsum("ij,ij->i", sum_earlier, sum_earlier) / windows
+    spreads = spread_here * spread_earlier
+    energies = energy_here * energy_earlier
+    scale = energies if NORM == "energy" else np.sqrt(np.maximum(spreads, 0.0) * energies)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        profile = covariance / np.sqrt(scale)
+    profile[(t - windows - lags + 1 < 0) | ~(spreads > 1e-18)] = np.nan
+    return profile
+
+
 def settings_from(pairs: list[str]) -> CounterSettings:
-    global FIRST, BIN_S
+    global FIRST, BIN_S, NORM
     evidence_names = {f.name for f in fields(EvidenceSettings)}
     evidence, counter = {}, {}
     for pair in pairs:
@@ -116,6 +146,9 @@ def settings_from(pairs: list[str]) -> CounterSettings:
             counter_module.RepCounter._phase_now = _phase_now  # type: ignore[method-assign]
         elif name == "bin":
             BIN_S = float(value)
+        elif name == "norm":
+            NORM = value
+            similarity.SelfSimilarity._profile = _profile  # type: ignore[method-assign]
         elif name == "fewest_pairs":
             similarity._FEWEST_PAIRS = int(value)
         elif name in evidence_names:
@@ -125,19 +158,22 @@ def settings_from(pairs: list[str]) -> CounterSettings:
     return CounterSettings(evidence=replace(EvidenceSettings(), **evidence), **counter)
 
 
-def replay(fps: float, pairs: list[str], per_clip: bool) -> None:
+def replay(fps: float | None, pairs: list[str], per_clip: bool) -> None:
+    """Live replays of the webcam cache at `fps`, or (None) file replays of the shipped file cache."""
     settings = settings_from(pairs)
+    cache = Path("/tmp/warm-shipped/file") if fps is None else _cache(fps) / "webcam"
     for folder in ("exercise", "quva", "jumprope"):
         rows = []
-        for path in sorted((_cache(fps) / "webcam" / folder).glob("*.npz")):
+        for path in sorted((cache / folder).glob("*.npz")):
             clip = np.load(path)
             inputs = _binned(clip) if BIN_S else clip
-            rows.append((int(clip["true"]), tune_evidence.replay(inputs, settings, live=True)))
+            rows.append((int(clip["true"]), tune_evidence.replay(inputs, settings, live=fps is not None)))
             if per_clip and rows[-1][0] != rows[-1][1]:
                 print(f"  {path.stem} {rows[-1][1]} of {rows[-1][0]}")
         if rows:
             figures = tune_evidence.half_figures(rows)
-            print(f"{fps:g} fps {' '.join(pairs) or 'shipped'} {folder}: {figures}", flush=True)
+            where = "file" if fps is None else f"{fps:g} fps"
+            print(f"{where} {' '.join(pairs) or 'shipped'} {folder}: {figures}", flush=True)
 
 
 def main() -> int:
@@ -147,7 +183,7 @@ def main() -> int:
     if args[0] == "record":
         record(float(args[1]), args[2:])
     else:
-        replay(float(args[1]), args[2:], per_clip)
+        replay(None if args[1] == "file" else float(args[1]), args[2:], per_clip)
     return 0
 
 
