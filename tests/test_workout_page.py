@@ -152,22 +152,28 @@ def run_two_small_sets(browser, workout_server: Server, shots: Path, tmp_path: P
     totals = wait_for_summary(page, timeout_s=90)
     page.screenshot(path=str(shots / "workout_summary.png"), full_page=True)
     readme_shot(page, "workout.png", "#w_main", "#w_csv")  # the README's: the workout's end and its summary
-    assert "Two small sets: finished" in totals and "4 reps" in totals, totals
+    assert "Two small sets: finished" in totals, totals
 
     rows = download_summary(page, tmp_path)
-    assert [(r["exercise"], r["reps"], r["status"]) for r in rows] == [
-        ("squats", "2", "done"),
-        ("more squats", "2", "done"),
-        ("total", "4", "finished"),
+    # A set's first reps count together once the motion is seen to repeat. The camera loops three
+    # squats between still spells, so a set that starts during them can see its first count only
+    # after the next spell, with a rep past its target (3 of 2) in it; never fewer than the target.
+    assert [(r["exercise"], r["status"]) for r in rows] == [
+        ("squats", "done"),
+        ("more squats", "done"),
+        ("total", "finished"),
     ]
+    set_reps = [int(r["reps"]) for r in rows[:2]]
+    assert all(2 <= reps <= 3 for reps in set_reps) and int(rows[2]["reps"]) == sum(set_reps), rows
+    assert f"{sum(set_reps)} reps" in totals, totals
     period_s = WEBCAM_CLIP["period_s"]
     for row in rows[:2]:  # the clip's squats take period_s each: two reps cannot take less than one period
         assert float(row["work_s"]) >= 0.9 * period_s and float(row["tempo_s_per_rep"]) >= 0.45 * period_s, row
     assert float(rows[1]["rest_s"]) == pytest.approx(3.0, abs=0.6)
-    assert list(rows[0])[-1] == "speed_loss" and rows[0]["speed_loss"] == ""  # 2 reps: too few to say
-    # The per-rep chart has the workout's four reps, those its sets' analyses kept.
+    assert list(rows[0])[-1] == "speed_loss" and rows[0]["speed_loss"] == ""  # 2 or 3 reps: too few to say
+    # The per-rep chart has every rep of the workout, those its sets' analyses kept.
     page.wait_for_function("() => document.querySelector('#w_reps .js-plotly-plot')?.data", timeout=10_000)
-    assert plot_series(page, "w_reps")["down (s)"] == 4, plot_series(page, "w_reps")
+    assert plot_series(page, "w_reps")["down (s)"] == sum(set_reps), plot_series(page, "w_reps")
     assert float(rows[2]["time_s"]) == pytest.approx(
         float(rows[2]["work_s"]) + float(rows[2]["rest_s"]) + float(rows[2]["paused_s"]), abs=0.05
     )
