@@ -113,26 +113,24 @@ def _binned(clip) -> dict[str, np.ndarray]:
 NORM = "spread"
 
 
-def _profile(self: similarity.SelfSimilarity, t: int) -> np.ndarray:
-    """SelfSimilarity._profile with the covariance normalised as NORM says."""
-    lags, windows = self.lags, self.windows
-    now, back = self._rows(np.array([t])), self._rows(t - windows)
-    then, then_back = self._rows(t - lags), self._rows(t - lags - windows)
-    pairs = self._products[now, lags] - self._products[back, lags]
-    sum_here = self._sums[now] - self._sums[back]
-    sum_earlier = self._sums[then] - self._sums[then_back]
-    covariance = pairs - np.einsum("ij,ij->i", sum_here, sum_earlier) / windows
-    energy_here = self._energy[now] - self._energy[back]
-    energy_earlier = self._energy[then] - self._energy[then_back]
-    spread_here = energy_here - np.einsum("ij,ij->i", sum_here, sum_here) / windows
-    spread_earlier = energy_earlier - np.einsum("ij,ij->i", sum_earlier, sum_earlier) / windows
-    spreads = spread_here * spread_earlier
-    energies = energy_here * energy_earlier
-    scale = energies if NORM == "energy" else np.sqrt(np.maximum(spreads, 0.0) * energies)
+_shipped_profile = similarity.SelfSimilarity._profile
+
+
+def _varying_share(self: similarity.SelfSimilarity, end: np.ndarray, start: np.ndarray) -> np.ndarray:
+    """Per lag, the share of a window's energy that is its spread about its own mean."""
+    sums = self._sums[end] - self._sums[start]
+    energy = self._energy[end] - self._energy[start]
     with np.errstate(invalid="ignore", divide="ignore"):
-        profile = covariance / np.sqrt(scale)
-    profile[(t - windows - lags + 1 < 0) | ~(spreads > 1e-18)] = np.nan
-    return profile
+        return np.clip(1.0 - np.einsum("ij,ij->i", sums, sums) / self.windows / energy, 0.0, 1.0)
+
+
+def _profile(self: similarity.SelfSimilarity, t: int) -> np.ndarray:
+    """SelfSimilarity._profile (Pearson's, by the windows' spread) rescaled to the normalisation NORM
+    says: by the windows' whole energy (× √(share here × share earlier)), or halfway (× its √)."""
+    here = _varying_share(self, self._rows(np.array([t])), self._rows(t - self.windows))
+    earlier = _varying_share(self, self._rows(t - self.lags), self._rows(t - self.lags - self.windows))
+    power = 0.5 if NORM == "energy" else 0.25
+    return _shipped_profile(self, t) * (here * earlier) ** power
 
 
 def settings_from(pairs: list[str]) -> CounterSettings:
