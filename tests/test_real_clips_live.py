@@ -1,0 +1,48 @@
+"""Live counts on real people (../shared/data): the exercise clips as the page's camera delivers them,
+to a webcam set and to a workout, judged as folder figures, not as any one clip's exact count.
+(Files are test_real_clips.py's; apart so that the two halves of the suite's slowest checks run side
+by side.)"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from flowrep.bench import BenchOptions, run_bench
+from flowrep.signals import make_signal
+
+
+@pytest.fixture(scope="module")
+def signal():
+    return make_signal("cnn")
+
+
+def test_the_exercise_clips_are_counted_live_as_a_webcam_delivers_them(shared_data: Path, signal) -> None:
+    report = run_bench(shared_data / "exercise", signal, BenchOptions("webcam"))
+    # The model card's figure is 0.013 / 1.00; the guard is issue 19's target (0.05 / 0.93), which leaves
+    # room for a clip or two to move by one and fails on a real regression (squat_sumukh_1 counting 4 of 2
+    # alone makes 0.080).
+    assert report.mae <= 0.05 and report.obo >= 0.93, [(c.file, c.true, c.pred) for c in report.clips]
+    assert report.count_delay_s is not None and report.count_delay_s["median"] <= 0.5
+
+
+def test_a_workout_run_on_each_clip_counts_its_reps_as_the_camera_would(shared_data: Path, signal) -> None:
+    # `flowrep workout` on a clip feeds the live counter the page camera's 10 frames a second. Fed
+    # all 25–30 of a clip's frames, the live counter found 0.2–0.3 s "periods" inside slow curls and
+    # squats and counted in bursts (curl_sumukh_1: 20 reps of a 20-rep target in 4.4 s, 3 curls in all;
+    # the folder 0.64): this fails on that.
+    from flowrep.bench import read_labels
+    from flowrep.cli_workout import run_plan_on_clip
+    from flowrep.pipeline import Session
+    from flowrep.plans import find_plan
+
+    folder = shared_data / "exercise"
+    session = Session(signal)
+    errors = []
+    for label in read_labels(folder):
+        runner = run_plan_on_clip(str(folder / label.file), find_plan("reps: 1000 reps"), session)
+        errors.append((label.file, label.count, runner.summary().reps))
+    mae = sum(abs(counted - true) / true for _, true, counted in errors) / len(errors)
+    within_one = sum(abs(counted - true) <= 1 for _, true, counted in errors) / len(errors)
+    assert mae <= 0.06 and within_one >= 0.93, errors
