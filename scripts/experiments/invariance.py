@@ -5,7 +5,9 @@ see docs/experiments.md, "Session 18".
 
 VARIANT: `mirror` (each picture flipped left-right), `half` (every other frame dropped: a 30 frames/s
 clip as a 15 frames/s camera films it), `rot90` (each picture turned a quarter, as a phone held the
-other way), `none` (as filmed). Prints `flowrep bench`'s MAE (OBO) per half (clips sorted by name
+other way), `dark` (each picture at 35 % of its brightness, as a dim room), `noise` (Gaussian noise
+of σ 8 grey levels on every pixel, fresh each frame, as a cheap sensor in low light), `none` (as
+filmed). Prints `flowrep bench`'s MAE (OBO) per half (clips sorted by name
 alternate A/B) and for the folder, and each clip's count.
 """
 
@@ -17,6 +19,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import cv2
+import numpy as np
 
 from flowrep.bench import BenchOptions, run_bench
 from flowrep.model import use_one_thread
@@ -39,7 +42,18 @@ def _rot90(frames: Iterable[Frame]) -> Iterator[Frame]:
     return (replace(f, image=cv2.rotate(f.image, cv2.ROTATE_90_CLOCKWISE)) for f in frames)
 
 
-VARIANTS = {"mirror": _mirror, "half": _half, "rot90": _rot90, "none": None}
+def _dark(frames: Iterable[Frame]) -> Iterator[Frame]:
+    return (replace(f, image=cv2.convertScaleAbs(f.image, alpha=0.35)) for f in frames)
+
+
+def _noise(frames: Iterable[Frame]) -> Iterator[Frame]:
+    rng = np.random.default_rng(0)
+    for f in frames:
+        noisy = f.image.astype(np.float32) + rng.normal(0.0, 8.0, f.image.shape).astype(np.float32)
+        yield replace(f, image=np.clip(noisy, 0, 255).astype(np.uint8))
+
+
+VARIANTS = {"mirror": _mirror, "half": _half, "rot90": _rot90, "dark": _dark, "noise": _noise, "none": None}
 
 
 def main() -> int:
