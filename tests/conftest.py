@@ -87,6 +87,14 @@ def shared_data() -> Path:
     return SHARED_DATA
 
 
+@pytest.fixture(scope="session")
+def cnn_signal():
+    """The shipped CNN as the counter's signal, loaded once per test process (the real-clip tests')."""
+    from flowrep.signals import make_signal
+
+    return make_signal("cnn")
+
+
 @pytest.fixture(scope="session", autouse=True)
 def workout_history_in_tmp(tmp_path_factory: pytest.TempPathFactory):
     """FLOWREP_DB points at a tmp file for every test (and the app.py subprocesses they start), so no
