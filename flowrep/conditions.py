@@ -22,22 +22,37 @@ _SURROUND_GREY = 90
 
 #: Frames a second the page's camera sends (Gradio's `stream_every` is its inverse). The live counter
 #: was chosen and is measured at this rate (`flowrep bench --webcam`); at a clip's 25–30 frames/s it
-#: is not (docs/experiments.md, session 18), so a workout run on a clip gets the camera's frames.
+#: is not (docs/experiments.md, session 18), so a live session counts at most this many frames a
+#: second (`pipeline.Session`) and skips the rest.
 CAMERA_FPS = 10.0
 
 
+class Ticks:
+    """Which frames of a stream a reader that takes one `fps` times a second takes: the first frame at
+    or after each tick, or up to `early_s` before it (a stream already at about `fps`, whose frames
+    arrive a little early or late, loses none). A frame that comes late moves the ticks after it, so a
+    stream never gets more than `fps` frames a second on average, nor a burst to catch up."""
+
+    def __init__(self, fps: float, early_s: float = 0.0) -> None:
+        self.tick = 1.0 / fps
+        self.early_s = early_s
+        self._due = 0.0
+
+    def take(self, time_s: float) -> bool:
+        """Whether the frame at `time_s` (increasing from call to call) is taken."""
+        if time_s + self.early_s + 1e-6 < self._due:
+            return False
+        self._due = max(self._due + self.tick, time_s + 0.5 * self.tick)
+        return True
+
+
 def camera_rate(fps: float = CAMERA_FPS) -> FrameTransform:
-    """A frame transform: the frames a camera read `fps` times a second delivers, the latest frame at
+    """A frame transform: the frames a camera read `fps` times a second delivers, the first frame at
     each tick (a clip's frames skipped between ticks, nothing else changed)."""
-    tick = 1.0 / fps
 
     def transform(frames: Iterable[Frame]) -> Iterator[Frame]:
-        due = 0.0
-        for frame in frames:
-            if frame.time_s + 1e-6 < due:
-                continue
-            due = max(due + tick, frame.time_s + 0.5 * tick)
-            yield frame
+        ticks = Ticks(fps)
+        return (frame for frame in frames if ticks.take(frame.time_s))
 
     return transform
 

@@ -12,13 +12,14 @@ from __future__ import annotations
 import time
 from array import array
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import cv2
 import numpy as np
 
 from .analysis import SetAnalysis, analyse_set
+from .conditions import CAMERA_FPS, Ticks
 from .counter import CounterSettings, Rep, RepCounter
 from .flow import DEFAULT_FLOW_SIZE, Box, EncodedFlow, FlowEncoder, FlowMethod
 from .signals import ProbabilitySource, SignalName, make_signal
@@ -28,6 +29,8 @@ STILL = np.array([0.0, 1.0, 0.0])
 #: A pause in a live stream longer than this (the camera stopped, then started again) starts the
 #: flow afresh from the next frame instead of comparing it with a stale one; the count is kept.
 STREAM_GAP_S = 1.0
+#: A live stream's frames may come this much of a tick early (arrival jitter) and still be counted.
+_EARLY_TICKS = 0.4
 
 
 class FrameError(ValueError):
@@ -64,7 +67,11 @@ def _as_bgr(frame: np.ndarray) -> np.ndarray:
 
 class Session:
     """Counts one stream of frames: a webcam set (`live`, reps counted as they happen) or a clip
-    (counted on its whole evidence when it ends)."""
+    (counted on its whole evidence when it ends).
+
+    A live set counts at most `live_fps` frames a second (the page camera's rate, at which the live
+    counter was chosen; faster, its first reps can come in bursts): a frame that comes sooner is shown
+    with the last frame's reading and not counted. A file counts every frame."""
 
     def __init__(
         self,
@@ -73,10 +80,12 @@ class Session:
         flow_size: int = DEFAULT_FLOW_SIZE,
         counter_settings: CounterSettings | None = None,
         live: bool = True,
+        live_fps: float = CAMERA_FPS,
     ) -> None:
         self._signal = make_signal(signal) if isinstance(signal, str) else signal
         self._encoder = FlowEncoder(flow_method, flow_size)
         self._counter_settings = counter_settings or CounterSettings()
+        self._live_fps = live_fps
         self.live = live
         self.reset()
 
@@ -88,7 +97,10 @@ class Session:
         self.counter = RepCounter(self._counter_settings, live=self.live)
         self.reps: list[Rep] = []
         self._size: tuple[int, int] | None = None
-        self._last_time: float | None = None
+        self._last_time: float | None = None  # the last frame's
+        self._counted_time: float | None = None  # the last counted frame's
+        self._ticks = Ticks(self._live_fps, _EARLY_TICKS / self._live_fps) if self.live else None
+        self._last_result: FrameResult | None = None
         self._last_seen: tuple[EncodedFlow | None, np.ndarray] = (None, STILL)
         self._speed_times_s = array("d")  # per frame with flow of its own: its time and mean flow speed
         self._speeds = array("d")
@@ -111,10 +123,13 @@ class Session:
             self._size = size
         elif size != self._size:
             raise FrameSizeChanged(f"frame size changed from {self._size[0]}×{self._size[1]} to {size[0]}×{size[1]}")
-        dt = 0.0 if self._last_time is None else time_s - self._last_time
-        if self._last_time is not None and dt <= 0:
+        if self._last_time is not None and time_s <= self._last_time:
             raise FrameError(f"timestamps must increase ({time_s:.3f} s after {self._last_time:.3f} s)")
         self._last_time = time_s
+        if self._ticks is not None and not self._ticks.take(time_s) and self._last_result is not None:
+            return replace(self._last_result, time_s=time_s, rep=None)
+        dt = 0.0 if self._counted_time is None else time_s - self._counted_time
+        self._counted_time = time_s
         if dt > STREAM_GAP_S:
             self._encoder.restart_flow()
         encoded = self._encoder(image, dt)
@@ -146,8 +161,12 @@ class Session:
         self.reps.extend(new)
         rep = new[-1] if new else None
         if encoded is None:
-            return FrameResult(time_s, None, probabilities, self.counter.count, rep)
-        return FrameResult(time_s, encoded.display_bgr, probabilities, self.counter.count, rep, encoded.crop)
+            self._last_result = FrameResult(time_s, None, probabilities, self.counter.count, rep)
+        else:
+            self._last_result = FrameResult(
+                time_s, encoded.display_bgr, probabilities, self.counter.count, rep, encoded.crop
+            )
+        return self._last_result
 
 
 @dataclass

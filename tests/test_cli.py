@@ -8,12 +8,10 @@ import sys
 from pathlib import Path
 
 import numpy as np
-import pytest
 from cli_support import run_cli
 
 from flowrep.bench import match_reps
 from flowrep.conditions import farther_camera
-from flowrep.pipeline import FrameError, Session
 
 
 def flowrep(*args: str) -> subprocess.CompletedProcess[str]:
@@ -72,50 +70,6 @@ def test_missing_weights_is_a_clear_error(clips: dict[str, Path], tmp_path: Path
     run = flowrep("count", "--weights", str(tmp_path / "none.safetensors"), str(clips["good"]))
     assert run.returncode == 2 and "Traceback" not in run.stderr
     assert "weights not found" in run.stderr
-
-
-def test_frames_that_change_size_mid_stream_are_refused() -> None:
-    # Files decoded by OpenCV are rescaled to their first frame's size; a live source is not.
-    session = Session("mean-flow")
-    session.process(np.zeros((120, 160, 3), np.uint8), 0.0)
-    with pytest.raises(FrameError, match="frame size changed from 160×120 to 320×240"):
-        session.process(np.zeros((240, 320, 3), np.uint8), 0.04)
-
-
-def test_a_gap_in_a_live_stream_keeps_the_count_and_adds_no_motion() -> None:
-    session = Session("mean-flow")
-    still = np.zeros((120, 160, 3), np.uint8)
-    moved = still.copy()
-    moved[20:80, 40:100] = 255  # compared with a stale frame this would be a huge motion
-    session.process(still, 0.0)
-    session.process(still, 0.04)
-    after_gap = session.process(moved, 5.0)
-    assert after_gap.flow_bgr is None and after_gap.probabilities.argmax() == 1
-    later = [session.process(moved, 5.0 + 0.04 * k) for k in range(1, 4)]
-    assert later[-1].flow_bgr is not None  # identical frames: two are skipped as repeats, then read as still
-    assert all(r.flow_bgr is None or r.flow_bgr.max() == 0 for r in later)
-    assert session.count == 0
-
-
-def test_repeated_frames_keep_the_last_reading_and_change_no_count(clips: dict[str, Path]) -> None:
-    # Frame-rate conversion repeats every few frames; a repeat must not read as a still frame.
-    from conftest import bobbing_square
-
-    plain, with_repeats = Session("mean-flow"), Session("mean-flow")
-    frames = bobbing_square(reps=4)
-    t = 0.0
-    for i, frame in enumerate(frames):
-        plain.process(frame, i / 25)
-        first = with_repeats.process(frame, t)
-        if i % 4 == 3:  # every fourth frame shown twice, as 25 → 31 fps conversion does
-            repeat = with_repeats.process(frame.copy(), t + 0.02)
-            if 25 <= i < 145:  # while the square moves (1 s still, 4 reps of 1.2 s)
-                assert np.array_equal(repeat.probabilities, first.probabilities)
-            t += 0.02
-        t += 0.04
-    plain.finish()
-    with_repeats.finish()
-    assert plain.count == with_repeats.count == 4
 
 
 def test_bench_scores_a_labelled_folder(clips: dict[str, Path], tmp_path: Path) -> None:
