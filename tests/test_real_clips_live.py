@@ -40,9 +40,9 @@ def test_a_client_sending_every_frame_of_the_clips_is_counted_at_the_cameras_rat
     shared_data: Path, cnn_signal
 ) -> None:
     # A live set counts at most the page camera's 10 frames a second. Fed every frame of these 25–30
-    # frames/s clips, the live counter counted the folder at 0.643 (OBO 0.87), in bursts; now it
-    # counts the frames the camera would have sent (0.084 / 0.93: squat_sumukh_1 4 of 2, its webcam
-    # figure is 2; the clips' first frames taken a frame off the camera's, by chance).
+    # frames/s clips, the live counter counted the folder at 0.643 (OBO 0.87), in bursts; now 0.084 /
+    # 0.93. (squat_sumukh_1 counts 4 of 2 here and 2 as the webcam bench's frames: which frames the
+    # camera happens to take moves a two-rep set by one or two.)
     folder = shared_data / "exercise"
     session = Session(cnn_signal)
     report = BenchReport()
