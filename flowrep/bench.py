@@ -130,11 +130,12 @@ class BenchOptions:
     mode: BenchMode = "file"
     flow_method: FlowMethod = "dis"
     farther: float = 1.0
+    seed: int = 0  # webcam mode: which draw of the timestamps' jitter
 
     def transform(self) -> FrameTransform | None:
         steps = [farther_camera(self.farther)] if self.farther > 1.0 else []
         if self.mode == "webcam":
-            steps.append(WebcamConditions())
+            steps.append(WebcamConditions(seed=self.seed))
         if not steps:
             return None
 
@@ -208,6 +209,7 @@ class BenchReport:
             "count_delay_s": self.count_delay_s,
             **({"timing": timing} if timing else {}),
             **({"farther": self.farther} if self.farther > 1.0 else {}),
+            **({"seed": self.options.seed} if self.options.mode == "webcam" else {}),
         }
 
 

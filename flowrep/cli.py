@@ -126,6 +126,14 @@ def _parser() -> argparse.ArgumentParser:
         "most 640 px, JPEG quality 70, jittered timestamps) with the live counter; default: "
         "as a file, with the whole clip's evidence",
     )
+    bench.add_argument(
+        "--seed",
+        type=int,
+        default=0,
+        metavar="N",
+        help="with --webcam: which draw of the timestamps' jitter (default 0); a two-rep set's live "
+        "count can move with it, so compare counters over several",
+    )
     engine_options(bench)
     ray_options(bench)
     bench.set_defaults(run=bench_command)

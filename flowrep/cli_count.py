@@ -180,9 +180,12 @@ def bench_command(args: argparse.Namespace) -> int:
 
     from .bench import BenchOptions, LabelsError, read_labels, run_bench
 
+    if args.seed and not args.webcam:
+        print("flowrep: --seed chooses the webcam's timestamp jitter: use it with --webcam", file=sys.stderr)
+        return EXIT_BAD_INPUT
     print(_bench_row([name for name, _ in _BENCH_COLUMNS]))
     try:
-        options = BenchOptions("webcam" if args.webcam else "file", args.flow, args.farther)
+        options = BenchOptions("webcam" if args.webcam else "file", args.flow, args.farther, args.seed)
         if args.ray is not None:
             from .cluster import bench_folder
 
@@ -210,7 +213,7 @@ def bench_command(args: argparse.Namespace) -> int:
     if options.mode == "webcam":
         print(
             "\n(every clip as a browser webcam delivers it, counted live: 10 frames/s, long side at most "
-            "640 px, JPEG quality 70, jittered timestamps)",
+            f"640 px, JPEG quality 70, jittered timestamps, seed {options.seed})",
             end="",
         )
     print(

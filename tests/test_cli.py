@@ -130,6 +130,20 @@ def test_bench_can_film_every_clip_from_farther_away(clips: dict[str, Path], tmp
     assert refused.returncode == 2 and "under 1" in refused.stderr and "Traceback" not in refused.stderr
 
 
+def test_bench_as_a_webcam_says_so_and_which_jitter_it_drew(clips: dict[str, Path], tmp_path: Path) -> None:
+    folder = clips["good"].parent
+    (folder / "labels.csv").write_text("file,count\ngood.mp4,4\n")
+    out = tmp_path / "webcam.json"
+    run = flowrep("bench", str(folder), "--webcam", "--seed", "3", "--json", str(out))
+    assert run.returncode == 0, run.stderr
+    figures = json.loads(out.read_text())
+    assert figures["mode"] == "webcam" and figures["seed"] == 3
+    assert figures["clips"][0]["frames"] <= 62  # 10 frames/s of the 6 s, 25 frames/s clip
+    assert "seed 3" in run.stdout
+    refused = flowrep("bench", str(folder), "--seed", "3")
+    assert refused.returncode == 2 and "with --webcam" in refused.stderr and "Traceback" not in refused.stderr
+
+
 def test_a_farther_camera_shrinks_the_picture_into_a_plain_frame_of_the_same_size() -> None:
     frame = np.zeros((90, 160, 3), np.uint8)
     frame[:, :80] = 200  # left half bright
