@@ -7,8 +7,10 @@ VARIANT: `mirror` (each picture flipped left-right), `half` (every other frame d
 clip as a 15 frames/s camera films it), `rot90` (each picture turned a quarter, as a phone held the
 other way), `dark` (each picture at 35 % of its brightness, as a dim room), `noise` (Gaussian noise
 of σ 8 grey levels on every pixel, fresh each frame, as a cheap sensor in low light), `none` (as
-filmed). Prints `flowrep bench`'s MAE (OBO) per half (clips sorted by name
-alternate A/B) and for the folder, and each clip's count.
+filmed). `webcam-VARIANT` (session 19) films the clip that way and then delivers it as a browser
+webcam does (`flowrep bench --webcam`: 10 frames/s, 640 px, JPEG 70, jitter), counted live. Prints
+`flowrep bench`'s MAE (OBO) per half (clips sorted by name alternate A/B) and for the folder, and
+each clip's count.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ import cv2
 import numpy as np
 
 from flowrep.bench import BenchOptions, run_bench
+from flowrep.conditions import WebcamConditions
 from flowrep.model import use_one_thread
 from flowrep.signals import make_signal
 from flowrep.video import Frame
@@ -59,11 +62,13 @@ VARIANTS = {"mirror": _mirror, "half": _half, "rot90": _rot90, "dark": _dark, "n
 def main() -> int:
     use_one_thread()
     variant, folders = sys.argv[1], sys.argv[2:]
-    step = VARIANTS[variant]
+    webcam = variant.startswith("webcam-")
+    step = VARIANTS[variant.removeprefix("webcam-")]
     if step is not None:
-        BenchOptions.transform = lambda self: step  # type: ignore[method-assign,assignment]
+        delivered = (lambda frames: WebcamConditions()(step(frames))) if webcam else step
+        BenchOptions.transform = lambda self: delivered  # type: ignore[method-assign,assignment]
     for folder in folders:
-        report = run_bench(DATA / folder, make_signal("cnn"))
+        report = run_bench(DATA / folder, make_signal("cnn"), BenchOptions("webcam" if webcam else "file"))
         rows = [(c.true, c.pred) for c in report.clips]
         print(variant, folder, tune_evidence.half_figures(rows), flush=True)
         print("   ", " ".join(f"{Path(c.file).stem}:{c.pred}/{c.true}" for c in report.clips), flush=True)
