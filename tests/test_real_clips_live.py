@@ -17,7 +17,8 @@ def test_the_exercise_clips_are_counted_live_as_a_webcam_delivers_them(shared_da
     report = run_bench(shared_data / "exercise", cnn_signal, BenchOptions("webcam"))
     # The model card's figure is 0.013 / 1.00; the guard is issue 19's target (0.05 / 0.93), which leaves
     # room for a clip or two to move by one and fails on a real regression (squat_sumukh_1 counting 4 of 2
-    # alone makes 0.080).
+    # alone makes 0.080). It holds at the bench's jitter seed (0) only: at seeds 1-4 squat_sumukh_1 does
+    # count 4 (model card): a known failure that this test, at seed 0, does not catch.
     assert report.mae <= 0.05 and report.obo >= 0.93, [(c.file, c.true, c.pred) for c in report.clips]
     assert report.count_delay_s is not None and report.count_delay_s["median"] <= 0.5
 
