@@ -1,7 +1,8 @@
 """Dense optical flow between consecutive frames, and its colour coding.
 
 Owns: turning a frame into the small grey image flow is computed on (aspect ratio kept), the
-flow backends (DIS by default, Farnebäck as in the article), the fixed-scale HSV coding
+flow backends (DIS by default, Farnebäck as in the article; run both ways, for the counter's coarse
+field), the fixed-scale HSV coding
 (hue = direction, brightness = speed) that the CNN and the screens see, and the framing that
 shows the CNN a person who is small in the picture at the size it was trained on.
 """
@@ -53,11 +54,16 @@ class FlowEstimator:
     """Computes flow from the previous frame to the current one, one frame at a time.
 
     With skip_repeats, a frame that repeats the previous one gives no flow (None, with `repeated`
-    set) and the next frame is compared with the last one that differed.
+    set) and the next frame is compared with the last one that differed. With `backward`, it also
+    measures the flow from the current frame back to the previous one (`self.backward`).
     """
 
     def __init__(
-        self, method: FlowMethod = "dis", long_side: int = DEFAULT_FLOW_SIZE, skip_repeats: bool = True
+        self,
+        method: FlowMethod = "dis",
+        long_side: int = DEFAULT_FLOW_SIZE,
+        skip_repeats: bool = True,
+        backward: bool = False,
     ) -> None:
         if method not in ("dis", "farneback"):
             raise ValueError(f"unknown flow method {method!r} (use 'dis' or 'farneback')")
@@ -74,6 +80,8 @@ class FlowEstimator:
         self.repeated = False  # the last frame repeated the one before it
         self.size: tuple[int, int] | None = None
         self.difference: np.ndarray | None = None  # |grey change| behind the last flow, 0–255
+        self.measure_backward = backward
+        self.backward: np.ndarray | None = None  # the flow back from the last frame to the one before
 
     def reset(self) -> None:
         self._previous = None
@@ -81,6 +89,7 @@ class FlowEstimator:
         self.repeated = False
         self.size = None
         self.difference = None
+        self.backward = None
 
     def __call__(self, frame_bgr: np.ndarray) -> np.ndarray | None:
         """Flow (H×W×2, pixels of the flow grid per frame) from the last frame, or None for the first."""
@@ -101,11 +110,17 @@ class FlowEstimator:
             return None
         self._repeats = 0
         self._previous, self.difference = grey, difference
+        self.backward = None
         if previous is None:
             return None
+        if self.measure_backward:
+            self.backward = self._flow(grey, previous)
+        return self._flow(previous, grey)
+
+    def _flow(self, first: np.ndarray, second: np.ndarray) -> np.ndarray:
         if self._dis is not None:
-            return self._dis.calc(previous, grey, None)
-        return cv2.calcOpticalFlowFarneback(previous, grey, None, 0.5, 3, 15, 3, 5, 1.2, 0)  # type: ignore[call-overload]  # flow=None is allowed
+            return self._dis.calc(first, second, None)
+        return cv2.calcOpticalFlowFarneback(first, second, None, 0.5, 3, 15, 3, 5, 1.2, 0)  # type: ignore[call-overload]  # flow=None is allowed
 
 
 @dataclass(frozen=True)
@@ -290,13 +305,26 @@ def crop(image: np.ndarray, box: Box) -> np.ndarray:
     ]
 
 
+def _coarse(flow: np.ndarray) -> np.ndarray:
+    """Block means of a flow field on the COARSE_GRID × COARSE_GRID grid."""
+    return cv2.resize(flow, (COARSE_GRID, COARSE_GRID), interpolation=cv2.INTER_AREA)
+
+
+def _symmetric_coarse(forward: np.ndarray, backward: np.ndarray | None) -> np.ndarray:
+    """The coarse field of the mean of the forward flow and the backward one reversed. Across frames
+    far apart (a webcam's 0.1 s) DIS on its one pyramid level reads a motion differently each way, and
+    the mean keeps a cell's pattern more alike from one cycle to the next, which is what the repetition
+    evidence compares (docs/experiments.md, session 20). The CNN keeps the forward flow it was trained on."""
+    return _coarse(forward if backward is None else 0.5 * (forward - backward))
+
+
 @dataclass(frozen=True)
 class EncodedFlow:
     display_bgr: np.ndarray  # true directions, for people
     aligned_bgr: np.ndarray  # rotated onto the motion axis, for the CNN
     mean_velocity: np.ndarray  # frame-mean flow, diagonals per second, image coordinates
     axis: np.ndarray
-    coarse_field: np.ndarray  # COARSE_GRID×COARSE_GRID×2 block means of the flow, diagonals per second
+    coarse_field: np.ndarray  # COARSE_GRID×COARSE_GRID×2 block means of the symmetric flow, diagonals per second
     mean_speed: float  # mean flow speed over the frame, whatever the direction, diagonals per second
     crop: Box | None = None  # the part of the frame the CNN's image shows (None: all of it)
 
@@ -316,7 +344,7 @@ class FlowEncoder:
         skip_repeats: bool = True,
         framing: bool = True,
     ) -> None:
-        self.estimator = FlowEstimator(method, long_side, skip_repeats)
+        self.estimator = FlowEstimator(method, long_side, skip_repeats, backward=True)
         self.axis = MotionAxis()
         self._skipped_dt = 0.0
         self.framing = MotionFraming() if framing else None
@@ -340,7 +368,7 @@ class FlowEncoder:
             return None
         dt, self._skipped_dt = dt + self._skipped_dt, 0.0
         scale = FlowScale.of(flow, max(dt, 1e-3))
-        coarse = scale.to_speed(cv2.resize(flow, (COARSE_GRID, COARSE_GRID), interpolation=cv2.INTER_AREA))
+        coarse = scale.to_speed(_coarse(flow))
         mean_velocity = coarse.reshape(-1, 2).mean(axis=0).astype(np.float64)
         axis = self.axis.update(mean_velocity, dt)
         difference = self.estimator.difference
@@ -354,7 +382,7 @@ class FlowEncoder:
             aligned_bgr=colour_code(align_to_axis(cnn_flow, axis), cnn_scale),
             mean_velocity=mean_velocity,
             axis=axis.copy(),
-            coarse_field=coarse,
+            coarse_field=scale.to_speed(_symmetric_coarse(flow, self.estimator.backward)),
             mean_speed=float(scale.to_speed(np.array(cv2.mean(cv2.magnitude(flow[..., 0], flow[..., 1]))[0]))),
             crop=self._crop_box if framed is not None else None,
         )
