@@ -1,8 +1,9 @@
 """Repetition evidence: is the motion repeating, and at what period.
 
 Owns the judgement of each moment of a stream from the self-similarity (flowrep.similarity) of small
-per-frame motion features: the flow pooled to a coarse grid, less its mean over the grid (a camera
-that pans or sways moves every cell alike; a person does not), put on a regular grid of samples.
+per-frame motion features: the flow (measured both ways, flowrep.flow) pooled to a coarse grid, less
+its mean over the grid (a camera that pans or sways moves every cell alike; a person does not), put
+on a regular grid of samples.
 For each lag, the features are correlated with themselves that many samples earlier over a window of
 sample pairs, mean removed and normalised by the energy at both ends: the mean along one diagonal of
 a self-similarity matrix, as in RepNet. A lag's window is at least the lag itself, so every lag is
