@@ -1,7 +1,7 @@
 """Session 17 (issue 19, webcam QUVA): DIS started from other fields for frames far apart, and a
 diagnosis of what a webcam's 10 frames/s costs. Not shipped; see docs/experiments.md, "Session 17".
 
-    PYTHONPATH=. python scripts/experiments/warm_flow.py record VARIANT MODE FOLDER [FOLDER ...]
+    PYTHONPATH=. python scripts/experiments/warm_flow.py record VARIANT MODE FOLDER [FOLDER ...] [--seed S]
     PYTHONPATH=. python scripts/experiments/warm_flow.py replay MODE CACHE [CACHE ...] [-v]
     PYTHONPATH=. python scripts/experiments/warm_flow.py diagnose /tmp/warm-shipped [-v]
     PYTHONPATH=. python scripts/experiments/warm_flow.py fidelity CACHE [CACHE ...]
@@ -25,7 +25,10 @@ CLIP.npz). VARIANT is `shipped`, or made of these words:
   lk      Lucas–Kanade on a grid of points (LK_SPACING, LK_PARAMS, FB_PX), each coarse cell their mean;
   biglk   the same on a grey frame BIG_LONG_SIDE px on its long side;
   farn    Farnebäck's flow (3 pyramid levels, the `--flow farneback` parameters) instead of DIS
-          (session 18).
+          (session 18);
+  sym     the symmetric flow: the mean of DIS forward and DIS backward reversed, (F − B) / 2
+          (session 15's candidate, re-measured over jitter seeds in session 20 with `record … --seed S`,
+          cache /tmp/warm-VARIANT-seedS for S ≠ 0).
 `replay` counts caches (webcam live, as `flowrep bench --webcam`; file as a file), MAE (OBO) per half
 (clips sorted by name alternate A/B) and whole folder; `-v` per clip. `diagnose` counts webcam QUVA
 live from webcam or file inputs (the file's small-step fields summed over each webcam interval;
@@ -37,6 +40,7 @@ QUVA fields with those summed fields; `vary` replays with one setting changed (`
 from __future__ import annotations
 
 import dataclasses
+import functools
 import sys
 from pathlib import Path
 
@@ -46,6 +50,7 @@ import numpy as np
 import flowrep.flow as flow_module
 import flowrep.pipeline as pipeline
 import flowrep.similarity as similarity
+from flowrep.conditions import WebcamConditions
 from flowrep.counter import CounterSettings
 from flowrep.model import use_one_thread
 from scripts import tune_evidence
@@ -179,6 +184,8 @@ def _warm_call(self, frame_bgr: np.ndarray) -> np.ndarray | None:
         chosen = flows[1] if VARIANT.endswith("warm") else _select(previous, self._previous, flows)
     if "farn" in VARIANT and (far or "far-" not in VARIANT):
         chosen = _farneback(previous, self._previous)
+    if "sym" in VARIANT and (far or "far-" not in VARIANT):
+        chosen = 0.5 * (cold - self._dis.calc(self._previous, previous, None))
     if "lk" in VARIANT:
         big = _big_grey(frame_bgr)
         big_previous, self._big_previous = getattr(self, "_big_previous", None), big
@@ -228,7 +235,7 @@ def _reset(self) -> None:
     self._big_previous = None
 
 
-def record(variant: str, mode: str, folders: list[str]) -> None:
+def record(variant: str, mode: str, folders: list[str], seed: int = 0) -> None:
     global VARIANT
     VARIANT = variant
     flow_module.FlowEstimator.__call__ = _warm_call  # type: ignore[method-assign]
@@ -242,7 +249,9 @@ def record(variant: str, mode: str, folders: list[str]) -> None:
         return shipped_process(self, frame, t, *args, **kwargs)
 
     pipeline.Session.process = process  # type: ignore[method-assign]
-    tune_evidence.record(DATA, Path(f"/tmp/warm-{variant}"), tuple(folders), (mode,))
+    tune_evidence.WebcamConditions = functools.partial(WebcamConditions, seed=seed)  # type: ignore[misc]
+    cache = Path(f"/tmp/warm-{variant}" + (f"-seed{seed}" if seed else ""))
+    tune_evidence.record(DATA, cache, tuple(folders), (mode,))
 
 
 def _count(clip, live: bool, fields: np.ndarray | None = None, probabilities: np.ndarray | None = None) -> int:
@@ -352,7 +361,9 @@ if __name__ == "__main__":
     PER_CLIP = "-v" in rest
     rest = [a for a in rest if a != "-v"]
     if command == "record":
-        record(rest[0], rest[1], rest[2:])
+        seed = int(rest[rest.index("--seed") + 1]) if "--seed" in rest else 0
+        rest = [a for i, a in enumerate(rest) if a != "--seed" and (i == 0 or rest[i - 1] != "--seed")]
+        record(rest[0], rest[1], rest[2:], seed)
     elif command == "replay":
         replay(rest[0], rest[1:])
     elif command == "diagnose":
