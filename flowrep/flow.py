@@ -1,10 +1,10 @@
 """Dense optical flow between consecutive frames, and its colour coding.
 
 Owns: turning a frame into the small grey image flow is computed on (aspect ratio kept), the
-flow backends (DIS by default, Farnebäck as in the article; run both ways, for the counter's coarse
-field), the fixed-scale HSV coding
-(hue = direction, brightness = speed) that the CNN and the screens see, and the framing that
-shows the CNN a person who is small in the picture at the size it was trained on.
+flow backends (DIS by default, also run backwards for the counter's coarse field; Farnebäck as in
+the article), the fixed-scale HSV coding (hue = direction, brightness = speed) that the CNN and the
+screens see, and the framing that shows the CNN a person who is small in the picture at the size it
+was trained on.
 """
 
 from __future__ import annotations
