@@ -96,6 +96,16 @@ def test_the_counters_field_is_the_flow_there_and_back_averaged() -> None:
     assert field[1] == pytest.approx(speed, rel=0.3) and abs(field[0]) < 0.2 * speed
 
 
+def test_measuring_the_flow_back_leaves_the_cnns_forward_flow_as_it_was() -> None:
+    # The CNN was trained on the forward flow alone: the backward pass must not change it (the
+    # bundled weights stay what `flowrep train` makes).
+    rng = np.random.default_rng(1)
+    frames = [cv2.GaussianBlur(rng.integers(0, 255, (180, 320, 3), dtype=np.uint8), (9, 9), 2) for _ in range(4)]
+    forward_only, both_ways = FlowEstimator(backward=False), FlowEstimator(backward=True)
+    flows = [(forward_only(frame), both_ways(frame)) for frame in frames]
+    assert all(np.array_equal(a, b) for a, b in flows[1:]) and both_ways.backward is not None
+
+
 def test_motion_axis_turns_to_sideways_motion_and_alignment_reads_it_as_down() -> None:
     axis = MotionAxis(time_constant_s=1.0)
     for i in range(200):
