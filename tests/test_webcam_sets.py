@@ -109,6 +109,21 @@ def test_a_webcam_set_with_a_target_sounds_and_is_listed_when_the_camera_stops(t
         assert len(list(csv.DictReader(handle))) == 2
 
 
+def test_a_set_whose_camera_stops_as_the_last_rep_ends_lists_that_rep(tmp_path: Path, clock) -> None:
+    # The live count shows a rep a little after it ends (or once the picture is still); a camera that
+    # stops as the last squat comes up must not lose it: the set is counted to its end, as the webcam
+    # bench counts a stream's end. (Listed 2 of 3 before.)
+    tab = page_tabs(tmp_path / "runs").webcam
+    frames = democlips.scripted_clip(**WEBCAM_CLIP, size=(320, 240), noise=0.0)
+    fps, period = WEBCAM_CLIP["fps"], WEBCAM_CLIP["period_s"]
+    last_rep_nearly_up = round((WEBCAM_CLIP["lead_in_s"] + (WEBCAM_REPS - 0.1) * period) * fps)
+    live, counts, _ = feed(tab, frames[:last_rep_nearly_up], None, None, clock, fps)
+    assert counts[-1].startswith(f"# {WEBCAM_REPS - 1}\n"), counts  # not yet shown live
+    clock[0] += webcam.CAMERA_STOPPED_S + 0.5
+    out = tab.tick(live, None)
+    assert out[tab.ui.sets].values.tolist()[0][:2] == [1, WEBCAM_REPS]
+
+
 def test_discard_set_starts_again_without_listing(tmp_path: Path, clock) -> None:
     tab = page_tabs(tmp_path / "runs").webcam
     frames = democlips.scripted_clip(**WEBCAM_CLIP, size=(320, 240), noise=0.0)

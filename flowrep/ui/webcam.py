@@ -246,6 +246,7 @@ class WebcamTab:
         ui = self.ui
         record = None
         if live.session is not None:
+            live.session.finish()  # its last reps, counted as a stream's end is (as `flowrep bench --webcam` does)
             record = live.sets.add(live.session.reps, live.session.analysis(), target)
         live.new_set()
         live.shown_count = (0, target)
