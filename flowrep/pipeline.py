@@ -21,7 +21,8 @@ import numpy as np
 from .analysis import SetAnalysis, analyse_set
 from .conditions import CAMERA_FPS, Ticks
 from .counter import CounterSettings, Rep, RepCounter
-from .flow import DEFAULT_FLOW_SIZE, Box, EncodedFlow, FlowEncoder, FlowMethod
+from .flow import DEFAULT_FLOW_SIZE, EncodedFlow, FlowEncoder, FlowMethod
+from .framing import Box
 from .signals import ProbabilitySource, SignalName, make_signal
 from .video import ClipReader, FrameTransform, VideoError, frame_shape_problem
 

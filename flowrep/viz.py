@@ -26,7 +26,7 @@ import plotly.graph_objects as go
 
 from .analysis import SetAnalysis, analyse_set
 from .counter import Rep
-from .flow import Box
+from .framing import Box
 from .pipeline import ClipResult, FrameResult
 from .video import probe
 

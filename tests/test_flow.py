@@ -13,11 +13,11 @@ from flowrep.flow import (
     FlowEstimator,
     FlowScale,
     MotionAxis,
-    MotionFraming,
     align_to_axis,
     colour_code,
     flow_shape,
 )
+from flowrep.framing import MotionFraming
 from flowrep.pipeline import Session
 
 SCALE = FlowScale(diagonal_px=100.0, seconds_per_frame=1 / 25)

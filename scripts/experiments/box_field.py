@@ -12,7 +12,7 @@ shipped 128 px flow). `replay` pools those fine fields back to the shipped 6×6 
 two ways and counts each clip (a file's as a file, a webcam's live): `frame`, over the whole frame
 (the shipped field, up to the rounding of cell edges), and `box MARGIN`, over one box per clip around
 where it moved (the extent of 90 % of the clip's mean speed above its median, per axis, widened
-MARGIN times, as `flowrep.flow.MotionFraming` frames; known only once the clip has been seen, so a
+MARGIN times, as `flowrep.framing.MotionFraming` frames; known only once the clip has been seen, so a
 whole-clip oracle of the framing: if it does not help, a live framing of the field will not).
 """
 
