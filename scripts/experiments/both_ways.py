@@ -16,9 +16,10 @@ Then:
 
 FLOW: `forward` (the code before session 20), `sym` (the whole engine on the both-ways flow),
 `feat-sym` (shipped: only the counter's field both ways). VARIANT: `base`; `first_strength=F` (the
-live first-reps strength); `win=M` (every lag's window at least M lags); `affine` / `similar` (the
-features less the grid's best affine / similarity field instead of its mean: a camera that pans,
-turns or zooms). `replay` counts files as files and webcam caches live over seeds 0-4 (`--as-file`:
+live first-reps strength); `evidence:near=N,min_strength=S` (the evidence's settings); `win=M`
+(every lag's window at least M lags); `affine` / `similar` (the features less the grid's best
+affine / similarity field instead of its mean: a camera that pans, turns or zooms).
+`replay` counts files as files and webcam caches live over seeds 0-4 (`--as-file`:
 the webcam caches counted as files), MAE (OBO) per half (clips sorted by name alternate A / B) and
 the protocol's objective per half. `first-count` says how many clip-seeds get no live count before
 the stream ends, and when the first count comes.
@@ -36,6 +37,7 @@ import flowrep.counter as counter_module
 import flowrep.similarity as similarity
 from flowrep.counter import CounterSettings, RepCounter
 from flowrep.model import use_one_thread
+from flowrep.periodicity import EvidenceSettings
 from scripts import tune_evidence
 
 SEEDS = (0, 1, 2, 3, 4)
@@ -93,6 +95,10 @@ def _settings(variant: str) -> CounterSettings:
     """The counter's settings for a variant, patching the engine where the variant needs it."""
     if variant.startswith("first_strength="):
         return dataclasses.replace(CounterSettings(), first_strength=float(variant.split("=")[1]))
+    if variant.startswith("evidence:"):  # evidence:near=0.1,min_strength=0.3
+        pairs = dict(pair.split("=") for pair in variant.split(":")[1].split(","))
+        evidence = dataclasses.replace(EvidenceSettings(), **{k: float(v) for k, v in pairs.items()})
+        return CounterSettings(evidence=evidence)
     if variant.startswith("win="):
         similarity.SelfSimilarity.__init__ = _wide_windows(float(variant.split("=")[1]))  # type: ignore[method-assign]
     elif variant in ("affine", "similar"):
