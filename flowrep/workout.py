@@ -15,9 +15,12 @@ result and the runner's events out. It owns the camera's set (a new set for each
 when the camera changes resolution), so the page and `flowrep workout` run workouts the same way.
 It also gives each work step's record the per-rep analysis of its set (flowrep.analysis), taken
 from the camera's set as the step ends, before the set restarts for the next work step: so reps
-made in the rest after it are not in it. Two limits, both rare: a camera change during a step
-restarts the set, so the analysis has only the reps since the change; and reps made while the
-workout is paused are in the set's analysis though the step's count leaves them out.
+made in the rest after it are not in it. A work step that ends by its time, a skip or a stop first
+finishes its set, as a stream's end or the webcam tab's "Finish set" does, so a last rep not yet
+shown is counted (rounded, like any set's end) rather than lost; the rest after it is a new set.
+Two limits, both rare: a camera change during a step restarts the set, so the analysis has only
+the reps since the change; and reps made while the workout is paused are in the set's analysis
+though the step's count leaves them out.
 The summary is flowrep.summary's; plans are flowrep.plans'.
 """
 
@@ -149,6 +152,15 @@ class WorkoutRunner:
             events += self._add_reps(new_reps, now)
         return events
 
+    def set_finished(self, now: float, count: int) -> list[Event]:
+        """The work step's set was finished at `now` (its last reps judged) and its count is `count`:
+        the reps it adds are the step's, even when they come as the step's time runs out (`update`
+        runs the clock first). Call `update(now)` next for the clock."""
+        new_reps = self._new_reps(count)
+        if self.paused or not self.working or not new_reps:
+            return []
+        return self._add_reps(new_reps, now)
+
     def pause(self, now: float) -> list[Event]:
         if self.state is not RunState.RUNNING:
             return []
@@ -271,6 +283,7 @@ class WorkoutSession:
         self.runner: WorkoutRunner | None = None
         self.discarded = False
         self._set_step: Step | None = None  # the work step the camera's set was started for
+        self._set_finished = False  # the set was finished as its step ended: a new one starts
         self._analysed = 0  # the runner's records that have been given their analysis
 
     def start(self, plan: Plan, now: float, get_ready_s: float = 0.0) -> list[Event]:
@@ -290,21 +303,36 @@ class WorkoutSession:
             self.session.reset()
             result = self.session.process(frame, time_s)
             camera_change = str(error)
-        events = self._follow(self.runner.update(time_s, result.count)) if self.runner is not None else []
-        return WorkoutFrame(result, events, camera_change)
+        if self.runner is None:
+            return WorkoutFrame(result, [], camera_change)
+        if self._time_up(time_s):
+            events = [*self._finish_set(time_s), *self.runner.update(time_s)]
+        else:
+            events = self.runner.update(time_s, result.count)
+        return WorkoutFrame(result, self._follow(events), camera_change)
 
     def tick(self, now: float) -> list[Event]:
         """The clock alone moved on (no frame): rests count down and timed steps end anyway."""
-        return self._follow(self.runner.update(now)) if self.runner is not None else []
+        if self.runner is None:
+            return []
+        last_reps = self._finish_set(now) if self._time_up(now) else []
+        return self._follow([*last_reps, *self.runner.update(now)])
 
     def toggle_pause(self, now: float) -> list[Event]:
         return self._follow(self.runner.toggle_pause(now)) if self.runner is not None else []
 
     def skip(self, now: float) -> list[Event]:
-        return self._follow(self.runner.skip(now)) if self.runner is not None else []
+        if self.runner is None:
+            return []
+        last_reps = self._finish_set(now)
+        if any(isinstance(event, Outcome) for event in last_reps):  # they ended the step (its target): skipped
+            return self._follow(last_reps)
+        return self._follow([*last_reps, *self.runner.skip(now)])
 
     def stop(self, now: float) -> list[Event]:
-        return self._follow(self.runner.stop(now)) if self.runner is not None else []
+        if self.runner is None:
+            return []
+        return self._follow([*self._finish_set(now), *self.runner.stop(now)])
 
     def discard(self, now: float) -> list[Event]:
         """Stops the workout under way and marks it as one not to keep in the history (a workout that
@@ -316,10 +344,12 @@ class WorkoutSession:
     def end_of_stream(self, now: float) -> list[Event]:
         """The stream ended (a clip's last frame was at `now`): the set's last reps are counted and
         a workout still under way is stopped."""
-        self.session.finish()
-        if self.runner is None or self.runner.finished:
-            return []
-        events = [*self.runner.update(now, self.session.count), *self.runner.stop(now)]
+        runner = self.runner
+        if runner is None or runner.finished or not runner.working:
+            self.session.finish()
+            events = [] if runner is None or runner.finished else runner.stop(now)
+        else:
+            events = [*self._finish_set(now), *runner.update(now), *runner.stop(now)]
         self._analyse_ended_steps()
         return events
 
@@ -327,11 +357,28 @@ class WorkoutSession:
     def finished(self) -> bool:
         return self.runner is not None and self.runner.finished
 
+    def _time_up(self, now: float) -> bool:
+        """A timed work step (running) has run out of time by `now`."""
+        runner = self.runner
+        return runner is not None and runner.working and not runner.paused and runner.step_remaining(now) == 0.0
+
+    def _finish_set(self, now: float) -> list[Event]:
+        """A work step's set ends now (its time is up, or the user skips or stops): the set is
+        finished, so its last reps count, and the runner is given its count."""
+        runner = self.runner
+        if runner is None or not runner.working:
+            return []
+        self.session.finish()
+        self._set_finished = True
+        return runner.set_finished(now, self.session.count)
+
     def _follow(self, events: list[Event]) -> list[Event]:
-        """Each work step is a new set of the camera's session: its count starts from 0. The steps
-        that just ended get their analysis first, from the set as it was."""
+        """Each work step is a new set of the camera's session: its count starts from 0, and so does
+        the rest after a set that was finished. The steps that just ended get their analysis first,
+        from the set as it was."""
         self._analyse_ended_steps()
-        if Cue.WORK_STARTED in events:
+        if Cue.WORK_STARTED in events or self._set_finished:
+            self._set_finished = False
             self.session.reset()
             runner = self.runner
             self._set_step = runner.step if runner is not None and runner.working else None

@@ -295,12 +295,15 @@ def test_one_rep_is_one_rep_not_one_reps() -> None:
 
 class FakeCameraSet:
     """Stands in for pipeline.Session: counts a rep at each of `rep_times` (from the set's start on),
-    each rep the second before its time; like the Session, refuses a frame of another size than the
-    set's first, and analyses the set's reps with the flow speed `speed(t)` of each frame."""
+    each rep the second before its time, shown `shown_after_s` after it unless the set is finished
+    first; like the Session, refuses a frame of another size than the set's first, and analyses the
+    set's reps with the flow speed `speed(t)` of each frame."""
 
-    def __init__(self, rep_times: list[float], speed=lambda t: 1.0) -> None:
+    def __init__(self, rep_times: list[float], speed=lambda t: 1.0, shown_after_s: float = 0.0) -> None:
         self.rep_times = rep_times
         self.speed = speed
+        self.shown_after_s = shown_after_s
+        self._finished_at = -math.inf
         self.resets: list[float] = []
         self._now = 0.0
         self._set_started = -math.inf
@@ -308,12 +311,16 @@ class FakeCameraSet:
         self._size: tuple[int, ...] | None = None
         self.finished = False
 
+    def _counted(self) -> list[float]:
+        shown = [t for t in self.rep_times if t + self.shown_after_s <= self._now or t <= self._finished_at]
+        return [t for t in shown if self._set_started < t]
+
     @property
     def count(self) -> int:
-        return sum(self._set_started < t <= self._now for t in self.rep_times)
+        return len(self._counted())
 
     def analysis(self) -> SetAnalysis:
-        ends = [t for t in self.rep_times if self._set_started < t <= self._now]
+        ends = self._counted()
         reps = [Rep(n, t - 1.0, t - 0.5, t, t) for n, t in enumerate(ends, 1)]
         return analyse_set(reps, self._frame_times, [self.speed(t) for t in self._frame_times])
 
@@ -331,6 +338,7 @@ class FakeCameraSet:
 
     def finish(self) -> list:
         self.finished = True
+        self._finished_at = self._now
         return []
 
 
@@ -377,6 +385,42 @@ def test_a_stream_that_ends_early_stops_the_workout_with_the_last_reps() -> None
     camera._now = 2.0  # the last rep is only judged when the stream ends
     assert workout.end_of_stream(2.0) == [Cue.REP, Outcome.STOPPED, Cue.FINISHED] and camera.finished
     assert workout.runner.summary().reps == 2 and workout.runner.stopped and not workout.discarded
+
+
+def test_a_timed_step_that_runs_out_counts_the_rep_just_made_and_rests_as_a_new_set() -> None:
+    # The live count shows a rep 0.5 s after it ends; the fifth squat ends 0.2 s before the time is up.
+    camera = FakeCameraSet([1.0, 2.0, 3.0, 4.0, 4.8, 7.0], shown_after_s=0.5)
+    workout = WorkoutSession(camera)  # type: ignore[arg-type]
+    plan = Plan("Timed", (PlanExercise("Squats", seconds=5), PlanExercise("Lunges", reps=2)), rest_s=10)
+    workout.start(plan, 0.0)
+    events = stream(workout, 0.1, 8.0)
+    first = workout.runner.records[0]
+    assert (first.reps, first.outcome) == (5, Outcome.TIME_UP) and events.count(Cue.REP) == 5
+    assert len(first.analysis.reps) == 5 and camera.finished
+    assert camera.resets == [0.0, 5.0]  # the rest is a new set: the squat at 7.0 is no lunge's
+    stream(workout, 8.1, 15.5)
+    assert workout.runner.step.exercise == "Lunges" and workout.runner.step_reps == 0
+
+
+@pytest.mark.parametrize("command", [WorkoutSession.skip, WorkoutSession.stop])
+def test_skipping_or_stopping_a_work_step_counts_the_rep_just_made(command) -> None:
+    camera = FakeCameraSet([1.0, 2.0, 2.9], shown_after_s=0.5)
+    workout = WorkoutSession(camera)  # type: ignore[arg-type]
+    workout.start(Plan("Ten", (PlanExercise("Squats", reps=10), PlanExercise("Lunges", reps=2)), rest_s=10), 0.0)
+    stream(workout, 0.1, 3.0)
+    assert workout.runner.step_reps == 2
+    events = command(workout, 3.0)
+    assert events[:2] == [Cue.REP, Outcome.SKIPPED if command is WorkoutSession.skip else Outcome.STOPPED]
+    assert workout.runner.records[0].reps == 3 and len(workout.runner.records[0].analysis.reps) == 3
+
+
+def test_a_skip_that_the_last_rep_answers_ends_only_that_step() -> None:
+    # The last rep, seen as the set ends, reaches the target: the step ends by it, and the rest is not skipped.
+    camera = FakeCameraSet([1.0, 2.0, 2.9], shown_after_s=0.5)
+    workout = WorkoutSession(camera)  # type: ignore[arg-type]
+    workout.start(Plan("Three", (PlanExercise("Squats", reps=3), PlanExercise("Lunges", reps=2)), rest_s=10), 0.0)
+    stream(workout, 0.1, 3.0)
+    assert workout.skip(3.0) == [Cue.REP, Outcome.TARGET_REACHED, Cue.REST_STARTED]
 
 
 def test_a_discarded_workout_is_stopped_and_marked_not_to_keep() -> None:
