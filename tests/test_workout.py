@@ -402,6 +402,15 @@ def test_a_timed_step_that_runs_out_counts_the_rep_just_made_and_rests_as_a_new_
     assert workout.runner.step.exercise == "Lunges" and workout.runner.step_reps == 0
 
 
+def test_a_timed_step_that_runs_out_with_no_frame_coming_still_counts_the_last_rep() -> None:
+    camera = FakeCameraSet([1.0, 2.0, 3.0, 4.0, 4.8], shown_after_s=0.5)  # the camera stops at 4.9
+    workout = WorkoutSession(camera)  # type: ignore[arg-type]
+    workout.start(Plan("Timed", (PlanExercise("Squats", seconds=5),), rest_s=0), 0.0)
+    stream(workout, 0.1, 4.9)
+    assert workout.tick(5.2) == [Cue.REP, Outcome.TIME_UP, Cue.FINISHED]
+    assert workout.runner.records[0].reps == 5 and workout.runner.records[0].active_s == pytest.approx(5.0)
+
+
 @pytest.mark.parametrize("command", [WorkoutSession.skip, WorkoutSession.stop])
 def test_skipping_or_stopping_a_work_step_counts_the_rep_just_made(command) -> None:
     camera = FakeCameraSet([1.0, 2.0, 2.9], shown_after_s=0.5)
