@@ -1,9 +1,10 @@
 """Dense optical flow between consecutive frames, and its colour coding.
 
-Owns: turning a frame into the small grey image flow is computed on (aspect ratio kept), the
-flow backends (DIS by default, also run backwards for the counter's coarse field; Farnebäck as in
-the article), the fixed-scale HSV coding (hue = direction, brightness = speed) that the CNN and the
-screens see; the flow of the crop that flowrep.framing picks for a person small in the picture.
+Owns: turning a frame into the small grey image flow is computed on (aspect ratio kept; a dim pair
+of frames brightened by one gain), the flow backends (DIS by default, also run backwards for the
+counter's coarse field; Farnebäck as in the article), the fixed-scale HSV coding (hue = direction,
+brightness = speed) that the CNN and the screens see; the flow of the crop that flowrep.framing
+picks for a person small in the picture.
 """
 
 from __future__ import annotations
@@ -33,6 +34,12 @@ FULL_BRIGHTNESS_SPEED = 0.6
 REPEAT_LEVEL = 0.3
 #: Consecutive repeats skipped at most: after that a motionless scene is stillness, and is fed as such.
 MAX_SKIPPED_REPEATS = 2
+#: Two frames compared whose brightest parts (the 99th percentile of the brighter one) are darker
+#: than this are both brightened, by one gain, until they reach it: a dim room's motion otherwise
+#: reads weaker, and slow moves there pass for repeated frames. Mid-grey, set once and not tuned: no
+#: frame `flowrep train` renders is that dark (the darkest: 142), so the weights are what they were,
+#: and no count of ../shared/data changed, as files or on the webcam (docs/experiments.md, session 21).
+DIM_TOP = 128
 
 
 def flow_shape(width: int, height: int, long_side: int = DEFAULT_FLOW_SIZE) -> tuple[int, int]:
@@ -45,6 +52,18 @@ def flow_shape(width: int, height: int, long_side: int = DEFAULT_FLOW_SIZE) -> t
 def to_small_grey(frame_bgr: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     grey = frame_bgr if frame_bgr.ndim == 2 else cv2.cvtColor(frame_bgr, cv2.COLOR_BGR2GRAY)
     return cv2.resize(grey, size, interpolation=cv2.INTER_AREA)
+
+
+def bright_top(grey: np.ndarray) -> int:
+    """The grey level of a frame's brightest parts: its 99th percentile."""
+    rank = int(0.99 * (grey.size - 1))
+    return int(np.partition(grey, rank, axis=None)[rank])
+
+
+def lifted(grey: np.ndarray, top: int) -> np.ndarray:
+    """`grey` times the gain that takes `top` to DIM_TOP, if `top` is under it (a gain, no offset:
+    differences keep their proportions); otherwise `grey` as it is."""
+    return grey if top >= DIM_TOP else cv2.convertScaleAbs(grey, alpha=DIM_TOP / max(top, 16))
 
 
 class FlowEstimator:
@@ -72,7 +91,7 @@ class FlowEstimator:
             else None
         )
         self.skip_repeats = skip_repeats
-        self._previous: np.ndarray | None = None
+        self._previous: tuple[np.ndarray, int] | None = None  # the last frame that differed, and its bright_top
         self._repeats = 0
         self.repeated = False  # the last frame repeated the one before it
         self.size: tuple[int, int] | None = None
@@ -93,8 +112,12 @@ class FlowEstimator:
         height, width = frame_bgr.shape[:2]
         if self.size is None:
             self.size = flow_shape(width, height, self.long_side)
-        grey = to_small_grey(frame_bgr, self.size)
-        previous = self._previous
+        small = to_small_grey(frame_bgr, self.size)
+        top = bright_top(small)
+        # One gain for both frames compared (a dim pair's), so that the gain itself changes nothing between them.
+        pair_top = top if self._previous is None else max(top, self._previous[1])
+        grey = lifted(small, pair_top)
+        previous = None if self._previous is None else lifted(self._previous[0], pair_top)
         difference = None if previous is None else cv2.absdiff(grey, previous)
         self.repeated = (
             self.skip_repeats
@@ -106,7 +129,7 @@ class FlowEstimator:
             self._repeats += 1
             return None
         self._repeats = 0
-        self._previous, self.difference = grey, difference
+        self._previous, self.difference = (small, top), difference
         self.backward = None
         if previous is None:
             return None

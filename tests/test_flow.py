@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 from flowrep.flow import (
+    DIM_TOP,
     FULL_BRIGHTNESS_SPEED,
     EncodedFlow,
     FlowEncoder,
@@ -14,8 +15,10 @@ from flowrep.flow import (
     FlowScale,
     MotionAxis,
     align_to_axis,
+    bright_top,
     colour_code,
     flow_shape,
+    lifted,
 )
 from flowrep.framing import MotionFraming
 from flowrep.pipeline import Session
@@ -104,6 +107,42 @@ def test_measuring_the_flow_back_leaves_the_cnns_forward_flow_as_it_was() -> Non
     forward_only, both_ways = FlowEstimator(backward=False), FlowEstimator(backward=True)
     flows = [(forward_only(frame), both_ways(frame)) for frame in frames]
     assert all(np.array_equal(a, b) for a, b in flows[1:]) and both_ways.backward is not None
+
+
+def _moving_square(column: int, wall: int = 120) -> np.ndarray:
+    """A textured 40 px square at `column` on a plain wall of grey level `wall` (a 320×180 grey frame)."""
+    rng = np.random.default_rng(3)
+    texture = cv2.GaussianBlur(rng.integers(0, 256, (40, 40), dtype=np.uint8), (0, 0), 1.5)
+    frame = np.full((180, 320), wall, np.uint8)
+    frame[70:110, column : column + 40] = cv2.normalize(texture, None, 0, 255, cv2.NORM_MINMAX)
+    return frame
+
+
+def test_in_a_dim_room_a_slow_move_is_motion_not_a_repeated_frame() -> None:
+    # At 30 % of the light, 2 px steps change the picture a third as much, and passed for repeats of
+    # the frame before (no flow), until both frames compared were brightened.
+    for light in (1.0, 0.3):
+        estimator = FlowEstimator()
+        flows = [estimator(cv2.convertScaleAbs(_moving_square(100 + 2 * k), alpha=light)) for k in range(4)]
+        assert all(flow is not None for flow in flows[1:]), light
+        assert estimator.difference is not None and cv2.mean(estimator.difference)[0] == pytest.approx(0.64, abs=0.1)
+
+
+def test_a_dim_pair_is_brightened_by_one_gain_so_the_still_wall_stays_still() -> None:
+    estimator = FlowEstimator(skip_repeats=False)
+    for k in range(4):
+        estimator(cv2.convertScaleAbs(_moving_square(100 + 2 * k, wall=20), alpha=0.3))
+    assert estimator.difference is not None
+    wall = estimator.difference.copy()
+    wall[25:50, 35:70] = 0  # the square, at the flow's 128 px
+    assert wall.max() == 0
+
+
+def test_pictures_in_good_light_are_compared_as_they_are() -> None:
+    frame = _moving_square(100)
+    assert bright_top(frame) >= DIM_TOP and lifted(frame, bright_top(frame)) is frame
+    dim = cv2.convertScaleAbs(frame, alpha=0.3)
+    assert bright_top(lifted(dim, bright_top(dim))) == pytest.approx(DIM_TOP, abs=2)
 
 
 def test_motion_axis_turns_to_sideways_motion_and_alignment_reads_it_as_down() -> None:

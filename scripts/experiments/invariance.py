@@ -7,7 +7,8 @@ VARIANT: `mirror` (each picture flipped left-right), `half` (every other frame d
 clip as a 15 frames/s camera films it), `rot90` (each picture turned a quarter, as a phone held the
 other way), `dark` (each picture at 35 % of its brightness, as a dim room), `noise` (Gaussian noise
 of σ 8 grey levels on every pixel, fresh each frame, as a cheap sensor in low light), `none` (as
-filmed). `webcam-VARIANT` (session 19) films the clip that way and then delivers it as a browser
+filmed); session 21 added `dim` (20 % of its brightness) and `dark-noisy` (35 %, then noise of
+σ 3). `webcam-VARIANT` (session 19) films the clip that way and then delivers it as a browser
 webcam does (`flowrep bench --webcam`: 10 frames/s, 640 px, JPEG 70, jitter), counted live. Prints
 `flowrep bench`'s MAE (OBO) per half (clips sorted by name alternate A/B) and for the folder, and
 each clip's count.
@@ -49,14 +50,31 @@ def _dark(frames: Iterable[Frame]) -> Iterator[Frame]:
     return (replace(f, image=cv2.convertScaleAbs(f.image, alpha=0.35)) for f in frames)
 
 
-def _noise(frames: Iterable[Frame]) -> Iterator[Frame]:
+def _dim(frames: Iterable[Frame]) -> Iterator[Frame]:
+    return (replace(f, image=cv2.convertScaleAbs(f.image, alpha=0.2)) for f in frames)
+
+
+def _noise(frames: Iterable[Frame], sigma: float = 8.0) -> Iterator[Frame]:
     rng = np.random.default_rng(0)
     for f in frames:
-        noisy = f.image.astype(np.float32) + rng.normal(0.0, 8.0, f.image.shape).astype(np.float32)
+        noisy = f.image.astype(np.float32) + rng.normal(0.0, sigma, f.image.shape).astype(np.float32)
         yield replace(f, image=np.clip(noisy, 0, 255).astype(np.uint8))
 
 
-VARIANTS = {"mirror": _mirror, "half": _half, "rot90": _rot90, "dark": _dark, "noise": _noise, "none": None}
+def _dark_noisy(frames: Iterable[Frame]) -> Iterator[Frame]:
+    return _noise(_dark(frames), sigma=3.0)
+
+
+VARIANTS = {
+    "mirror": _mirror,
+    "half": _half,
+    "rot90": _rot90,
+    "dark": _dark,
+    "dim": _dim,
+    "noise": _noise,
+    "dark-noisy": _dark_noisy,
+    "none": None,
+}
 
 
 def main() -> int:
