@@ -107,9 +107,10 @@ def _wait_until_serving(server: Server, timeout_s: float = 120.0) -> None:
     raise RuntimeError(f"app.py did not serve within {timeout_s:.0f} s:\n{server.output.read_text()[-3000:]}")
 
 
-def start_webcam(page, url: str) -> None:
-    """Opens the page, lets it use the (fake) camera, and presses Record."""
-    page.goto(url)
+def start_webcam(page, url: str, navigate: bool = True) -> None:
+    """Opens the page (unless it is open already), lets it use the (fake) camera, and presses Record."""
+    if navigate:
+        page.goto(url)
     page.locator("#cam").get_by_text("Click to Access Webcam").click()
     page.wait_for_function(
         "() => { const v = document.querySelector('#cam video'); return v && v.readyState >= 2 && v.videoWidth > 0; }",

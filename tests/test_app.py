@@ -246,66 +246,94 @@ def test_analyze_streams_progress_then_the_exports(server: Server, app_clips: Ap
 # ---------------------------------------------------------------- the page in a browser
 
 
+def camera_page(browser):
+    context = browser.new_context(
+        viewport={"width": 1280, "height": 1300}, permissions=["camera"], accept_downloads=True
+    )
+    return context.new_page()
+
+
 @needs_chromium
-def test_webcam_counts_each_rep_once_and_shows_flow_and_chart(server: Server, context, shots: Path) -> None:
-    page = context.new_page()
+def test_webcam_sets_count_each_rep_once_keep_to_their_visitor_and_are_listed(
+    server: Server, browser, shots: Path, tmp_path: Path
+) -> None:
+    """One visitor's set counted on the camera; then a second visitor's, with a target, alongside: its
+    count starts at 0, the first one's Reset leaves it alone, and Finish set lists it with its CSV.
+    (One test, two real-time camera streams: each stream costs the suite about a core.)"""
+    first, second = camera_page(browser), camera_page(browser)
     elsewhere: list[str] = []
-    page.on("request", lambda request: elsewhere.append(request.url) if not is_local(request.url) else None)
-    start_webcam(page, server.url)
-    wait_for_count(page, "live_count", 1, timeout_s=30)
-    page.screenshot(path=str(shots / "webcam_moving.png"), full_page=True)  # mid-set: flow on screen
-    highest, waited = wait_for_count(page, "live_count", WEBCAM_REPS, timeout_s=30)
-    page.screenshot(path=str(shots / "webcam_counted.png"), full_page=True)
-    assert highest == WEBCAM_REPS, f"count reached {highest} after {waited:.0f} s"
-    readme_shot(page, "webcam.png", "#intro", "#live_plot")  # the README's: the first screen, with the count
-    # The clip is still for 6 s after its last rep before Chromium loops it: no count may be added.
-    for _ in range(25):
-        assert count_on(page, "live_count") == WEBCAM_REPS
-        time.sleep(0.1)
-    view = page.evaluate(
-        "() => { const i = document.querySelector('#live_view img');"
-        " return i ? [i.naturalWidth, i.naturalHeight] : null; }"
-    )
-    assert view is not None and view[0] == 2 * round(view[1] * 4 / 3), view  # 4:3 camera | 4:3 flow
-    series = plot_series(page, "live_plot")
-    assert list(series) == SERIES and min(series.values()) >= 10, series
-    frames = server.frames()
-    assert sum(f["flow"] for f in frames) >= 40 and max(f["count"] for f in frames) == WEBCAM_REPS
-    assert all(b["t"] > a["t"] for a, b in zip(frames, frames[1:]))
-    # A camera that stops delivering pictures gets a message (the page's own watchdog).
-    page.evaluate("() => document.querySelector('#cam video').pause()")
-    page.wait_for_function(
-        "() => document.querySelector('#cam_watchdog').textContent.includes('no picture')", timeout=8000
-    )
-    page.screenshot(path=str(shots / "webcam_stalled.png"), full_page=True)
-    assert elsewhere == [], f"the page requested other hosts: {elsewhere[:5]}"
-
-
-@needs_chromium
-def test_two_browser_sessions_keep_separate_counts(server: Server, browser, shots: Path) -> None:
-    pages = []
-    for _ in range(2):
-        ctx = browser.new_context(viewport={"width": 1280, "height": 1300}, permissions=["camera"])
-        pages.append(ctx.new_page())
-    first, second = pages
+    for page in (first, second):
+        page.on("request", lambda request: elsewhere.append(request.url) if not is_local(request.url) else None)
     try:
         start_webcam(first, server.url)
-        assert wait_for_count(first, "live_count", 1, timeout_s=30)[0] >= 1
-        start_webcam(second, server.url)
-        assert count_on(second, "live_count") == 0
-        assert wait_for_count(second, "live_count", 1, timeout_s=30)[0] >= 1
-        first.locator("#reset_btn").click()
-        first.wait_for_function(
-            "() => /\\b0\\s*reps/.test(document.querySelector('#live_count').innerText)", timeout=3000
+        wait_for_count(first, "live_count", 1, timeout_s=30)
+        first.screenshot(path=str(shots / "webcam_moving.png"), full_page=True)  # mid-set: flow on screen
+        highest, waited = wait_for_count(first, "live_count", WEBCAM_REPS, timeout_s=30)
+        first.screenshot(path=str(shots / "webcam_counted.png"), full_page=True)
+        assert highest == WEBCAM_REPS, f"count reached {highest} after {waited:.0f} s"
+        readme_shot(first, "webcam.png", "#intro", "#live_plot")  # the README's: the first screen, with the count
+        # The clip is still for 6 s after its last rep before Chromium loops it: no count may be added.
+        for _ in range(25):
+            assert count_on(first, "live_count") == WEBCAM_REPS
+            time.sleep(0.1)
+        view = first.evaluate(
+            "() => { const i = document.querySelector('#live_view img');"
+            " return i ? [i.naturalWidth, i.naturalHeight] : null; }"
         )
-        second_count = count_on(second, "live_count")
-        time.sleep(1.0)
-        assert count_on(second, "live_count") >= second_count >= 1  # the other session's reset left it alone
-        first.screenshot(path=str(shots / "two_sessions_first.png"))
-        second.screenshot(path=str(shots / "two_sessions_second.png"))
+        assert view is not None and view[0] == 2 * round(view[1] * 4 / 3), view  # 4:3 camera | 4:3 flow
+        series = plot_series(first, "live_plot")
+        assert list(series) == SERIES and min(series.values()) >= 10, series
+        frames = server.frames()
+        assert sum(f["flow"] for f in frames) >= 40 and max(f["count"] for f in frames) == WEBCAM_REPS
+        assert all(b["t"] > a["t"] for a, b in zip(frames, frames[1:]))
+
+        webcam_set_with_a_target(second, server.url, first, shots, tmp_path)
+
+        # A camera that stops delivering pictures gets a message (the page's own watchdog).
+        first.evaluate("() => document.querySelector('#cam video').pause()")
+        first.wait_for_function(
+            "() => document.querySelector('#cam_watchdog').textContent.includes('no picture')", timeout=8000
+        )
+        first.screenshot(path=str(shots / "webcam_stalled.png"), full_page=True)
+        assert elsewhere == [], f"the page requested other hosts: {elsewhere[:5]}"
     finally:
-        for page in pages:
+        for page in (first, second):
             page.context.close()
+
+
+def webcam_set_with_a_target(page, url: str, other, shots: Path, tmp_path: Path) -> None:
+    """A set with a target of 2 on `page` while `other` (another visitor) streams too: the target
+    sounds, Finish set lists the set and its CSV, and the two counts never mix."""
+    page.goto(url)
+    page.locator("#live_target input").fill("2")
+    page.locator("#live_target input").press("Enter")
+    start_webcam(page, url, navigate=False)
+    assert count_on(page, "live_count") == 0  # not the other visitor's reps
+    assert wait_for_count(page, "live_count", 1, timeout_s=30)[0] >= 1
+    other.locator("#reset_btn").click()
+    other.wait_for_function("() => /\\b0\\s*reps/.test(document.querySelector('#live_count').innerText)", timeout=3000)
+    highest, waited = wait_for_count(page, "live_count", WEBCAM_REPS, timeout_s=30)  # the other's Reset left it alone
+    assert highest == WEBCAM_REPS, f"count reached {highest} after {waited:.0f} s"
+    assert "of 2 ✓" in page.locator("#live_count").inner_text()
+    sounds = page.evaluate("() => window.flowrepSounds || []")
+    assert "target" in sounds and all(s in ("rep", "target") for s in sounds), sounds
+    page.locator("#finish_btn").click()
+    page.locator("#live_status").get_by_text("Set 1 listed below").wait_for(timeout=5000)
+    assert count_on(page, "live_count") == 0
+    page.wait_for_function(
+        "() => document.querySelector('#live_sets [role=grid]').getAttribute('aria-rowcount') === '2'", timeout=5000
+    )  # the header and set 1
+    table = page.locator("#live_sets").inner_text()
+    assert "2 ✓" in table and "tempo (s/rep)" in table, table
+    page.screenshot(path=str(shots / "webcam_set_listed.png"), full_page=True)
+    with page.expect_download() as download:
+        page.locator("#live_sets_csv a[download]").first.click()
+    path = tmp_path / download.value.suggested_filename
+    download.value.save_as(path)
+    with open(path) as handle:
+        rows = list(csv.DictReader(handle))
+    assert [(r["set"], r["reps"], r["target"]) for r in rows] == [("1", str(WEBCAM_REPS), "2")]
+    assert float(rows[0]["tempo_s_per_rep"]) > 1.0  # the clip's squats take 2.2 s each
 
 
 def upload(page, clip: Path) -> None:

@@ -1,12 +1,11 @@
 """The page as a newcomer first sees it, in Chromium: on a laptop (1280×800) the first screen says what
 to do and shows the count; on a phone (390×844) the camera and the count share the first screen on the
-Webcam and Workout tabs and no number breaks across lines; and a webcam set with a target plays the
-target's sound and is listed, with its CSV, when it is finished. Chromium runs on a thread of its own
+Webcam and Workout tabs and no number breaks across lines. (A webcam set with a target is
+test_app.py's, on the same stream as its other webcam checks.) Chromium runs on a thread of its own
 (app_support.chromium), as in test_workout_page.py."""
 
 from __future__ import annotations
 
-import csv
 from pathlib import Path
 
 from app_support import (  # noqa: F401
@@ -132,49 +131,3 @@ def first_screen_on_a_phone(browser, server: Server, shots: Path) -> None:
         page.locator("#w_discard").click()
     finally:
         context.close()
-
-
-@needs_chromium
-def test_a_webcam_set_with_a_target_sounds_and_is_listed(
-    server: Server, chromium: BrowserRun, shots: Path, tmp_path: Path
-) -> None:
-    chromium(webcam_set_with_a_target, server, shots, tmp_path)
-
-
-def webcam_set_with_a_target(browser, server: Server, shots: Path, tmp_path: Path) -> None:
-    context = browser.new_context(
-        viewport={"width": 1280, "height": 1300}, permissions=["camera"], accept_downloads=True
-    )
-    page = context.new_page()
-    page.goto(server.url)
-    page.locator("#live_target input").fill("2")
-    page.locator("#live_target input").press("Enter")
-    page.locator("#cam").get_by_text("Click to Access Webcam").click()
-    page.wait_for_function(
-        "() => { const v = document.querySelector('#cam video'); return v && v.readyState >= 2 && v.videoWidth > 0; }",
-        timeout=20_000,
-    )
-    page.locator("#cam button[aria-label='capture photo']").click()  # "Record"
-    highest, waited = wait_for_count(page, "live_count", WEBCAM_REPS, timeout_s=40)
-    assert highest == WEBCAM_REPS, f"count reached {highest} after {waited:.0f} s"
-    assert "of 2 ✓" in page.locator("#live_count").inner_text()
-    sounds = page.evaluate("() => window.flowrepSounds || []")
-    assert "target" in sounds and all(s in ("rep", "target") for s in sounds), sounds
-    page.locator("#finish_btn").click()
-    page.locator("#live_status").get_by_text("Set 1 listed below").wait_for(timeout=5000)
-    assert count_on(page, "live_count") == 0
-    page.wait_for_function(
-        "() => document.querySelector('#live_sets [role=grid]').getAttribute('aria-rowcount') === '2'", timeout=5000
-    )  # the header and set 1
-    table = page.locator("#live_sets").inner_text()
-    assert "2 ✓" in table and "tempo (s/rep)" in table, table
-    page.screenshot(path=str(shots / "webcam_set_listed.png"), full_page=True)
-    with page.expect_download() as download:
-        page.locator("#live_sets_csv a[download]").first.click()
-    path = tmp_path / download.value.suggested_filename
-    download.value.save_as(path)
-    with open(path) as handle:
-        rows = list(csv.DictReader(handle))
-    assert [(r["set"], r["reps"], r["target"]) for r in rows] == [("1", str(WEBCAM_REPS), "2")]
-    assert float(rows[0]["tempo_s_per_rep"]) > 1.0  # the clip's squats take 2.2 s each
-    context.close()

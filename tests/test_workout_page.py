@@ -1,5 +1,6 @@
 """The Workout tab as a visitor uses it: build and save a plan, run it on the (fake) camera to its
-summary, and find the plan and the workout again after the app restarts.
+summary, and find the plan and the workout again after the app restarts (one test: the restart
+checks what the run left).
 
 The fake camera loops the same scripted clip as test_app.py's webcam test (still, three slow squats,
 still). Every app here gets its own FLOWREP_DB under pytest's tmp dir. Chromium runs on a thread of
@@ -47,17 +48,6 @@ def new_page(browser):
         viewport={"width": 1280, "height": 1300}, permissions=["camera"], accept_downloads=True
     )
     return context.new_page()
-
-
-@pytest.fixture(scope="module")
-def workout_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tmp_path_factory.mktemp("workout_db") / "flowrep.db"
-
-
-@pytest.fixture(scope="module")
-def workout_server(tmp_path_factory: pytest.TempPathFactory, workout_db: Path):
-    with running_app(tmp_path_factory.mktemp("workout_app"), FLOWREP_DB=str(workout_db)) as srv:
-        yield srv
 
 
 # ---------------------------------------------------------------- page helpers
@@ -128,15 +118,20 @@ def history_text(page) -> str:
 
 
 @needs_chromium
-def test_a_two_exercise_plan_runs_on_the_camera_to_its_summary(
-    workout_server: Server, chromium: BrowserRun, shots: Path, tmp_path: Path
+def test_a_two_exercise_plan_runs_on_the_camera_to_its_summary_and_both_outlast_a_restart(
+    chromium: BrowserRun, shots: Path, tmp_path: Path
 ) -> None:
-    chromium(run_two_small_sets, workout_server, shots, tmp_path)
+    db = tmp_path / "history" / "flowrep.db"
+    with running_app(tmp_path / "first", FLOWREP_DB=str(db)) as first:
+        chromium(run_two_small_sets, first, shots, tmp_path)
+    assert db.is_file()
+    with running_app(tmp_path / "second", FLOWREP_DB=str(db)) as second:
+        chromium(find_the_plan_and_the_workout, second, shots)
 
 
-def run_two_small_sets(browser, workout_server: Server, shots: Path, tmp_path: Path) -> None:
+def run_two_small_sets(browser, server: Server, shots: Path, tmp_path: Path) -> None:
     page = new_page(browser)
-    open_workout_tab(page, workout_server.url)
+    open_workout_tab(page, server.url)
     save_plan(page, "Two small sets", TWO_SETS)
     start_workout_camera(page)
     record_steps_shown(page)
@@ -179,7 +174,7 @@ def run_two_small_sets(browser, workout_server: Server, shots: Path, tmp_path: P
     )
 
     # The engine's own count agrees: the frames logged while working add up to the summary's reps.
-    frames = [f for f in workout_server.frames() if f.get("tab") == "workout"]
+    frames = [f for f in server.frames() if f.get("tab") == "workout"]
     assert len(frames) >= 50 and max(f["step_reps"] for f in frames if f["step"] == "work") <= 2
     sounds = page.evaluate("() => window.flowrepSounds || []")
     cues = page.evaluate("() => document.querySelector('#w_sound textarea').value")
@@ -199,50 +194,29 @@ def run_two_small_sets(browser, workout_server: Server, shots: Path, tmp_path: P
     page.context.close()
 
 
-@needs_chromium
-def test_saved_plans_and_finished_workouts_are_still_there_after_a_restart(
-    chromium: BrowserRun, tmp_path: Path, shots: Path
-) -> None:
-    db = tmp_path / "history" / "flowrep.db"
-    with running_app(tmp_path / "first", FLOWREP_DB=str(db)) as first:
-        chromium(save_a_plan_and_stop_a_workout, first)
-    assert db.is_file()
-    with running_app(tmp_path / "second", FLOWREP_DB=str(db)) as second:
-        chromium(find_the_plan_and_the_workout, second, shots)
-
-
-def save_a_plan_and_stop_a_workout(browser, server: Server) -> None:
-    page = browser.new_page()
-    open_workout_tab(page, server.url)
-    save_plan(page, "Keep me", "push-ups: 5 reps\nplank: 30 s\nrest: 20 s")
-    page.locator("#w_start").click()  # no camera: the get-ready countdown runs on the page's clock
-    page.wait_for_function("() => /0:0[1-4]/.test(document.querySelector('#w_clock').innerText)", timeout=10_000)
-    page.locator("#w_stop").click()
-    assert "Keep me: stopped" in wait_for_summary(page, timeout_s=10)
-    page.close()
-
-
 def find_the_plan_and_the_workout(browser, server: Server, shots: Path) -> None:
     page = browser.new_page()
     open_workout_tab(page, server.url)
     # The history fills in after the page loads, and its table draws rows only once scrolled into view.
     page.locator("#w_history").scroll_into_view_if_needed()
-    page.wait_for_function("() => document.querySelector('#w_history').innerText.includes('Keep me')", timeout=20_000)
-    history = history_text(page)
-    assert "Keep me" in history and "stopped" in history, history
-    page.locator("#w_plan input").click()
-    page.get_by_role("option", name="Keep me (saved)").click()
     page.wait_for_function(
-        "() => document.querySelector('#w_plan_text textarea').value.includes('plank: 30 s')", timeout=10_000
+        "() => document.querySelector('#w_history').innerText.includes('Two small sets')", timeout=20_000
     )
-    assert page.locator("#w_plan_name").get_by_role("textbox").input_value() == "Keep me"
+    history = history_text(page)
+    assert "Two small sets" in history and "finished" in history, history
+    page.locator("#w_plan input").click()
+    page.get_by_role("option", name="Two small sets (saved)").click()
+    page.wait_for_function(
+        "() => document.querySelector('#w_plan_text textarea').value.includes('more squats: 2 reps')", timeout=10_000
+    )
+    assert page.locator("#w_plan_name").get_by_role("textbox").input_value() == "Two small sets"
     page.screenshot(path=str(shots / "workout_after_restart.png"), full_page=True)
-    # A stopped test run can go from the history.
+    # A test run can go from the history.
     page.locator("#w_history_pick input").click()
-    page.get_by_role("option", name=re.compile("Keep me · stopped")).click()
+    page.get_by_role("option", name=re.compile("Two small sets · finished")).click()
     page.locator("#w_history_delete").click()
     page.locator("#w_history_msg").get_by_text("Deleted from the history").wait_for(timeout=10_000)
-    assert "Keep me" not in history_text(page)
+    assert "Two small sets" not in history_text(page)
     page.close()
 
 
