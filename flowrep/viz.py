@@ -74,11 +74,15 @@ def _draw_label(image: np.ndarray, text: str, origin: tuple[int, int], scale: fl
 
 
 def side_by_side(
-    frame_bgr: np.ndarray, flow_bgr: np.ndarray | None, count: int, height: int = VIEW_HEIGHT, crop: Box | None = None
+    frame_bgr: np.ndarray,
+    flow_bgr: np.ndarray | None,
+    count: int | None,
+    height: int = VIEW_HEIGHT,
+    crop: Box | None = None,
 ) -> np.ndarray:
     """Original | flow (black before the first flow, brightened for the eye), both `height` tall,
-    the count at the bottom left (a page's image label sits at the top left), a legend under the
-    flow, and the crop the CNN looks at (if any) outlined on the original."""
+    the count (if any) at the bottom left (a page's image label sits at the top left), a legend
+    under the flow, and the crop the CNN looks at (if any) outlined on the original."""
     height = _even(height)
     left = _fit_height(frame_bgr, height)
     if crop is not None:
@@ -88,7 +92,8 @@ def side_by_side(
     else:
         right = brighter_flow(cv2.resize(flow_bgr, (left.shape[1], height), interpolation=cv2.INTER_LINEAR))
     scale = height / 240
-    _draw_label(left, f"reps {count}", (round(10 * scale), height - round(12 * scale)), 1.1 * scale)
+    if count is not None:
+        _draw_label(left, f"reps {count}", (round(10 * scale), height - round(12 * scale)), 1.1 * scale)
     _draw_label(right, FLOW_LEGEND, (round(8 * scale), height - round(10 * scale)), 0.42 * scale)
     return np.hstack([left, right])
 

@@ -366,3 +366,23 @@ def test_the_count_box_after_a_workout_stopped_before_any_rep(tmp_path: Path) ->
     ui = page.ui
     out = page.stop(page.start("Nothing", "squats: 1 reps", None)[ui.live])
     assert out[ui.count] == "# 0\nreps in all" and out[ui.reps_chart].visible is False  # no reps: no chart
+
+
+def test_the_camera_picture_shows_a_count_only_while_a_step_is_counting(tmp_path: Path) -> None:
+    """The picture's count is the count box's: none in the get-ready countdown (or a rest), where the
+    camera's own count would be motion nobody is counting; the step's reps once it runs."""
+    page = page_tabs(tmp_path / "runs", history_path=tmp_path / "flowrep.db").workout
+    ui = page.ui
+    frame = np.full((240, 320, 3), 90, np.uint8)  # a plain grey wall: only a drawn count marks it
+
+    def count_corner(live) -> np.ndarray:
+        view = page.frame(frame, live)[ui.view]
+        height = view.shape[0]
+        return view[height * 3 // 4 :, : view.shape[1] // 4]  # the picture's bottom left, where a count goes
+
+    started = page.start("Quick", "squats: 2 reps\nrest: 0 s", None)
+    live = started[ui.live]
+    assert "Get ready" in started[ui.step]
+    assert np.ptp(count_corner(live)) == 0, "a count drawn in the get-ready countdown"
+    page.skip(live)  # the squats begin
+    assert np.ptp(count_corner(live)) > 100, "no count drawn while the squats are counted"

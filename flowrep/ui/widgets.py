@@ -46,8 +46,9 @@ def empty_chart() -> go.Figure:
     return viz.probability_figure([], [], CHART_WINDOW_S)
 
 
-def side_by_side(frame_bgr: np.ndarray, result: FrameResult, count: int) -> np.ndarray:
-    """The picture the page shows (RGB): the frame, its flow, the count shown and the crop the CNN looked at."""
+def side_by_side(frame_bgr: np.ndarray, result: FrameResult, count: int | None) -> np.ndarray:
+    """The picture the page shows (RGB): the frame, its flow, the count shown (if any) and the crop the
+    CNN looked at."""
     return cv2.cvtColor(viz.side_by_side(frame_bgr, result.flow_bgr, count, crop=result.crop), cv2.COLOR_BGR2RGB)
 
 

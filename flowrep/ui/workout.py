@@ -247,7 +247,9 @@ class WorkoutTab:
             except FrameError as error:
                 return self._screen(live, arrived, [], status=f"**The camera's picture cannot be counted:** {error}.")
             result, runner = counted.result, live.runner
-            shown = runner.step_reps if runner is not None and runner.working else result.count
+            # The picture's count is the count box's: a work step's reps, no number in a get-ready, a
+            # rest or before a start (the camera's own count there is motion nobody is counting).
+            shown = runner.step_reps if runner is not None and runner.working else None
             step = runner.step if runner is not None else None
             self.log.write(
                 tab="workout",
