@@ -83,10 +83,13 @@ def choose_period(
         return None
     lo = max(shortest_lag, int(lag * (1 - _LOCAL_TOLERANCE)))
     hi = min(len(local) - 2, math.ceil(lag * (1 + _LOCAL_TOLERANCE)))
-    around = local[lo : hi + 1]
-    if hi < lo or np.isnan(around).all():
+    if hi < lo:
         return None
-    best = lo + int(np.nanargmax(around))
+    around = local[lo : hi + 1]
+    around = np.where(np.isnan(around), -np.inf, around)  # np.nanargmax, without its copies and checks
+    best = lo + int(np.argmax(around))
+    if around[best - lo] == -np.inf:  # all NaN
+        return None
     before, at, after = local[best - 1], local[best], local[best + 1]
     if not (at >= before and at >= after):  # no peak of its own near the pooled one: keep that lag
         return float(lag), float(local[lag]) if not np.isnan(local[lag]) else 0.0
@@ -102,15 +105,17 @@ def _shortest_near_best(
     `previous` is at least as high (so a period is kept while its half, say a jumping jack's hop, only
     comes near it)."""
     r = np.where(np.isnan(profile), -np.inf, profile)
-    inner = np.arange(1, len(r) - 1)
-    peak = (r[inner] >= r[inner - 1]) & (r[inner] > r[inner + 1]) & np.isfinite(r[inner])
-    after_dip = np.minimum.accumulate(np.where(np.isfinite(r), r, np.inf))[inner] < 0.0
-    candidates = inner[peak & after_dip & (inner >= shortest_lag)]
+    finite = np.isfinite(r)
+    at, before, after = r[1:-1], r[:-2], r[2:]  # each inner lag, and its neighbours
+    peak = (at >= before) & (at > after) & finite[1:-1]
+    peak &= np.minimum.accumulate(np.where(finite, r, np.inf))[1:-1] < 0.0  # after a dip below zero
+    peak[: max(0, shortest_lag - 1)] = False  # inner lag k sits at k - 1
+    candidates = np.flatnonzero(peak) + 1
     if len(candidates) == 0:
         return None
     heights = _peak_heights(r, candidates)
-    good = candidates[heights >= heights.max() - near]
-    good_heights = heights[heights >= heights.max() - near]
+    near_best = heights >= heights.max() - near
+    good, good_heights = candidates[near_best], heights[near_best]
     shortest = int(good[0])
     if previous is not None:
         close = np.abs(good - previous) <= _LOCAL_TOLERANCE * previous
@@ -142,7 +147,8 @@ class Pool:
         self._weight = np.zeros(lags)
 
     def push(self, profile: np.ndarray, weights: np.ndarray | float = 1.0) -> None:
-        entry = (np.nan_to_num(profile), np.where(np.isnan(profile), 0.0, weights))
+        missing = np.isnan(profile)
+        entry = (np.where(missing, 0.0, profile), np.where(missing, 0.0, weights))
         self._ring.append(entry)
         self._add(entry, 1.0)
         if len(self._ring) > self._length:
