@@ -285,10 +285,13 @@ class ClipEvidence(_Evidence):
         if similarity is None or self._rows is None:
             return
         lags, windows = similarity.lags, similarity.windows
+        # Lag k's window centred on sample s ends at s + half_spans[k]; no window ends before spans[k].
+        half_spans, spans = (lags + windows) // 2, lags + windows - 1
         last = self._received - 1
         while self._centred_count <= last:
             sample = self._centred_count
-            wanted = np.maximum(sample + (lags + windows) // 2, lags + windows - 1)
+            centred_ends = sample + half_spans
+            wanted = np.maximum(centred_ends, spans)
             if not final and wanted.max() > last:
                 return
             rows = np.minimum(wanted, last)
@@ -299,7 +302,7 @@ class ClipEvidence(_Evidence):
             assert self._pool is not None
             # A lag whose window had to be moved off the sample (near the stream's ends) speaks less for
             # its context: at a set's start the long lags' windows reach further into the set.
-            self._pool.push(centred, np.where(rows == sample + (lags + windows) // 2, 1.0, _MOVED_WINDOW_WEIGHT))
+            self._pool.push(centred, np.where(rows == centred_ends, 1.0, _MOVED_WINDOW_WEIGHT))
             if len(self._waiting) > self._half:
                 self._judge_oldest(closing=False)
             del self._seen[: max(0, len(self._seen) - (self._received - self._centred_count))]

@@ -118,9 +118,10 @@ def _shortest_near_best(
     good, good_heights = candidates[near_best], heights[near_best]
     shortest = int(good[0])
     if previous is not None:
-        close = np.abs(good - previous) <= _LOCAL_TOLERANCE * previous
+        distance = np.abs(good - previous)
+        close = distance <= _LOCAL_TOLERANCE * previous
         if close.any():
-            i = int(np.flatnonzero(close)[np.argmin(np.abs(good[close] - previous))])
+            i = int(np.argmin(np.where(close, distance, np.inf)))  # the closest of the close ones
             if good_heights[i] >= good_heights[0]:
                 return int(good[i])
     return shortest
