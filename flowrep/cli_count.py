@@ -227,6 +227,12 @@ def bench_command(args: argparse.Namespace) -> int:
             f"count shown {delay['median']:.2f} s after a rep's motion ends (median; p90 "
             f"{delay['p90']:.2f} s; {delay['reps']} reps)"
         )
+        if "under_way" in delay:
+            later = delay["under_way"]
+            print(
+                f"  after each clip's first count: {later['median']:.2f} s (median; p90 {later['p90']:.2f} s; "
+                f"{later['reps']} reps; the first count waits until the motion is seen to repeat)"
+            )
     if summary.get("timing"):
         timing = summary["timing"]
         print(

@@ -144,6 +144,22 @@ def test_bench_as_a_webcam_says_so_and_which_jitter_it_drew(clips: dict[str, Pat
     assert refused.returncode == 2 and "with --webcam" in refused.stderr and "Traceback" not in refused.stderr
 
 
+def test_the_live_count_delay_is_also_given_after_each_clips_first_count() -> None:
+    """A set's first count waits until the motion is seen to repeat, and shows the reps made so far at
+    once; the bench says how fast the count follows after that too (issue 19: within about 0.5 s)."""
+    from flowrep.bench import BenchReport, ClipScore
+
+    report = BenchReport()
+    report.clips = [
+        ClipScore("a.mp4", 5, 5, 1.0, 10, delays_s=[3.0, 1.5, 0.1, 0.2, 0.3], first_count_reps=2),
+        ClipScore("b.mp4", 2, 2, 1.0, 10, delays_s=[2.0, 0.0], first_count_reps=2),
+        ClipScore("c.mp4", 3, 0, 1.0, 10),  # never counted
+    ]
+    delay = report.count_delay_s
+    assert delay is not None and delay["reps"] == 7 and delay["median"] == 0.3
+    assert delay["under_way"] == {"median": 0.2, "p90": 0.2, "reps": 3}
+
+
 def test_a_farther_camera_shrinks_the_picture_into_a_plain_frame_of_the_same_size() -> None:
     frame = np.zeros((90, 160, 3), np.uint8)
     frame[:, :80] = 200  # left half bright

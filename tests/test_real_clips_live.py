@@ -20,7 +20,10 @@ def test_the_exercise_clips_are_counted_live_as_a_webcam_delivers_them(shared_da
     # count cannot know the squat's 7 s period until 14 s in); no other clip is off by more than one.
     # A second clip off by two breaks the OBO floor; the MAE guard leaves room for a set or two to move by one.
     assert report.mae <= 0.1 and report.obo >= 0.93, [(c.file, c.true, c.pred) for c in report.clips]
-    assert report.count_delay_s is not None and report.count_delay_s["median"] <= 0.5
+    # Once a set's first count has come (it waits until the motion is seen to repeat), each later rep
+    # shows within about 0.5 s of its end (issue 19): p90 0.07 s at seed 0.
+    delay = report.count_delay_s
+    assert delay is not None and delay["median"] <= 0.5 and delay["under_way"]["p90"] <= 0.5, delay
 
 
 def test_a_workout_run_on_each_clip_counts_its_reps_as_the_camera_would(shared_data: Path, cnn_signal) -> None:
