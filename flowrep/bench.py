@@ -169,9 +169,10 @@ class BenchReport:
 
     @property
     def count_delay_s(self) -> dict[str, Any] | None:
-        """How long after a rep's motion ended the count changed: median and 90th percentile, over
-        every rep and (`under_way`) over the reps after each clip's first count, which waits by
-        design until the motion is seen to repeat."""
+        """How long after a rep's motion ended (as the finished set's whole evidence places its end)
+        the live count showed it: median and 90th percentile, over every rep and (`under_way`) over
+        the reps after each clip's first count, which waits by design until the motion is seen to
+        repeat. Negative: shown a little before that end."""
         delays = [x for c in self.clips for x in c.delays_s]
         if not delays:
             return None

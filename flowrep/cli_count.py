@@ -225,7 +225,8 @@ def bench_command(args: argparse.Namespace) -> int:
         delay = summary["count_delay_s"]
         print(
             f"count shown {delay['median']:.2f} s after a rep's motion ends (median; p90 "
-            f"{delay['p90']:.2f} s; {delay['reps']} reps)"
+            f"{delay['p90']:.2f} s; {delay['reps']} reps; each rep's end as the finished set's evidence "
+            "places it, negative if shown before)"
         )
         if "under_way" in delay:
             later = delay["under_way"]

@@ -10,7 +10,12 @@ position, walking in, picking up a weight) turns nothing.
   number is the count.
 - **A live stream** is counted on the same evidence as if the stream ended now, re-read every
   `refresh_s`: a rep is counted as the phase passes its end (a little before, by `lead`), and when
-  the picture goes still the phase is rounded, as a file's is. The count never goes back.
+  the picture goes still the phase is rounded, as a file's is. While the set goes on, the count
+  never goes back.
+- **When a live set ends** (`finish`), it is counted as a file is, on its whole evidence: the reps
+  that evidence does not bear out are taken back (a count read from windows ending "now" can find a
+  period that windows centred on each moment do not), the ones it adds are counted, and the rep
+  times are the file's; each rep keeps the time the live count first showed its number.
 
 The first rep of a set cannot be known to repeat until the motion has gone on for about two
 periods (a lag is judged on at least one period of pairs): when the repetition is found, the phase
@@ -25,7 +30,7 @@ from __future__ import annotations
 
 import math
 from collections import deque
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -38,7 +43,7 @@ class Rep:
     start_s: float
     turn_s: float
     end_s: float
-    counted_s: float  # when the counter announced it (at or after end_s for a file)
+    counted_s: float  # when it was counted: a file's at its end; a live set's when the live count showed it
 
     @property
     def duration_s(self) -> float:
@@ -118,17 +123,19 @@ class RepCounter:
         return self._count_to(*self._phase_now(), rounded=still, now=t)
 
     def finish(self) -> list[Rep]:
-        """The stream has ended: the reps of its whole evidence (a file's count), or the live reps
-        still to count."""
+        """The stream has ended: its reps are its whole evidence's (a file's count, and a live set's
+        final count). Returns the reps not counted before (all of a file's)."""
         self._evidence.finish()
         phase = self._follow_final()
         now = self._last_t if self._last_t is not None else 0.0
-        if self.live:
-            return self._count_to(phase, self._crossings, rounded=True, now=now)
+        shown = [rep.counted_s for rep in self.reps]
         total = round(phase.value)
         self.reps = self._spread(total, phase.value, now)
-        self.count = total
-        return list(self.reps)
+        if not self.live:
+            return list(self.reps)
+        # A live set's rep was counted when the live count first showed its number, or now.
+        self.reps = [replace(rep, counted_s=shown[i] if i < len(shown) else now) for i, rep in enumerate(self.reps)]
+        return self.reps[len(shown) :]
 
     def _follow_final(self) -> _Phase:
         """Brings the phase over the evidence judged for good up to date."""
@@ -168,7 +175,8 @@ class RepCounter:
         return new
 
     def _spread(self, total: int, phase_value: float, now: float) -> list[Rep]:
-        """A file's reps: the phase split into `total` equal parts, each ending where the phase passes it."""
+        """The whole evidence's reps: the phase split into `total` equal parts, each ending where the
+        phase passes it (and counted then)."""
         self.count, self.reps = 0, []
         if total <= 0:
             return []
@@ -190,7 +198,7 @@ class RepCounter:
 
     def _rep(self, start_s: float, end_s: float, counted_s: float) -> Rep:
         self.count += 1
-        rep = Rep(self.count, start_s, self._turn(start_s, end_s), end_s, max(counted_s, end_s))
+        rep = Rep(self.count, start_s, self._turn(start_s, end_s), end_s, counted_s)
         self.reps.append(rep)
         return rep
 

@@ -153,13 +153,17 @@ class WorkoutRunner:
         return events
 
     def set_finished(self, now: float, count: int) -> list[Event]:
-        """The work step's set was finished at `now` (its last reps judged) and its count is `count`:
-        the reps it adds are the step's, even when they come as the step's time runs out (`update`
+        """The work step's set was finished at `now` and `count` is its final count (its whole
+        evidence's, which can be fewer than the live count showed): the step's reps follow it, and
+        the reps it adds are the step's even when they come as the step's time runs out (`update`
         runs the clock first). Call `update(now)` next for the clock."""
-        new_reps = self._new_reps(count)
-        if self.paused or not self.working or not new_reps:
+        change, self._last_count = count - self._last_count, count
+        if self.paused or not self.working or change == 0:
             return []
-        return self._add_reps(new_reps, now)
+        if change < 0:  # reps the live count showed that the whole set does not bear out
+            self.step_reps = max(0, self.step_reps + change)
+            return []
+        return self._add_reps(change, now)
 
     def pause(self, now: float) -> list[Event]:
         if self.state is not RunState.RUNNING:

@@ -130,3 +130,34 @@ def test_live_a_sets_first_reps_need_the_repetition_clear_on_two_successive_read
         counter.update(t, p, field)
     assert readings > clear_readings
     assert counter.count == counted
+
+
+def test_live_reps_that_the_whole_set_does_not_bear_out_are_taken_back_when_it_ends() -> None:
+    """Two readings of clear repetition at a still stream's start count two reps live (the test
+    above); the set's whole evidence holds no repetition, so when the set ends they are taken back."""
+    counter = RepCounter(live=True)
+    readings = 0
+
+    def scripted() -> list[Evidence]:
+        nonlocal readings
+        frame_s = counter._evidence.frame_s
+        readings += frame_s is not None
+        if frame_s is None or readings > 2:
+            return []
+        return [Evidence(k * frame_s, 0.5, 0.9, True) for k in range(1, round(1.0 / frame_s) + 1)]
+
+    counter._evidence.provisional = scripted  # type: ignore[method-assign]
+    quiet = noise_only(seconds=3.0)
+    for t, p, field in zip(quiet.times, quiet.probabilities, quiet.fields):
+        counter.update(t, p, field)
+    assert counter.count == 2
+    assert counter.finish() == [] and counter.count == 0 and counter.reps == []
+
+
+def test_a_finished_live_set_has_a_files_reps_each_counted_when_the_live_count_showed_it() -> None:
+    stream = exercise(7, 1.4, lead_s=1.5, tempo_end=1.9)
+    live, counted = run(stream, live=True)
+    as_file, _ = run(stream, live=False)
+    shown = {rep.number: t for t, batch in counted for rep in batch}
+    assert [(r.start_s, r.end_s) for r in live.reps] == [(r.start_s, r.end_s) for r in as_file.reps]
+    assert [r.counted_s for r in live.reps] == [shown[r.number] for r in live.reps]

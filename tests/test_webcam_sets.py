@@ -36,6 +36,10 @@ def test_a_set_list_gives_time_tempo_and_speed_loss_per_set(tmp_path: Path) -> N
     table = sets.table()
     assert table.values.tolist() == [[1, 4, "4 ✓", 8.0, 2.0, "50 %"], [2, 2, "5", 4.0, 2.0, "–"]]
     assert "Target reached" in set_message(first) and "2 reps in 4 s" in set_message(second)
+    # The set's final count is its whole evidence's; where the live count showed another, it says so.
+    assert "showed" not in set_message(second, live_count=2)
+    assert "2 reps in 4 s (the live count showed 3; counted on the whole set)" in set_message(second, live_count=3)
+    assert "the live count showed 2" in set_message(None, live_count=2)
     with open(sets.write_csv(tmp_path / "sets.csv")) as handle:
         rows = list(csv.DictReader(handle))
     assert tuple(rows[0]) == CSV_HEADER

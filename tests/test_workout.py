@@ -411,6 +411,18 @@ def test_a_timed_step_that_runs_out_with_no_frame_coming_still_counts_the_last_r
     assert workout.runner.records[0].reps == 5 and workout.runner.records[0].active_s == pytest.approx(5.0)
 
 
+def test_a_timed_step_keeps_the_reps_its_whole_set_bears_out_when_the_live_count_showed_more() -> None:
+    # The live count showed 4; finished, the set's whole evidence counts 3 (flowrep.counter).
+    plan = Plan("Timed", (PlanExercise("Squats", seconds=5),), rest_s=0)
+    runner = WorkoutRunner(plan)
+    runner.start(0.0)
+    runner.update(4.0, 4)
+    assert runner.step_reps == 4
+    assert runner.set_finished(5.0, 3) == [] and runner.step_reps == 3
+    assert runner.update(5.0) == [Outcome.TIME_UP, Cue.FINISHED]
+    assert runner.summary().exercises[0].reps == 3
+
+
 @pytest.mark.parametrize("command", [WorkoutSession.skip, WorkoutSession.stop])
 def test_skipping_or_stopping_a_work_step_counts_the_rep_just_made(command) -> None:
     camera = FakeCameraSet([1.0, 2.0, 2.9], shown_after_s=0.5)

@@ -244,16 +244,17 @@ class WebcamTab:
     def _end_set(self, live: Live, target: int | None) -> Updates:
         """Lists the set (a set without reps is not) and starts a new one; the timer waits for its first frame."""
         ui = self.ui
-        record = None
+        record, live_count = None, 0
         if live.session is not None:
-            live.session.finish()  # its last reps, counted as a stream's end is (as `flowrep bench --webcam` does)
+            live_count = live.session.count
+            live.session.finish()  # its final count, on its whole evidence (as `flowrep bench --webcam` counts)
             record = live.sets.add(live.session.reps, live.session.analysis(), target)
         live.new_set()
         live.shown_count = (0, target)
         updates: Updates = {
             ui.count: count_markdown(0, target),
             ui.chart: empty_chart(),
-            ui.status: set_message(record),
+            ui.status: set_message(record, live_count),
             ui.timer: gr.Timer(active=False),
             ui.live: live,
         }

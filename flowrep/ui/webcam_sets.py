@@ -1,6 +1,7 @@
 """The Webcam tab's finished sets: each set's reps, target, time, tempo and speed loss, as the tab's
 table and as CSV. A set ends with the "Finish set" button or when the camera stops sending pictures;
-a set without reps is not listed.
+a set without reps is not listed. A set's count is its final one (its whole evidence's, as an uploaded
+clip's), which can differ from what the live count showed: the tab's message then says so.
 
 - **time**: from the first rep's start to the last rep's end (the set's working time: standing in front
   of the camera before and after it does not count);
@@ -93,9 +94,13 @@ def empty_table() -> pd.DataFrame:
     return pd.DataFrame([], columns=TABLE_HEADERS)
 
 
-def set_message(record: SetRecord | None) -> str:
-    """What the tab says when a set ends."""
+def set_message(record: SetRecord | None, live_count: int | None = None) -> str:
+    """What the tab says when a set ends; `live_count` is what the count showed before the set's final
+    count (its whole evidence's, see flowrep.counter), which the message names where they differ."""
+    reps = 0 if record is None else record.reps
+    recounted = "" if live_count in (None, reps) else f" (the live count showed {live_count}; counted on the whole set)"
     if record is None:
-        return "No reps in that set: nothing listed. The count starts again from 0."
+        return f"No reps in that set{recounted}: nothing listed. The count starts again from 0."
     reached = " Target reached." if record.target_reached else ""
-    return f"Set {record.number} listed below: {count_text(record.reps, 'rep')} in {record.time_s:.0f} s.{reached}"
+    listed = f"{count_text(record.reps, 'rep')} in {record.time_s:.0f} s"
+    return f"Set {record.number} listed below: {listed}{recounted}.{reached}"
