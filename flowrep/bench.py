@@ -83,6 +83,7 @@ class ClipScore:
     delays_s: list[float] = field(default_factory=list)  # live, per rep: count shown − end of its motion
     first_count_reps: int = 0  # live: how many reps the clip's first count showed at once
     match: RepMatch | None = None  # None where labels.csv does not say when each rep ends
+    live_count: int | None = None  # live: what the count showed as the clip ended, before its final count
 
     def as_json(self) -> dict[str, object]:
         row: dict[str, object] = {
@@ -92,6 +93,8 @@ class ClipScore:
             "seconds": round(self.seconds, 3),
             "frames": self.frames,
         }
+        if self.live_count is not None:
+            row["live_count"] = self.live_count
         if self.match is not None:
             row.update(missed=self.match.missed, extra=self.match.extra)
         if self.error:
@@ -168,6 +171,18 @@ class BenchReport:
         return sum(abs(c.pred - c.true) <= 1 for c in self.clips) / max(1, len(self.clips))
 
     @property
+    def live_count(self) -> dict[str, float] | None:
+        """Live: MAE and OBO of the count each clip showed as it ended, before its final count (the
+        whole set's evidence) — what a visitor saw during the set."""
+        shown = [(c.true, c.live_count) for c in self.clips if c.live_count is not None]
+        if not shown:
+            return None
+        return {
+            "mae": round(sum(abs(live - true) / true for true, live in shown) / len(shown), 4),
+            "obo": round(sum(abs(live - true) <= 1 for true, live in shown) / len(shown), 4),
+        }
+
+    @property
     def count_delay_s(self) -> dict[str, Any] | None:
         """How long after a rep's motion ended (as the finished set's whole evidence places its end)
         the live count showed it: median and 90th percentile, over every rep and (`under_way`) over
@@ -208,6 +223,7 @@ class BenchReport:
             "peak_rss_mb": round(peak_rss_mb(), 1),
             "signal_ms_per_frame": round(self.signal_ms_per_frame, 3),
             "count_delay_s": self.count_delay_s,
+            **({"live_count": self.live_count} if self.live_count else {}),
             **({"timing": timing} if timing else {}),
             **({"farther": self.farther} if self.farther > 1.0 else {}),
             **({"seed": self.options.seed} if self.options.mode == "webcam" else {}),
@@ -281,6 +297,7 @@ def score_clip(folder: Path, label: Label, session: Session, options: BenchOptio
         delays_s=delays,
         first_count_reps=first,
         match=match,
+        live_count=result.live_count,
     )
 
 

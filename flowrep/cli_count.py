@@ -221,6 +221,11 @@ def bench_command(args: argparse.Namespace) -> int:
         f"{summary['fps']:.0f} frames/s  peak RSS {summary['peak_rss_mb']:.0f} MB  "
         f"{args.signal} {summary['signal_ms_per_frame']:.2f} ms/frame  (flow {args.flow})"
     )
+    if summary.get("live_count"):
+        shown = summary["live_count"]
+        print(
+            f"the live count as each clip ended, before its final count: MAE {shown['mae']:.3f}  OBO {shown['obo']:.2f}"
+        )
     if summary["count_delay_s"]:
         delay = summary["count_delay_s"]
         print(

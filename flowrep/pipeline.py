@@ -105,6 +105,7 @@ class Session:
         self._last_seen: tuple[EncodedFlow | None, np.ndarray] = (None, STILL)
         self._speed_times_s = array("d")  # per frame with flow of its own: its time and mean flow speed
         self._speeds = array("d")
+        self.live_count_at_end: int | None = None  # what a live set's count showed before `finish` counted it
 
     @property
     def count(self) -> int:
@@ -147,7 +148,10 @@ class Session:
         return self._feed(time_s, encoded, probabilities)
 
     def finish(self) -> list[Rep]:
-        """The stream has ended; returns the reps counted now (a file's are all of them)."""
+        """The stream has ended: the set is counted on its whole evidence (a live set's last reps are
+        added, or ones its live count showed are taken back; `live_count_at_end` keeps that count).
+        Returns the reps not counted before (a file's are all of them)."""
+        self.live_count_at_end = self.counter.count if self.live else None
         new = self.counter.finish()
         self.reps = list(self.counter.reps)
         return new
@@ -181,6 +185,7 @@ class ClipResult:
     error: str | None = None
     warnings: list[str] = field(default_factory=list)  # counted, but the count may be off (a cut end)
     analysis: SetAnalysis | None = None  # the reps' times and speeds (None: from the reps' times alone)
+    live_count: int | None = None  # live: what the count showed as the clip ended, before its final count
 
     @property
     def fps_processed(self) -> float:
@@ -212,7 +217,8 @@ def count_clip(
     """Counts a clip frame by frame. on_frame(index, total_frames, result, frame) sees every frame (and
     the live count); transform, if given, changes the stream of frames before it is counted (the
     benchmark's camera variants: a farther camera, a browser webcam's delivery). The count and reps
-    are the whole clip's; with `live`, they are the live counter's, as a webcam set would end.
+    are the whole clip's, and so they are with `live` (the live counter's, counted as a webcam set is
+    when it ends; `live_count` is what it showed before).
     A clip longer than `max_seconds` (by its header, or by its frames' times as they are decoded) is
     refused; None counts any length.
 
@@ -243,4 +249,5 @@ def count_clip(
         reader.info.fps,
         warnings=warnings,
         analysis=session.analysis(),
+        live_count=session.live_count_at_end,
     )

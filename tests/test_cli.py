@@ -140,6 +140,9 @@ def test_bench_as_a_webcam_says_so_and_which_jitter_it_drew(clips: dict[str, Pat
     assert figures["mode"] == "webcam" and figures["seed"] == 3
     assert figures["clips"][0]["frames"] <= 62  # 10 frames/s of the 6 s, 25 frames/s clip
     assert "seed 3" in run.stdout
+    # Beside each clip's final count, what its live count showed as it ended (a visitor's view).
+    assert isinstance(figures["clips"][0]["live_count"], int) and set(figures["live_count"]) == {"mae", "obo"}
+    assert "the live count as each clip ended" in run.stdout
     refused = flowrep("bench", str(folder), "--seed", "3")
     assert refused.returncode == 2 and "with --webcam" in refused.stderr and "Traceback" not in refused.stderr
 
@@ -158,6 +161,19 @@ def test_the_live_count_delay_is_also_given_after_each_clips_first_count() -> No
     delay = report.count_delay_s
     assert delay is not None and delay["reps"] == 7 and delay["median"] == 0.3
     assert delay["under_way"] == {"median": 0.2, "p90": 0.2, "reps": 3}
+
+
+def test_the_bench_scores_the_live_count_each_clip_showed_apart_from_its_final_count() -> None:
+    from flowrep.bench import BenchReport, ClipScore
+
+    report = BenchReport()
+    assert report.live_count is None  # files: no live count
+    report.clips = [
+        ClipScore("a.mp4", 2, 2, 1.0, 10, live_count=4),  # shown 4, counted 2 on the whole set
+        ClipScore("b.mp4", 10, 10, 1.0, 10, live_count=9),
+    ]
+    assert report.mae == 0.0 and report.live_count == {"mae": 0.55, "obo": 0.5}
+    assert report.as_json()["live_count"] == {"mae": 0.55, "obo": 0.5}
 
 
 def test_a_farther_camera_shrinks_the_picture_into_a_plain_frame_of_the_same_size() -> None:

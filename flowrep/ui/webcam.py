@@ -244,11 +244,11 @@ class WebcamTab:
     def _end_set(self, live: Live, target: int | None) -> Updates:
         """Lists the set (a set without reps is not) and starts a new one; the timer waits for its first frame."""
         ui = self.ui
-        record, live_count = None, 0
+        record, live_count = None, None
         if live.session is not None:
-            live_count = live.session.count
             live.session.finish()  # its final count, on its whole evidence (as `flowrep bench --webcam` counts)
             record = live.sets.add(live.session.reps, live.session.analysis(), target)
+            live_count = live.session.live_count_at_end
         live.new_set()
         live.shown_count = (0, target)
         updates: Updates = {
