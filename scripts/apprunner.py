@@ -111,9 +111,18 @@ def start_webcam(page, url: str, navigate: bool = True) -> None:
     """Opens the page (unless it is open already), lets it use the (fake) camera, and presses Record."""
     if navigate:
         page.goto(url)
+    open_camera(page)
+    press_record(page)
+
+
+def open_camera(page) -> None:
+    """Lets the open page use the (fake) camera and waits for its picture."""
     page.locator("#cam").get_by_text("Click to Access Webcam").click()
     page.wait_for_function(
         "() => { const v = document.querySelector('#cam video'); return v && v.readyState >= 2 && v.videoWidth > 0; }",
         timeout=20_000,
     )
+
+
+def press_record(page) -> None:
     page.locator("#cam button[aria-label='capture photo']").click()

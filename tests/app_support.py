@@ -25,7 +25,7 @@ sys.path[:0] = [str(ROOT), str(ROOT / "scripts")]
 
 import apprunner  # noqa: E402
 import democlips  # noqa: E402
-from apprunner import CHROMIUM, CHROMIUM_ARGS, Server, start_webcam  # noqa: E402,F401
+from apprunner import CHROMIUM, CHROMIUM_ARGS, Server, open_camera, start_webcam  # noqa: E402,F401
 
 from flowrep.model import DEFAULT_WEIGHTS  # noqa: E402
 
@@ -284,3 +284,45 @@ def wait_for_count(page, elem_id: str, at_least: int, timeout_s: float) -> tuple
             break
         time.sleep(0.1)
     return highest, time.monotonic() - started
+
+
+#: Watches the camera's picture (#cam video) ten times a second: window.flowrepStill.since is when its
+#: picture last went still after moving (null while it moves, or before it has been seen to move).
+WATCH_STILLNESS_JS = """() => {
+  const video = document.querySelector('#cam video');
+  const canvas = document.createElement('canvas');
+  canvas.width = 32; canvas.height = 24;
+  const context = canvas.getContext('2d', {willReadFrequently: true});
+  const state = window.flowrepStill = {moved: false, since: null};
+  let last = null;
+  setInterval(() => {
+    context.drawImage(video, 0, 0, 32, 24);
+    const pixels = context.getImageData(0, 0, 32, 24).data;
+    if (last) {
+      let change = 0;
+      for (let i = 0; i < pixels.length; i += 4) change += Math.abs(pixels[i] - last[i]);
+      if (change / (pixels.length / 4) > 1.0) { state.moved = true; state.since = null; }
+      else if (state.moved && state.since === null) state.since = performance.now();
+    }
+    last = pixels.slice();
+  }, 100);
+}"""
+
+
+def record_in_a_still_spell(page, settled_s: float = 1.0, fresh_s: float = 5.5, timeout_s: float = 40.0) -> None:
+    """Presses Record while the camera's picture is in a still spell that began (after motion) between
+    `settled_s` and `fresh_s` ago, so that the set sees whole reps only: the fake camera loops a clip
+    whose still spells last 9 s, and where Chromium is in it for a second capture depends on load.
+    The page must have called `watch_stillness` on its open camera."""
+    page.wait_for_function(
+        f"() => {{ const s = window.flowrepStill; if (!s || s.since === null) return false;"
+        f" const age = performance.now() - s.since; return age >= {settled_s * 1000} && age <= {fresh_s * 1000}; }}",
+        timeout=timeout_s * 1000,
+        polling=100,
+    )
+    apprunner.press_record(page)
+
+
+def watch_stillness(page) -> None:
+    """Starts the page's watch on its open camera's picture (see record_in_a_still_spell)."""
+    page.evaluate(WATCH_STILLNESS_JS)

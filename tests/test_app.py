@@ -29,14 +29,17 @@ from app_support import (  # noqa: F401
     context,
     count_on,
     needs_chromium,
+    open_camera,
     page_tabs,
     plot_series,
     readme_shot,
+    record_in_a_still_spell,
     running_app,
     server,
     shots,
     start_webcam,
     wait_for_count,
+    watch_stillness,
 )
 
 from flowrep import viz
@@ -261,10 +264,10 @@ def test_webcam_sets_count_each_rep_once_keep_to_their_visitor_and_are_listed(
     count starts at 0, the first one's Reset leaves it alone, and Finish set lists it with its CSV.
     (One test, two real-time camera streams: each stream costs the suite about a core.)
 
-    The second visitor's page is open before the first set starts and records in the still spell after
-    it, so that its set sees three whole squats whether Chromium's fake camera starts its file again
-    for a second capture or goes on where the first one is (a page opened later, under load, once
-    began recording mid-squat and its set counted 4)."""
+    The second visitor records when its camera's picture has just gone still after the squats, so
+    that its set sees three whole squats wherever Chromium's fake camera is in its file for a second
+    capture (that depends on load: sets that began mid-squat were counted 4 on their whole evidence,
+    the first squat's rise and the next loop's first descent adding up to a rep)."""
     first, second = camera_page(browser), camera_page(browser)
     elsewhere: list[str] = []
     for page in (first, second):
@@ -283,7 +286,9 @@ def test_webcam_sets_count_each_rep_once_keep_to_their_visitor_and_are_listed(
             assert count_on(first, "live_count") == WEBCAM_REPS
             time.sleep(0.1)
         frames = server.frames()  # the first visitor's alone
-        start_webcam(second, server.url, navigate=False)
+        open_camera(second)  # not sooner: a second capture opened during the first set can add to its count
+        watch_stillness(second)
+        record_in_a_still_spell(second)
         first.screenshot(path=str(shots / "webcam_counted.png"), full_page=True)
         readme_shot(first, "webcam.png", "#intro", "#live_plot")  # the README's: the first screen, with the count
         view = first.evaluate(
