@@ -183,6 +183,26 @@ def test_webcam_handler_says_when_the_camera_sends_black_frames(webcam_tab, monk
     assert out[ui.status] == ""  # a real picture clears the message
 
 
+def test_webcam_handler_says_when_the_camera_reaches_it_too_slowly(webcam_tab, monkeypatch) -> None:
+    """Frames at 3 a second (a busy machine's camera stream) get a message once the set has run 3 s;
+    at the camera's 10 a second there is none."""
+    from flowrep.ui import webcam
+
+    ui = webcam_tab.ui
+    picture = np.random.default_rng(0).integers(0, 255, (240, 320, 3), np.uint8)
+    statuses, clock = {}, [0.0]
+    monkeypatch.setattr(webcam, "_now", lambda: clock[0])
+    for fps in (3.0, 10.0):
+        live, clock[0] = None, 1000.0 * fps
+        for _ in range(int(5 * fps)):
+            out = webcam_tab.frame(picture, live)
+            live, clock[0] = out[ui.live], clock[0] + 1 / fps
+        statuses[fps] = live.status
+        webcam_tab.reset(live)
+    assert "at only 3 a second" in statuses[3.0], statuses
+    assert statuses[10.0] == "", statuses
+
+
 def test_webcam_handler_survives_a_resolution_change_and_resets_on_request(webcam_tab) -> None:
     ui = webcam_tab.ui
     frames = [np.random.default_rng(k).integers(0, 255, (240, 320, 3), np.uint8) for k in range(3)]
