@@ -103,13 +103,10 @@ def test_the_turn_of_a_rep_is_where_the_reading_reverses() -> None:
         assert rep.turn_s == pytest.approx(0.5 * (rep.start_s + rep.end_s), abs=0.3)
 
 
-@pytest.mark.parametrize("clear_readings, counted", [(1, 0), (2, 2)])
-def test_live_a_sets_first_reps_need_the_repetition_clear_on_two_successive_readings(
-    clear_readings: int, counted: int
-) -> None:
-    """A spike of repetition evidence at a stream's start (a camera settling, a moving background)
-    that lasts one reading must not count the two reps it would imply; the same evidence read twice
-    in a row counts them."""
+def quiet_stream_read_clear(clear_readings: int) -> tuple[RepCounter, int]:
+    """A live counter fed 3 s of a still stream whose first `clear_readings` readings of the evidence
+    (the windows ending now) find one second repeating at a 0.5 s period: two periods, clearly.
+    Returns it and how many readings it made."""
     counter = RepCounter(live=True)
     readings = 0
 
@@ -121,13 +118,23 @@ def test_live_a_sets_first_reps_need_the_repetition_clear_on_two_successive_read
         readings += 1
         if readings > clear_readings:
             return []
-        # One second repeating at a 0.5 s period: two periods, clearly.
         return [Evidence(k * frame_s, 0.5, 0.9, True) for k in range(1, round(1.0 / frame_s) + 1)]
 
     counter._evidence.provisional = scripted  # type: ignore[method-assign]
     quiet = noise_only(seconds=3.0)
     for t, p, field in zip(quiet.times, quiet.probabilities, quiet.fields):
         counter.update(t, p, field)
+    return counter, readings
+
+
+@pytest.mark.parametrize("clear_readings, counted", [(1, 0), (2, 2)])
+def test_live_a_sets_first_reps_need_the_repetition_clear_on_two_successive_readings(
+    clear_readings: int, counted: int
+) -> None:
+    """A spike of repetition evidence at a stream's start (a camera settling, a moving background)
+    that lasts one reading must not count the two reps it would imply; the same evidence read twice
+    in a row counts them."""
+    counter, readings = quiet_stream_read_clear(clear_readings)
     assert readings > clear_readings
     assert counter.count == counted
 
@@ -135,21 +142,7 @@ def test_live_a_sets_first_reps_need_the_repetition_clear_on_two_successive_read
 def test_live_reps_that_the_whole_set_does_not_bear_out_are_taken_back_when_it_ends() -> None:
     """Two readings of clear repetition at a still stream's start count two reps live (the test
     above); the set's whole evidence holds no repetition, so when the set ends they are taken back."""
-    counter = RepCounter(live=True)
-    readings = 0
-
-    def scripted() -> list[Evidence]:
-        nonlocal readings
-        frame_s = counter._evidence.frame_s
-        readings += frame_s is not None
-        if frame_s is None or readings > 2:
-            return []
-        return [Evidence(k * frame_s, 0.5, 0.9, True) for k in range(1, round(1.0 / frame_s) + 1)]
-
-    counter._evidence.provisional = scripted  # type: ignore[method-assign]
-    quiet = noise_only(seconds=3.0)
-    for t, p, field in zip(quiet.times, quiet.probabilities, quiet.fields):
-        counter.update(t, p, field)
+    counter, _ = quiet_stream_read_clear(2)
     assert counter.count == 2
     assert counter.finish() == [] and counter.count == 0 and counter.reps == []
 
