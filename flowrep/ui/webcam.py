@@ -9,6 +9,7 @@ import threading
 import time
 from collections import deque
 from dataclasses import dataclass, field
+from itertools import takewhile
 from typing import Any
 
 import cv2
@@ -40,8 +41,9 @@ BLANK_MESSAGE = (
     "**The camera is sending only black (or blank) frames.** Is the lens covered, or is another app using the camera?"
 )
 #: Below this many frames a second reaching the counter (over RATE_WINDOW_S), the page says counts may
-#: be off: the live counter is made for the camera's 10, and `flowrep bench --webcam` on the exercise
-#: clips delivered at 8, 6 and 4 frames/s gave MAE 0.017, 0.042 and 0.057 (0.007 at 10).
+#: be off: the live counter is made for the camera's 10, and the exercise clips delivered as
+#: `flowrep bench --webcam` delivers them but at 8, 6 and 4 frames/s gave MAE 0.017, 0.042 and 0.057
+#: (0.007 at 10; docs/experiments.md, session 24).
 SLOW_CAMERA_FPS = 6.0
 RATE_WINDOW_S = 3.0
 SLOW_MESSAGE = (
@@ -320,8 +322,9 @@ def _rate_status(times: deque[float]) -> str:
     (said once the set has run that long), else ""."""
     if not times or times[-1] < RATE_WINDOW_S:
         return ""
-    recent = [t for t in times if t >= times[-1] - RATE_WINDOW_S]
-    fps = (len(recent) - 1) / RATE_WINDOW_S
+    since = times[-1] - RATE_WINDOW_S
+    recent = sum(1 for _ in takewhile(lambda t: t >= since, reversed(times)))  # the newest only, per frame
+    fps = (recent - 1) / RATE_WINDOW_S
     return SLOW_MESSAGE.format(fps=fps) if fps < SLOW_CAMERA_FPS else ""
 
 
