@@ -203,6 +203,36 @@ def test_webcam_handler_says_when_the_camera_reaches_it_too_slowly(webcam_tab, m
     assert statuses[10.0] == "", statuses
 
 
+def test_workout_handler_says_when_the_camera_reaches_it_too_slowly(tmp_path: Path, monkeypatch) -> None:
+    """The Workout tab says it as the Webcam tab does; a camera back after a break is judged afresh
+    (its first frames are no slow stream)."""
+    from flowrep.ui import workout
+
+    tab = page_tabs(tmp_path / "runs").workout
+    ui = tab.ui
+    picture = np.random.default_rng(0).integers(0, 255, (240, 320, 3), np.uint8)
+    clock = [0.0]
+    monkeypatch.setattr(workout, "_now", lambda: clock[0])
+
+    def stream(live, fps: float, seconds: float) -> list[str]:
+        statuses = []
+        for _ in range(int(seconds * fps)):
+            statuses.append(tab.frame(picture, live).get(ui.status, statuses[-1] if statuses else ""))
+            clock[0] += 1 / fps
+        return statuses
+
+    live = tab.start("Slow camera", "squats: 100 reps", None)[ui.live]
+    slow = stream(live, 3.0, 5.0)
+    assert "at only 3 a second" in slow[-1] and not any(slow[:5]), slow
+    tab.stop(live)
+    live = tab.start("Camera at 10", "squats: 100 reps", None)[ui.live]
+    steady = stream(live, 10.0, 5.0)
+    clock[0] += 3.0  # the camera stops for 3 s, then comes back
+    back = stream(live, 10.0, 2.0)
+    assert not any(steady + back), steady + back
+    tab.stop(live)
+
+
 def test_webcam_handler_survives_a_resolution_change_and_resets_on_request(webcam_tab) -> None:
     ui = webcam_tab.ui
     frames = [np.random.default_rng(k).integers(0, 255, (240, 320, 3), np.uint8) for k in range(3)]

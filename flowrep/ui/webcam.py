@@ -9,7 +9,6 @@ import threading
 import time
 from collections import deque
 from dataclasses import dataclass, field
-from itertools import takewhile
 from typing import Any
 
 import cv2
@@ -23,6 +22,7 @@ from flowrep.ui.webcam_sets import SetList, empty_table, set_message
 from flowrep.ui.widgets import (
     CHART_WINDOW_S,
     STREAM_EVERY_S,
+    CameraRate,
     SetClock,
     asset_text,
     camera,
@@ -40,17 +40,6 @@ RECENT_SOUNDS = 6  # cues the hidden sound box repeats (see workout_sounds.js)
 BLANK_MESSAGE = (
     "**The camera is sending only black (or blank) frames.** Is the lens covered, or is another app using the camera?"
 )
-#: Below this many frames a second reaching the counter (over RATE_WINDOW_S), the page says counts may
-#: be off: the live counter is made for the camera's 10, and the exercise clips delivered as
-#: `flowrep bench --webcam` delivers them but at 8, 6 and 4 frames/s gave MAE 0.017, 0.042 and 0.057
-#: (0.007 at 10; docs/experiments.md, session 24).
-SLOW_CAMERA_FPS = 6.0
-RATE_WINDOW_S = 3.0
-SLOW_MESSAGE = (
-    "**The camera's pictures reach the counter at only {fps:.0f} a second** (it is made for 10), so reps"
-    " may be missed. Other tabs or apps busy on this computer, or a slow connection, can cause it."
-)
-
 Updates = dict[Any, Any]  # {output component: its new value}; outputs left out stay as they are
 
 
@@ -67,6 +56,7 @@ class Live:
     session: Session | None = None
     clock: SetClock = field(default_factory=SetClock)
     times: deque[float] = field(default_factory=lambda: deque(maxlen=LIVE_HISTORY))
+    rate: CameraRate = field(default_factory=CameraRate)
     probabilities: deque[np.ndarray] = field(default_factory=lambda: deque(maxlen=LIVE_HISTORY))
     chart_at: float = 0.0
     shown_count: tuple[int, int | None] | None = None  # (count, target) last shown
@@ -86,6 +76,7 @@ class Live:
             self.session.reset()
         self.clock.restart()
         self.times.clear()
+        self.rate.restart()
         self.probabilities.clear()
         self.shown_count, self.blank_since, self.chart_at, self.last_frame_at = None, None, 0.0, None
 
@@ -219,8 +210,9 @@ class WebcamTab:
             updates[ui.timer] = gr.Timer(active=True)
         live.last_frame_at = arrived
         live.times.append(result.time_s)
+        live.rate.add(result.time_s)
         live.probabilities.append(result.probabilities)
-        status = status or _rate_status(live.times)
+        status = status or live.rate.status()
         updates[ui.view] = side_by_side(frame, result, result.count)
         if arrived - live.chart_at >= CHART_EVERY_S:
             live.chart_at = arrived
@@ -315,17 +307,6 @@ class WebcamTab:
             ui.status: "New set: the count starts again from 0.",
             ui.live: live,
         }
-
-
-def _rate_status(times: deque[float]) -> str:
-    """SLOW_MESSAGE when the set's frames over the last RATE_WINDOW_S came slower than SLOW_CAMERA_FPS
-    (said once the set has run that long), else ""."""
-    if not times or times[-1] < RATE_WINDOW_S:
-        return ""
-    since = times[-1] - RATE_WINDOW_S
-    recent = sum(1 for _ in takewhile(lambda t: t >= since, reversed(times)))  # the newest only, per frame
-    fps = (recent - 1) / RATE_WINDOW_S
-    return SLOW_MESSAGE.format(fps=fps) if fps < SLOW_CAMERA_FPS else ""
 
 
 def _target(value: float | None) -> int | None:

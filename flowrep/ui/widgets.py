@@ -1,9 +1,11 @@
 """Pieces more than one tab uses: the webcam input and its settings, the big count, the side-by-side
-picture, the probability chart's window, a camera set's clock, and the page's JS and CSS files."""
+picture, the probability chart's window, a camera set's clock, the check of the camera's frame rate,
+and the page's JS and CSS files."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections import deque
+from dataclasses import dataclass, field
 from importlib import resources
 
 import cv2
@@ -18,6 +20,16 @@ from flowrep.plans import unit_for
 
 STREAM_EVERY_S = 1.0 / CAMERA_FPS  # seconds between the frames the browser sends
 CHART_WINDOW_S = 8.0
+#: Below this many frames a second reaching the counter (over RATE_WINDOW_S), a camera tab says counts
+#: may be off: the live counter is made for the camera's 10, and the exercise clips delivered as
+#: `flowrep bench --webcam` delivers them but at 8, 6 and 4 frames/s gave MAE 0.017, 0.042 and 0.057
+#: (0.007 at 10; docs/experiments.md, session 24).
+SLOW_CAMERA_FPS = 6.0
+RATE_WINDOW_S = 3.0
+SLOW_MESSAGE = (
+    "**The camera's pictures reach the counter at only {fps:.0f} a second** (it is made for 10), so reps"
+    " may be missed. Other tabs or apps busy on this computer, or a slow connection, can cause it."
+)
 
 
 def camera(elem_id: str) -> gr.Image:
@@ -73,3 +85,29 @@ class SetClock:
 def asset_text(name: str) -> str:
     """A JS or CSS file shipped in this package (package data, so a non-editable install has it too)."""
     return resources.files(__package__).joinpath(name).read_text(encoding="utf-8")
+
+
+@dataclass
+class CameraRate:
+    """The frames a second that reach the counter over the last RATE_WINDOW_S of a run of frames, and
+    SLOW_MESSAGE when that is below SLOW_CAMERA_FPS (said once the run has lasted RATE_WINDOW_S)."""
+
+    times: deque[float] = field(default_factory=deque)  # the last RATE_WINDOW_S's frames
+    began_s: float | None = None
+
+    def add(self, time_s: float) -> None:
+        self.began_s = time_s if self.began_s is None else self.began_s
+        self.times.append(time_s)
+        while self.times[0] < time_s - RATE_WINDOW_S:
+            self.times.popleft()
+
+    def restart(self) -> None:
+        """A new run of frames (a new set, or the camera back after a break)."""
+        self.times.clear()
+        self.began_s = None
+
+    def status(self) -> str:
+        if self.began_s is None or self.times[-1] - self.began_s < RATE_WINDOW_S:
+            return ""
+        fps = (len(self.times) - 1) / RATE_WINDOW_S
+        return SLOW_MESSAGE.format(fps=fps) if fps < SLOW_CAMERA_FPS else ""

@@ -3,7 +3,8 @@ Webcam tab, sounds (see workout_sounds.js), the summary with its CSV, and the hi
 (targets, rests, pause) are flowrep.workout's WorkoutSession (which `flowrep workout` uses too), plans
 flowrep.plans', the summary flowrep.summary's; storage is flowrep.history's; what the tab's texts say
 is flowrep.ui.workout_text's; its components and their events are flowrep.ui.workout_layout's. This
-module owns the handlers: the plans, the run, and what the screen shows of it."""
+module owns the handlers: the plans, the run, and what the screen shows of it (with a word when the
+camera's pictures come too slowly to count well, as the Webcam tab says it)."""
 
 from __future__ import annotations
 
@@ -27,7 +28,7 @@ from flowrep.ui import visitor as visitor_of
 from flowrep.ui import workout_layout, workout_text
 from flowrep.ui.engine import Engine, FrameLog, RunFolders
 from flowrep.ui.visitor import md_text
-from flowrep.ui.widgets import side_by_side
+from flowrep.ui.widgets import CameraRate, side_by_side
 from flowrep.ui.workout_chart import work_sets, workout_reps_figure
 from flowrep.ui.workout_layout import WORKOUT_TICK_S, Updates, WorkoutComponents
 from flowrep.ui.workout_store import WorkoutStore, history_choices, history_table
@@ -36,6 +37,11 @@ from flowrep.workout import Event, WorkoutRunner, WorkoutSession
 GET_READY_S = 5.0  # the countdown before a workout's first exercise
 NO_PICTURE_AFTER_S = 2.0
 RECENT_SOUNDS = 6  # cues the hidden sound box repeats (see workout_sounds.js)
+
+
+def _now() -> float:
+    """The tab's clock (monotonic seconds); tests replace it to feed frames at a pace of their own."""
+    return time.monotonic()
 
 
 @dataclass
@@ -47,6 +53,7 @@ class WorkoutLive:
     lock: threading.Lock = field(default_factory=threading.Lock)
     workout: WorkoutSession | None = None
     last_frame_at: float = -1e9
+    rate: CameraRate = field(default_factory=CameraRate)  # of the frames since the camera last came back
     sound_number: int = 0
     recent_sounds: deque[str] = field(default_factory=lambda: deque(maxlen=RECENT_SOUNDS))
     shown: dict[str, Any] = field(default_factory=dict)  # last text sent per output: unchanged ones are skipped
@@ -189,8 +196,8 @@ class WorkoutTab:
         try:
             plan = Plan.from_text(name or "My plan", text or "")
         except PlanError as error:
-            return self._screen(live, time.monotonic(), [], status=f"**Cannot start:** {md_text(str(error))}")
-        now = time.monotonic()
+            return self._screen(live, _now(), [], status=f"**Cannot start:** {md_text(str(error))}")
+        now = _now()
         if not self.engine.ready():
             return self._screen(live, now, [], status=f"**{self.engine.error}**")
         with live.lock:
@@ -223,7 +230,7 @@ class WorkoutTab:
 
     def _command(self, live: WorkoutLive | None, command: Callable[[WorkoutSession, float], list[Event]]) -> Updates:
         live = live if isinstance(live, WorkoutLive) else WorkoutLive()
-        now = time.monotonic()
+        now = _now()
         with live.lock:
             if live.workout is None or live.runner is None or live.runner.finished:
                 return self._screen(live, now, [], status="Start a workout first.")
@@ -233,13 +240,16 @@ class WorkoutTab:
     def frame(self, frame_rgb: np.ndarray | None, live: WorkoutLive | None) -> Updates:
         """One camera frame: counted by the engine, fed to the runner; the screen and cues out."""
         live = live if isinstance(live, WorkoutLive) else WorkoutLive()
-        arrived, arrived_wall = time.monotonic(), time.time()
+        arrived, arrived_wall = _now(), time.time()
         if not self.engine.ready():
             return self._screen(live, arrived, [], status=f"**{self.engine.error}**")
         if frame_rgb is None or frame_rgb.size == 0:
             return self._screen(live, arrived, [], status="**The camera sent an empty frame.**")
         frame = cv2.cvtColor(frame_rgb, cv2.COLOR_RGB2BGR)
         with live.lock:
+            if arrived - live.last_frame_at > NO_PICTURE_AFTER_S:
+                live.rate.restart()
+            live.rate.add(arrived)
             live.last_frame_at = arrived
             live.workout = live.workout or WorkoutSession(self.engine.new_session())
             try:
@@ -265,7 +275,7 @@ class WorkoutTab:
         """The clock's refresh when no frame comes: rests count down and timed steps end anyway."""
         if not isinstance(live, WorkoutLive) or live.runner is None or live.runner.finished and live.summary_shown:
             return {self.ui.timer: gr.Timer(active=False)}
-        now = time.monotonic()
+        now = _now()
         if now - live.last_frame_at < WORKOUT_TICK_S:
             return gr.skip()  # the frames keep the screen fresh
         with live.lock:
@@ -313,7 +323,7 @@ class WorkoutTab:
             return "Paused: press **Resume** to go on."
         if now - live.last_frame_at > NO_PICTURE_AFTER_S:
             return "No camera picture: press **Record** on the camera (the clock runs on)."
-        return ""
+        return live.rate.status()
 
     def _finish(self, runner: WorkoutRunner, owner: str | None, keep: bool) -> Updates:
         """The summary on screen, with the per-rep chart, and as CSV; the workout into the history
