@@ -32,7 +32,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .similarity import Pool, SelfSimilarity, choose_period
+from .similarity import Peaks, Pool, SelfSimilarity, choose_period
 
 
 @dataclass(frozen=True)
@@ -191,11 +191,13 @@ class _Evidence:
         assert self.frame_s is not None
         return max(1, math.ceil(self.settings.shortest_period_s / self.frame_s))
 
-    def _judge(self, sample: int, time_s: float, context: np.ndarray, local: np.ndarray, centred: bool) -> Evidence:
-        """The evidence of one sample, from its pooled and own profiles and the motion around it (in
-        the half period after it only where `centred`: a live sample has no after yet)."""
+    def _judge(
+        self, sample: int, time_s: float, peaks: tuple[np.ndarray, np.ndarray], local: np.ndarray, centred: bool
+    ) -> Evidence:
+        """The evidence of one sample, from its pooled profile's peaks, its own profile and the motion
+        around it (in the half period after it only where `centred`: a live sample has no after yet)."""
         assert self.frame_s is not None
-        found = choose_period(context, local, self._shortest_lag(), self.settings.near, self._previous_lag)
+        found = choose_period(peaks, local, self._shortest_lag(), self.settings.near, self._previous_lag)
         if found is None:
             self._previous_lag = None
             return Evidence(time_s, None, 0.0, False)
@@ -207,6 +209,11 @@ class _Evidence:
         repeating = strength >= self.settings.min_strength and moving
         self._previous_lag = lag if repeating else None
         return Evidence(time_s, lag * self.frame_s, strength, repeating)
+
+    def _judge_on(self, pool: Pool, sample: int, time_s: float, local: np.ndarray, centred: bool) -> Evidence:
+        """The evidence of one sample whose context is the pool as it is now."""
+        peaks = Peaks(pool.mean()[None], self._shortest_lag()).row(0)
+        return self._judge(sample, time_s, peaks, local, centred)
 
 
 class LiveEvidence(_Evidence):
@@ -223,7 +230,7 @@ class LiveEvidence(_Evidence):
                 assert self.frame_s is not None
                 self._pool = Pool(max(1, round(self.settings.context_s / self.frame_s)), len(profile))
             self._pool.push(profile)
-            out.append(self._judge(sample, sample_t, self._pool.mean(), profile, centred=False))
+            out.append(self._judge_on(self._pool, sample, sample_t, profile, centred=False))
         return out
 
 
@@ -234,7 +241,10 @@ class ClipEvidence(_Evidence):
     A lag k's window for sample t is the one of `windows[k]` pairs centred on t, moved later where the
     stream has not yet seen k + window samples before it, and earlier at the stream's end. Trailing
     profiles wait in a ring until every lag's window for the oldest waiting sample has been seen;
-    its centred profile then waits in a second ring until the context after it is pooled."""
+    its centred profile then waits in a second ring until the context after it is pooled. At the end
+    (`finish`), or to see the stream as if it ended now (`provisional`, a live count's re-read), the
+    samples still waiting are judged together (`_rest`): their contexts pooled in one pass, their
+    peaks found in one array, only the choice that follows the period before taken one by one."""
 
     def __init__(self, settings: EvidenceSettings | None = None) -> None:
         super().__init__(settings)
@@ -249,24 +259,30 @@ class ClipEvidence(_Evidence):
     def update(self, time_s: float, feature: np.ndarray, still: float) -> None:
         for _, sample_t, profile in self._samples(time_s, feature, still):
             self._receive(sample_t, profile)
-            self._centre_ready(final=False)
+            self._centre_ready()
 
     def finish(self) -> list[Evidence]:
         for _, sample_t, profile in self._samples(0.0, np.zeros(0), 1.0, flush=True):
             self._receive(sample_t, profile)
-        self._centre_ready(final=True)
-        while self._waiting:
-            self._judge_oldest(closing=True)
+        self.evidence += self._rest()
+        self._waiting.clear()
+        self._centred_count = self._received
         return self.evidence
 
     def provisional(self) -> list[Evidence]:
         """The evidence of the samples after `evidence` as it would be if the stream ended now (their
         windows cut at the newest sample); the stream goes on unchanged."""
-        final, self.evidence = self.evidence, []
+        if self.frame_s is None:  # its first frames, not yet on the grid of samples: as if flushed now
+            final, self.evidence = self.evidence, []
+            try:
+                return copy.deepcopy(self).finish()
+            finally:
+                self.evidence = final
+        previous = self._previous_lag
         try:
-            return copy.deepcopy(self).finish()
+            return self._rest()
         finally:
-            self.evidence = final
+            self._previous_lag = previous
 
     def _receive(self, sample_t: float, profile: np.ndarray) -> None:
         similarity = self._similarity
@@ -280,36 +296,66 @@ class ClipEvidence(_Evidence):
         self._seen.append(sample_t)
         self._received += 1
 
-    def _centre_ready(self, final: bool) -> None:
+    def _centre_ready(self) -> None:
         similarity = self._similarity
         if similarity is None or self._rows is None:
             return
-        lags, windows = similarity.lags, similarity.windows
-        # Lag k's window centred on sample s ends at s + half_spans[k]; no window ends before spans[k].
-        half_spans, spans = (lags + windows) // 2, lags + windows - 1
+        half_spans, spans = self._spans()
         last = self._received - 1
         while self._centred_count <= last:
             sample = self._centred_count
             centred_ends = sample + half_spans
             wanted = np.maximum(centred_ends, spans)
-            if not final and wanted.max() > last:
+            if wanted.max() > last:
                 return
-            rows = np.minimum(wanted, last)
-            centred = self._rows[rows % len(self._rows), lags]
+            centred = self._rows[wanted % len(self._rows), similarity.lags]
             sample_t = self._seen[sample - (self._received - len(self._seen))]
             self._centred_count += 1
             self._waiting.append((sample, sample_t, centred))
             assert self._pool is not None
             # A lag whose window had to be moved off the sample (near the stream's ends) speaks less for
             # its context: at a set's start the long lags' windows reach further into the set.
-            self._pool.push(centred, np.where(rows == centred_ends, 1.0, _MOVED_WINDOW_WEIGHT))
+            self._pool.push(centred, np.where(wanted == centred_ends, 1.0, _MOVED_WINDOW_WEIGHT))
             if len(self._waiting) > self._half:
-                self._judge_oldest(closing=False)
+                sample, sample_t, profile = self._waiting.popleft()
+                self.evidence.append(self._judge_on(self._pool, sample, sample_t, profile, centred=True))
             del self._seen[: max(0, len(self._seen) - (self._received - self._centred_count))]
 
-    def _judge_oldest(self, closing: bool) -> None:
-        assert self._pool is not None
-        if closing:
-            self._pool.push(np.full(len(self._waiting[0][2]), np.nan))  # the context ends with the stream
-        sample, sample_t, profile = self._waiting.popleft()
-        self.evidence.append(self._judge(sample, sample_t, self._pool.mean(), profile, centred=True))
+    def _spans(self) -> tuple[np.ndarray, np.ndarray]:
+        """Lag k's window centred on sample s ends at s + half_spans[k]; no window ends before spans[k]."""
+        assert self._similarity is not None
+        lags, windows = self._similarity.lags, self._similarity.windows
+        return (lags + windows) // 2, lags + windows - 1
+
+    def _rest(self) -> list[Evidence]:
+        """The evidence of every sample not yet judged, as if the stream ended at the newest sample: the
+        windows that reach past it cut there (moved earlier), the context after it empty. The samples
+        are centred and their contexts pooled together, then judged in order; nothing changes but the
+        previous period."""
+        similarity, pool = self._similarity, self._pool
+        if similarity is None or self._rows is None or pool is None:
+            return []
+        half_spans, spans = self._spans()
+        last = self._received - 1
+        samples = np.arange(self._centred_count, last + 1)
+        centred_ends = samples[:, None] + half_spans
+        rows = np.minimum(np.maximum(centred_ends, spans), last)
+        profiles = self._rows[rows % len(self._rows), similarity.lags]
+        weights = np.where(rows == centred_ends, 1.0, _MOVED_WINDOW_WEIGHT)
+        times = self._seen[self._centred_count - (self._received - len(self._seen)) :]
+        queue = [*self._waiting, *zip(samples.tolist(), times, profiles)]
+        # As the stream goes: each sample's centred profile is pooled, and once more than `_half` wait,
+        # the oldest is judged; at the end each one left is judged as an empty profile is pooled.
+        closing = len(queue) - max(0, len(samples) - self._first_due())
+        pushes = np.vstack([profiles, np.full((closing, len(similarity.lags)), np.nan)])
+        push_weights = np.vstack([weights, np.ones((closing, len(similarity.lags)))])
+        first = min(self._first_due(), len(samples))
+        peaks = Peaks(pool.means_after(pushes, push_weights, first), self._shortest_lag())
+        return [
+            self._judge(sample, sample_t, peaks.row(i), profile, centred=True)
+            for i, (sample, sample_t, profile) in enumerate(queue)
+        ]
+
+    def _first_due(self) -> int:
+        """How many more samples are centred before the oldest waiting one is judged, less one."""
+        return self._half - len(self._waiting)

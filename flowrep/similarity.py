@@ -1,7 +1,7 @@
 """Self-similarity of a stream of feature vectors: for each lag, how alike the recent window of
 features is to the same window that lag earlier (`SelfSimilarity`, the mean along one diagonal of a
 self-similarity matrix, as in RepNet), such profiles pooled over time (`Pool`), and the period a
-profile shows (`choose_period`). flowrep.periodicity turns these into repetition evidence.
+profile shows (`Peaks`, `choose_period`). flowrep.periodicity turns these into repetition evidence.
 """
 
 from __future__ import annotations
@@ -72,13 +72,41 @@ class SelfSimilarity:
         return profile
 
 
+class Peaks:
+    """The clear peaks of one or more pooled profiles (rows), row by row: lags after a dip below zero
+    and no shorter than `shortest_lag`, with their heights between lags (`_peak_heights`). Made for
+    many rows at once where a stream's remaining samples are judged together."""
+
+    def __init__(self, profiles: np.ndarray, shortest_lag: int) -> None:
+        r = np.where(np.isnan(profiles), -np.inf, profiles)
+        finite = np.isfinite(r)
+        at, before, after = r[:, 1:-1], r[:, :-2], r[:, 2:]  # each inner lag, and its neighbours
+        peak = (at >= before) & (at > after) & finite[:, 1:-1]
+        peak &= np.minimum.accumulate(np.where(finite, r, np.inf), axis=1)[:, 1:-1] < 0.0  # after a dip below zero
+        peak[:, : max(0, shortest_lag - 1)] = False  # inner lag k sits at k - 1
+        rows, inner = np.nonzero(peak)  # by row, then by lag
+        self._lags = inner + 1
+        self._heights = _peak_heights(r[rows, inner], r[rows, inner + 1], r[rows, inner + 2])
+        self._bounds = np.searchsorted(rows, np.arange(len(r) + 1))
+
+    def row(self, i: int) -> tuple[np.ndarray, np.ndarray]:
+        """Row i's peaks: their lags, shortest first, and heights."""
+        lo, hi = self._bounds[i], self._bounds[i + 1]
+        return self._lags[lo:hi], self._heights[lo:hi]
+
+
 def choose_period(
-    context: np.ndarray, local: np.ndarray, shortest_lag: int, near: float, previous: float | None = None
+    peaks: tuple[np.ndarray, np.ndarray],
+    local: np.ndarray,
+    shortest_lag: int,
+    near: float,
+    previous: float | None = None,
 ) -> tuple[float, float] | None:
-    """(lag in samples, refined between samples; strength) from a pooled profile and the frame's own,
-    or None where the pooled profile has no clear peak. A period found just before (`previous`, in
-    samples) is kept while the pooled profile peaks near it at least as high as at the shorter lag."""
-    lag = _shortest_near_best(context, shortest_lag, near, previous)
+    """(lag in samples, refined between samples; strength) from a pooled profile's peaks (a `Peaks`
+    row) and the frame's own profile, or None where the pooled profile has no clear peak. A period
+    found just before (`previous`, in samples) is kept while the pooled profile peaks near it at least
+    as high as at the shorter lag."""
+    lag = _shortest_near_best(*peaks, near, previous)
     if lag is None:
         return None
     lo = max(shortest_lag, int(lag * (1 - _LOCAL_TOLERANCE)))
@@ -98,22 +126,13 @@ def choose_period(
 
 
 def _shortest_near_best(
-    profile: np.ndarray, shortest_lag: int, near: float, previous: float | None = None
+    candidates: np.ndarray, heights: np.ndarray, near: float, previous: float | None = None
 ) -> int | None:
-    """The lag at a peak that follows a dip below zero and is within `near` of the best such peak (peaks
-    compared by their heights between lags, `_peak_heights`): the shortest, unless a peak close to
-    `previous` is at least as high (so a period is kept while its half, say a jumping jack's hop, only
-    comes near it)."""
-    r = np.where(np.isnan(profile), -np.inf, profile)
-    finite = np.isfinite(r)
-    at, before, after = r[1:-1], r[:-2], r[2:]  # each inner lag, and its neighbours
-    peak = (at >= before) & (at > after) & finite[1:-1]
-    peak &= np.minimum.accumulate(np.where(finite, r, np.inf))[1:-1] < 0.0  # after a dip below zero
-    peak[: max(0, shortest_lag - 1)] = False  # inner lag k sits at k - 1
-    candidates = np.flatnonzero(peak) + 1
+    """Of a profile's peaks, the lag within `near` of the best one's height: the shortest, unless a
+    peak close to `previous` is at least as high (so a period is kept while its half, say a jumping
+    jack's hop, only comes near it)."""
     if len(candidates) == 0:
         return None
-    heights = _peak_heights(r, candidates)
     near_best = heights >= heights.max() - near
     good, good_heights = candidates[near_best], heights[near_best]
     shortest = int(good[0])
@@ -127,11 +146,10 @@ def _shortest_near_best(
     return shortest
 
 
-def _peak_heights(r: np.ndarray, peaks: np.ndarray) -> np.ndarray:
-    """The heights of a profile's peaks between lags: the top of the parabola through each peak and
-    its two neighbours (a period of 10.5 samples peaks lower at lags 10 and 11 than its double does
-    at 21, which it should not be judged by)."""
-    before, at, after = r[peaks - 1], r[peaks], r[peaks + 1]
+def _peak_heights(before: np.ndarray, at: np.ndarray, after: np.ndarray) -> np.ndarray:
+    """The heights of a profile's peaks (at, with their neighbours) between lags: the top of the
+    parabola through each peak and its two neighbours (a period of 10.5 samples peaks lower at lags
+    10 and 11 than its double does at 21, which it should not be judged by)."""
     bend = before - 2 * at + after
     with np.errstate(invalid="ignore", divide="ignore"):
         top = at - (after - before) ** 2 / (8 * bend)
@@ -148,18 +166,53 @@ class Pool:
         self._weight = np.zeros(lags)
 
     def push(self, profile: np.ndarray, weights: np.ndarray | float = 1.0) -> None:
-        missing = np.isnan(profile)
-        entry = (np.where(missing, 0.0, profile), np.where(missing, 0.0, weights))
+        entry = _entry(profile, weights)
         self._ring.append(entry)
-        self._add(entry, 1.0)
+        _add(self._sum, self._weight, entry, 1.0)
         if len(self._ring) > self._length:
-            self._add(self._ring.popleft(), -1.0)
-
-    def _add(self, entry: tuple[np.ndarray, np.ndarray], sign: float) -> None:
-        profile, weights = entry
-        self._sum += sign * weights * profile
-        self._weight += sign * weights
+            _add(self._sum, self._weight, self._ring.popleft(), -1.0)
 
     def mean(self) -> np.ndarray:
-        with np.errstate(invalid="ignore", divide="ignore"):
-            return np.where(self._weight > 1e-6, self._sum / np.maximum(self._weight, 1e-12), np.nan)
+        return _mean(self._sum, self._weight)
+
+    def means_after(self, profiles: np.ndarray, weights: np.ndarray, first: int) -> np.ndarray:
+        """The mean after each of these pushes (one profile and its weights a row) from the `first`
+        (0-based) on, one row each, as if they were pushed; the pool itself is left as it is. The
+        same sums as `push`, added in the same order (so the same numbers), without a loop over them."""
+        lags = len(self._sum)
+        if len(profiles) == 0:
+            return np.empty((0, lags))
+        missing = np.isnan(profiles)
+        held_p, held_w = (np.reshape([entry[i] for entry in self._ring], (-1, lags)) for i in (0, 1))
+        entries_p = np.vstack([held_p, np.where(missing, 0.0, profiles)])  # the ring, then these
+        entries_w = np.vstack([held_w, np.where(missing, 0.0, weights)])
+        steps: list[tuple[int, float]] = []  # (entry, +1 added or -1 dropped), in the order push makes them
+        ends = []  # the step after which each push is done
+        oldest, held = 0, len(self._ring)
+        for entry in range(held, held + len(profiles)):
+            steps.append((entry, 1.0))
+            if entry + 1 - oldest > self._length:
+                steps.append((oldest, -1.0))
+                oldest += 1
+            ends.append(len(steps))
+        index, sign = (np.array(column) for column in zip(*steps))
+        signed_weights = sign[:, None] * entries_w[index]
+        sums = np.add.accumulate(np.vstack([self._sum, signed_weights * entries_p[index]]), axis=0)
+        weight_sums = np.add.accumulate(np.vstack([self._weight, signed_weights]), axis=0)
+        return _mean(sums[ends[first:]], weight_sums[ends[first:]])
+
+
+def _entry(profile: np.ndarray, weights: np.ndarray | float) -> tuple[np.ndarray, np.ndarray]:
+    missing = np.isnan(profile)
+    return np.where(missing, 0.0, profile), np.where(missing, 0.0, weights)
+
+
+def _add(sums: np.ndarray, weights: np.ndarray, entry: tuple[np.ndarray, np.ndarray], sign: float) -> None:
+    profile, profile_weights = entry
+    sums += sign * profile_weights * profile
+    weights += sign * profile_weights
+
+
+def _mean(sums: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(weights > 1e-6, sums / np.maximum(weights, 1e-12), np.nan)

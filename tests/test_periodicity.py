@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import copy
+
 import numpy as np
 import pytest
 from streams import exercise, noise_only
 
 from flowrep.periodicity import ClipEvidence, LiveEvidence
-from flowrep.similarity import SelfSimilarity
+from flowrep.similarity import Pool, SelfSimilarity
 
 
 def _pearson(a: np.ndarray, b: np.ndarray) -> float:
@@ -115,7 +117,7 @@ def test_a_period_between_lags_is_not_outranked_by_its_double() -> None:
     # Jumping jacks at a webcam's 10 frames/s (the pooled profile of a real set): a rep is about 10.5
     # samples, so its peak is sampled off its top at lags 10 and 11 (0.62, 0.64), while two reps fall on
     # lag 21 (0.87), more than `near` higher. Judged by its height between lags, the rep is chosen.
-    from flowrep.similarity import _shortest_near_best
+    from flowrep.similarity import Peaks, _shortest_near_best
 
     profile = np.array(
         [
@@ -151,4 +153,29 @@ def test_a_period_between_lags_is_not_outranked_by_its_double() -> None:
             -0.51,
         ]
     )
-    assert _shortest_near_best(profile, shortest_lag=2, near=0.2) == 11
+    assert _shortest_near_best(*Peaks(profile[None], shortest_lag=2).row(0), near=0.2) == 11
+
+
+def test_a_pools_means_after_pushes_it_has_not_made_are_those_it_would_have() -> None:
+    # A live count re-reads the samples still waiting by pooling their contexts in one pass
+    # (`Pool.means_after`); it must give exactly the means that pushing them one by one gives, a
+    # partial ring, profiles with gaps (NaN) and the end-of-stream empty profiles included.
+    rng = np.random.default_rng(3)
+    lags, length = 12, 5
+    profiles = rng.normal(size=(14, lags))
+    profiles[rng.random(profiles.shape) < 0.2] = np.nan
+    profiles[-4:] = np.nan
+    weights = np.where(rng.random(profiles.shape) < 0.3, 0.1, 1.0)
+    for held in (0, 3, 9):
+        pool = Pool(length, lags)
+        for profile in rng.normal(size=(held, lags)):
+            pool.push(profile, rng.choice([0.1, 1.0], lags))
+        expected = []
+        one_by_one = copy.deepcopy(pool)
+        for profile, weight in zip(profiles, weights):
+            one_by_one.push(profile, weight)
+            expected.append(one_by_one.mean())
+        before = pool.mean()
+        for first in (0, 6):
+            assert np.array_equal(pool.means_after(profiles, weights, first), expected[first:], equal_nan=True)
+        assert np.array_equal(pool.mean(), before, equal_nan=True)  # the pool itself is left as it was
