@@ -192,7 +192,7 @@ class _Evidence:
         return max(1, math.ceil(self.settings.shortest_period_s / self.frame_s))
 
     def _judge(
-        self, sample: int, time_s: float, peaks: tuple[np.ndarray, np.ndarray], local: np.ndarray, centred: bool
+        self, sample: int, time_s: float, peaks: tuple[list[int], list[float]], local: np.ndarray, centred: bool
     ) -> Evidence:
         """The evidence of one sample, from its pooled profile's peaks, its own profile and the motion
         around it (in the half period after it only where `centred`: a live sample has no after yet)."""

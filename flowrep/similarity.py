@@ -85,18 +85,19 @@ class Peaks:
         peak &= np.minimum.accumulate(np.where(finite, r, np.inf), axis=1)[:, 1:-1] < 0.0  # after a dip below zero
         peak[:, : max(0, shortest_lag - 1)] = False  # inner lag k sits at k - 1
         rows, inner = np.nonzero(peak)  # by row, then by lag
-        self._lags = inner + 1
-        self._heights = _peak_heights(r[rows, inner], r[rows, inner + 1], r[rows, inner + 2])
-        self._bounds = np.searchsorted(rows, np.arange(len(r) + 1))
+        # Plain lists from here: a row has a few peaks, which Python picks among faster than NumPy.
+        self._lags: list[int] = (inner + 1).tolist()
+        self._heights: list[float] = _peak_heights(r[rows, inner], r[rows, inner + 1], r[rows, inner + 2]).tolist()
+        self._bounds: list[int] = np.searchsorted(rows, np.arange(len(r) + 1)).tolist()
 
-    def row(self, i: int) -> tuple[np.ndarray, np.ndarray]:
+    def row(self, i: int) -> tuple[list[int], list[float]]:
         """Row i's peaks: their lags, shortest first, and heights."""
         lo, hi = self._bounds[i], self._bounds[i + 1]
         return self._lags[lo:hi], self._heights[lo:hi]
 
 
 def choose_period(
-    peaks: tuple[np.ndarray, np.ndarray],
+    peaks: tuple[list[int], list[float]],
     local: np.ndarray,
     shortest_lag: int,
     near: float,
@@ -113,36 +114,41 @@ def choose_period(
     hi = min(len(local) - 2, math.ceil(lag * (1 + _LOCAL_TOLERANCE)))
     if hi < lo:
         return None
-    around = local[lo : hi + 1]
-    around = np.where(np.isnan(around), -np.inf, around)  # np.nanargmax, without its copies and checks
-    best = lo + int(np.argmax(around))
-    if around[best - lo] == -np.inf:  # all NaN
+    values = local[lo - 1 : hi + 2].tolist()  # lags lo - 1 … hi + 1
+    around = [value if value == value else -math.inf for value in values[1:-1]]  # NaN (≠ itself) loses
+    top = max(around)
+    if top == -math.inf:  # all NaN
         return None
-    before, at, after = local[best - 1], local[best], local[best + 1]
+    k = around.index(top)  # the first best, lag lo + k
+    before, at, after = values[k], values[k + 1], values[k + 2]
     if not (at >= before and at >= after):  # no peak of its own near the pooled one: keep that lag
-        return float(lag), float(local[lag]) if not np.isnan(local[lag]) else 0.0
+        at_lag = values[lag - lo + 1]
+        return float(lag), at_lag if at_lag == at_lag else 0.0
     bend = before - 2 * at + after
-    return best + (0.5 * (before - after) / bend if bend < 0 else 0.0), float(at)
+    return lo + k + (0.5 * (before - after) / bend if bend < 0 else 0.0), at
 
 
 def _shortest_near_best(
-    candidates: np.ndarray, heights: np.ndarray, near: float, previous: float | None = None
+    candidates: list[int], heights: list[float], near: float, previous: float | None = None
 ) -> int | None:
     """Of a profile's peaks, the lag within `near` of the best one's height: the shortest, unless a
     peak close to `previous` is at least as high (so a period is kept while its half, say a jumping
     jack's hop, only comes near it)."""
-    if len(candidates) == 0:
+    if not candidates:
         return None
-    near_best = heights >= heights.max() - near
-    good, good_heights = candidates[near_best], heights[near_best]
-    shortest = int(good[0])
+    floor = max(heights) - near
+    good = [(lag, height) for lag, height in zip(candidates, heights) if height >= floor]
+    shortest, shortest_height = good[0]
     if previous is not None:
-        distance = np.abs(good - previous)
-        close = distance <= _LOCAL_TOLERANCE * previous
-        if close.any():
-            i = int(np.argmin(np.where(close, distance, np.inf)))  # the closest of the close ones
-            if good_heights[i] >= good_heights[0]:
-                return int(good[i])
+        close = [
+            (abs(lag - previous), k)
+            for k, (lag, _) in enumerate(good)
+            if abs(lag - previous) <= _LOCAL_TOLERANCE * previous
+        ]
+        if close:
+            k = min(close)[1]  # the closest of the close ones (the shorter on a tie)
+            if good[k][1] >= shortest_height:
+                return good[k][0]
     return shortest
 
 
