@@ -91,6 +91,7 @@ class RepCounter:
         self._evidence = ClipEvidence(self.settings.evidence)
         self._final_phase = _Phase()  # over the evidence judged for good
         self._final_seen = 0
+        self._final_strengths: list[float] = []  # of the evidence judged for good that repeats (first reps)
         self._crossings: list[float] = []  # times the final phase passed each whole number
         self._reading: deque[tuple[float, float]] = deque()  # (t, integral of s)
         self._x = 0.0
@@ -139,9 +140,10 @@ class RepCounter:
 
     def _follow_final(self) -> _Phase:
         """Brings the phase over the evidence judged for good up to date."""
-        evidence = self._evidence.evidence
-        self._crossings += _advance(self._final_phase, evidence[self._final_seen :], self._evidence.frame_s or 0.0)
-        self._final_seen = len(evidence)
+        fresh = self._evidence.evidence[self._final_seen :]
+        self._crossings += _advance(self._final_phase, fresh, self._evidence.frame_s or 0.0)
+        self._final_strengths += [e.strength for e in fresh if e.repeating]
+        self._final_seen += len(fresh)
         return self._final_phase
 
     def _phase_now(self) -> tuple[_Phase, list[float]]:
@@ -156,7 +158,7 @@ class RepCounter:
         provisional = self._evidence.provisional()
         crossings = _advance(phase, provisional, self._evidence.frame_s or 0.0)
         if self.count == 0:
-            strengths = [e.strength for e in (*self._evidence.evidence, *provisional) if e.repeating]
+            strengths = self._final_strengths + [e.strength for e in provisional if e.repeating]
             clear = bool(strengths) and float(np.median(strengths)) >= self.settings.first_strength
             confirmed, self._clear_before = clear and self._clear_before, clear
             if not confirmed:
