@@ -3,8 +3,8 @@ symmetric and antisymmetric parts about the jumper's own box, repeat every rope 
 not a counter. See docs/experiments.md, "Session 25".
 
     PYTHONPATH=. python scripts/experiments/box_field.py record 256 file jumprope exercise
-    python scripts/experiments/mirror_turns.py 256 jumprope
-    python scripts/experiments/mirror_turns.py 256 exercise
+    PYTHONPATH=. python scripts/experiments/mirror_turns.py 256 jumprope
+    PYTHONPATH=. python scripts/experiments/mirror_turns.py 256 exercise
 
 For each jump-rope clip (fields recorded by box_field.py on its 24×24 grid, DIS at SIZE px), within
 its labelled span, on its distinct frames: the box where it moved (box_field's, margin 1), its field
@@ -24,19 +24,17 @@ from pathlib import Path
 
 import numpy as np
 
+from scripts.experiments import box_field
+
 DATA = Path("/work/shared/data")
 WINDOW = 15  # frames, at least; or two reps
 
 
-def _extent(mass: np.ndarray) -> tuple[int, int]:
-    share = np.cumsum(mass) / max(float(mass.sum()), 1e-12)
-    return int(np.searchsorted(share, 0.05)), int(np.searchsorted(share, 0.95) + 1)
-
-
 def _box(fields: np.ndarray) -> tuple[int, int, int, int]:
+    """box_field's box where the clip moved, not widened (margin 1)."""
     speed = np.linalg.norm(fields, axis=-1).mean(axis=0)
     energy = np.maximum(0.0, speed - np.median(speed))
-    return (*_extent(energy.sum(axis=1)), *_extent(energy.sum(axis=0)))
+    return (*box_field._extent(energy.sum(axis=1), 1.0), *box_field._extent(energy.sum(axis=0), 1.0))
 
 
 def _correlation(features: np.ndarray, frames: np.ndarray, lag: int, span: tuple[int, int], window: int) -> float:
