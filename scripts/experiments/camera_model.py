@@ -21,7 +21,8 @@ import numpy as np
 import flowrep.counter as counter_module
 from flowrep.flow import COARSE_GRID
 from flowrep.periodicity import motion_features
-from scripts.experiments.short_clips import CACHE, FOLDERS, count, figures, labels
+from scripts.experiments.short_clips import CACHE, FOLDERS, count, labels
+from scripts.tune_evidence import half_figures
 
 _rows, _columns = np.mgrid[0:COARSE_GRID, 0:COARSE_GRID]
 _X = (_columns.ravel() - (COARSE_GRID - 1) / 2) / COARSE_GRID
@@ -61,13 +62,13 @@ def main() -> None:
                 (int(r["count"]), count(np.load(CACHE / "file" / folder / f"{r['file']}.npz"), False))
                 for r in labels(folder)
             ]
-            print(f"  {folder:9s} file          {figures(rows)}")
+            print(f"  {folder:9s} file          {half_figures(rows)}")
             for seed in range(5):
                 cache = webcam_cache(seed) / "webcam" / folder
                 if not cache.is_dir():
                     continue
                 rows = [(int(r["count"]), count(np.load(cache / f"{r['file']}.npz"), True)) for r in labels(folder)]
-                print(f"  {folder:9s} webcam seed {seed} {figures(rows)}")
+                print(f"  {folder:9s} webcam seed {seed} {half_figures(rows)}")
 
 
 if __name__ == "__main__":

@@ -33,6 +33,7 @@ import numpy as np
 import flowrep.counter as counter_module
 from flowrep.counter import CounterSettings, RepCounter
 from flowrep.periodicity import motion_features
+from scripts.tune_evidence import half_figures
 
 DATA = Path(__file__).resolve().parents[3] / "shared" / "data"
 CACHE = Path("/tmp/flowrep-tune")
@@ -91,17 +92,6 @@ def scaled_features(eps: float):
     return features
 
 
-def figures(rows: list[tuple[float, float]]) -> str:
-    """'A mae (obo) B mae (obo) all mae (obo)' of (true, counted) rows in name order."""
-    parts = []
-    for name, half in (("A", 0), ("B", 1), ("all", None)):
-        chosen = [r for i, r in enumerate(rows) if half is None or i % 2 == half]
-        mae = np.mean([abs(c - t) / t for t, c in chosen])
-        obo = np.mean([abs(c - t) <= 1 for t, c in chosen])
-        parts.append(f"{name} {mae:.3f} ({obo:.2f})")
-    return "  ".join(parts)
-
-
 def replay(eps_values: list[float]) -> None:
     for eps in eps_values:
         counter_module.motion_features = scaled_features(eps) if eps > 0 else motion_features
@@ -112,7 +102,7 @@ def replay(eps_values: list[float]) -> None:
                 for row in labels(folder):
                     clip = np.load(CACHE / mode / folder / f"{row['file']}.npz")
                     rows.append((int(row["count"]), count(clip, live=mode == "webcam")))
-                print(f"  {folder:9s} {mode:6s} whole  {figures(rows)}")
+                print(f"  {folder:9s} {mode:6s} whole  {half_figures(rows)}")
             short = []
             for row in labels(folder):
                 if (frame := cut_frame(row)) is not None:
