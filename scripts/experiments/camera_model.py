@@ -4,12 +4,12 @@ instead of less its mean (a camera that pans moves every cell alike). A replay e
 shipped. See docs/experiments.md, "Session 26".
 
     python scripts/replay_counts.py record                          # seed 0 and the files
-    PYTHONPATH=. python scripts/experiments/seeds.py record SEED quva exercise   # SEED = 1 … 4
+    PYTHONPATH=. python scripts/experiments/seeds.py record SEED quva exercise   # SEED = 1 … 9
     PYTHONPATH=. python scripts/experiments/camera_model.py
 
 Counts every cached recording as `flowrep bench` does (files as files, webcam deliveries live) with
 each camera model, and prints the folder figures by half (clips alternating by name, as in
-scripts/tune_evidence.py): files at seed 0, webcam deliveries at seeds 0-4 where recorded.
+scripts/tune_evidence.py): files at seed 0, webcam deliveries at seeds 0-9 where recorded.
 """
 
 from __future__ import annotations
@@ -63,7 +63,7 @@ def main() -> None:
                 for r in labels(folder)
             ]
             print(f"  {folder:9s} file          {half_figures(rows)}")
-            for seed in range(5):
+            for seed in range(10):
                 cache = webcam_cache(seed) / "webcam" / folder
                 if not cache.is_dir():
                     continue
