@@ -27,7 +27,8 @@ EXERCISES = (
     "**Counts well:** squats, push-ups, sit-ups, lunges, jumping jacks, curls, shoulder presses, dips "
     "and pull-ups (on 15 clips of real people: within 1 % of the true count for a video, 1.3 % live). "
     "**Not well:** fast jump rope (about half the jumps), moves quicker than about 0.4 s a rep on the "
-    "camera, anything else that repeats in view (a fan, a swinging bag), and people far away in the picture."
+    "camera, anything else that repeats in view (a fan, a swinging bag), people far away in the picture, "
+    "and a clip of only one or two slow reps."
 )
 
 HOW_IT_WORKS = (
