@@ -1,6 +1,7 @@
 """Session 26: the motion features less the coarse field's least-squares affine field (a camera that
 pans, turns or zooms moves the cells by one affine map) or its similarity field (shift, turn and zoom),
-instead of less its mean (a camera that pans moves every cell alike). A replay experiment, not
+instead of less its mean (a camera that pans moves every cell alike); and the affine field or the mean
+of the grid's outer ring of cells only (where the background mostly is). A replay experiment, not
 shipped. See docs/experiments.md, "Session 26".
 
     python scripts/replay_counts.py record                          # seed 0 and the files
@@ -8,7 +9,7 @@ shipped. See docs/experiments.md, "Session 26".
     PYTHONPATH=. python scripts/experiments/camera_model.py
 
 Counts every cached recording as `flowrep bench` does (files as files, webcam deliveries live) with
-each camera model, and prints the folder figures by half (clips alternating by name, as in
+each camera model, and prints the folder figures by half (MAE and OBO) (clips alternating by name, as in
 scripts/tune_evidence.py): files at seed 0, webcam deliveries at seeds 0-9 where recorded.
 """
 
@@ -33,6 +34,10 @@ _SIMILARITY = np.zeros((2 * COARSE_GRID**2, 4))  # dx = a + s·x − r·y, dy = 
 _SIMILARITY[0::2, 0], _SIMILARITY[1::2, 1] = 1.0, 1.0
 _SIMILARITY[0::2, 2], _SIMILARITY[1::2, 2] = _X, _Y
 _SIMILARITY[0::2, 3], _SIMILARITY[1::2, 3] = -_Y, _X
+_BORDER = np.zeros((COARSE_GRID, COARSE_GRID), dtype=bool)
+_BORDER[[0, -1], :] = _BORDER[:, [0, -1]] = True
+_BORDER = _BORDER.ravel()  # the grid's outer ring of cells, where the background mostly is
+_BORDER_FIT = _AFFINE @ np.linalg.pinv(_AFFINE[_BORDER])  # affine fitted on the ring, evaluated everywhere
 
 
 def less_affine(coarse_field: np.ndarray) -> np.ndarray:
@@ -46,7 +51,23 @@ def less_similarity(coarse_field: np.ndarray) -> np.ndarray:
     return field - _SIMILARITY @ fit
 
 
-MODELS = {"mean (shipped)": motion_features, "similarity": less_similarity, "affine": less_affine}
+def less_border_affine(coarse_field: np.ndarray) -> np.ndarray:
+    cells = np.asarray(coarse_field, dtype=np.float64).reshape(-1, 2)
+    return (cells - _BORDER_FIT @ cells[_BORDER]).ravel()
+
+
+def less_border_mean(coarse_field: np.ndarray) -> np.ndarray:
+    cells = np.asarray(coarse_field, dtype=np.float64).reshape(-1, 2)
+    return (cells - cells[_BORDER].mean(axis=0)).ravel()
+
+
+MODELS = {
+    "mean (shipped)": motion_features,
+    "similarity": less_similarity,
+    "affine": less_affine,
+    "border affine": less_border_affine,
+    "border mean": less_border_mean,
+}
 
 
 def webcam_cache(seed: int) -> Path:
