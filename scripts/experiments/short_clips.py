@@ -31,9 +31,10 @@ from pathlib import Path
 import numpy as np
 
 import flowrep.counter as counter_module
-from flowrep.counter import CounterSettings, RepCounter
+from flowrep.counter import CounterSettings
 from flowrep.periodicity import motion_features
 from scripts.tune_evidence import half_figures
+from scripts.tune_evidence import replay as replay_recording
 
 DATA = Path(__file__).resolve().parents[3] / "shared" / "data"
 CACHE = Path("/tmp/flowrep-tune")
@@ -74,14 +75,10 @@ def judder() -> None:
 
 
 def count(clip: np.lib.npyio.NpzFile, live: bool, until: int | None = None) -> int:
-    counter = RepCounter(CounterSettings(), live=live)
-    frames = zip(clip["t"], clip["p"], clip["fields"], clip["has_field"], clip["repeated"])
-    for index, (t, p, field, has_field, repeated) in enumerate(frames):
-        if until is not None and index > until:
-            break
-        counter.update(float(t), p, field if has_field else None, bool(repeated))
-    counter.finish()
-    return counter.count
+    """tune_evidence's replay of a recording, through frame `until` where given."""
+    if until is not None:
+        clip = {key: clip[key][: until + 1] for key in ("t", "p", "fields", "has_field", "repeated")}
+    return replay_recording(clip, CounterSettings(), live)
 
 
 def scaled_features(eps: float):
