@@ -236,7 +236,8 @@ class LiveEvidence(_Evidence):
 
 class ClipEvidence(_Evidence):
     """Repetition evidence with windows centred on each sample, for a whole clip: feed every frame,
-    then `finish`, which returns one `Evidence` per sample, in order.
+    then `finish`, which returns one `Evidence` per sample, in order (those not handed over before by
+    `take`, which a long stream's reader calls as it goes, so that nothing of it piles up here).
 
     A lag k's window for sample t is the one of `windows[k]` pairs centred on t, moved later where the
     stream has not yet seen k + window samples before it, and earlier at the stream's end. Trailing
@@ -268,6 +269,11 @@ class ClipEvidence(_Evidence):
         self._waiting.clear()
         self._centred_count = self._received
         return self.evidence
+
+    def take(self) -> list[Evidence]:
+        """The evidence judged for good since the last `take`, in order, handed over and kept no more."""
+        taken, self.evidence = self.evidence, []
+        return taken
 
     def provisional(self) -> list[Evidence]:
         """The evidence of the samples after `evidence` as it would be if the stream ended now (their

@@ -88,12 +88,12 @@ def one_movement(lead_s: float = 1.0, move_s: float = 1.2, tail_s: float = 6.0, 
     return Stream(times, probabilities, fields, [])
 
 
-def noise_only(seconds: float = 30.0, seed: int = 2) -> Stream:
+def noise_only(seconds: float = 30.0, seed: int = 2, fps: float = FPS) -> Stream:
     """A still person: sensor noise in the flow, a classifier sure it is still with a little doubt."""
     rng = np.random.default_rng(seed)
-    n = round(seconds * FPS)
+    n = round(seconds * fps)
     return Stream(
-        [i / FPS for i in range(n)],
+        [i / fps for i in range(n)],
         [rng.dirichlet([1, 12, 1]) for _ in range(n)],
         [rng.normal(0.0, 0.01, _GRID).astype(np.float32) for _ in range(n)],
         [],
