@@ -17,6 +17,7 @@ first 5 s counted as a file against the reps labelled to end by then.
 
 from __future__ import annotations
 
+import functools
 import sys
 from pathlib import Path
 
@@ -25,7 +26,7 @@ import numpy as np
 import flowrep.counter as counter_module
 from flowrep.counter import CounterSettings
 from flowrep.periodicity import motion_features
-from scripts.experiments.short_clips import ends_by, labels
+from scripts.experiments.short_clips import counted_over, whole_rows
 from scripts.tune_evidence import half_figures
 from scripts.tune_evidence import replay as replay_recording
 
@@ -62,21 +63,12 @@ def main() -> int:
     half_width, cap = int(sys.argv[1]), float(sys.argv[2])
     cache = Path(sys.argv[3]) if len(sys.argv) > 3 else Path("/tmp/flowrep-tune")
     print(f"HALF_WIDTH {half_width} CAP {cap:g} ({cache})")
+    counted = functools.partial(count, half_width=half_width, cap=cap)
     for folder in FOLDERS:
         for mode in ("file", "webcam"):
-            rows = []
-            for row in labels(folder):
-                clip = np.load(cache / mode / folder / f"{row['file']}.npz")
-                rows.append((int(row["count"]), count(clip, half_width, cap, live=mode == "webcam")))
+            rows = whole_rows(cache, folder, mode, counted)
             print(f"  {folder:9s} {mode:6s} {half_figures(rows)}  {[c for _, c in rows]}", flush=True)
-        over = []
-        for row in labels(folder):
-            clip = np.load(cache / "file" / folder / f"{row['file']}.npz")
-            frame = int(np.searchsorted(clip["t"], 5.0))
-            if frame < len(clip["t"]):
-                counted, true = count(clip, half_width, cap, live=False, until=frame), ends_by(row, frame)
-                if counted > true + 1:
-                    over.append(f"{row['file']} {counted} of {true}")
+        over = counted_over(cache, folder, 5.0, counted)
         print(f"  {folder:9s} first 5 s more than one over: {len(over)}  {'; '.join(over)}", flush=True)
     return 0
 

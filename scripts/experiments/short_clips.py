@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import csv
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -89,17 +90,22 @@ def scaled_features(eps: float):
     return features
 
 
+def whole_rows(cache: Path, folder: str, mode: str, counted: Callable[..., int]) -> list[tuple[int, int]]:
+    """(true, counted) for each of a folder's recordings in `mode` (counted live where a webcam
+    delivered it: `counted(clip, live=...)`), in name order."""
+    return [
+        (int(row["count"]), counted(np.load(cache / mode / folder / f"{row['file']}.npz"), live=mode == "webcam"))
+        for row in labels(folder)
+    ]
+
+
 def replay(eps_values: list[float]) -> None:
     for eps in eps_values:
         counter_module.motion_features = scaled_features(eps) if eps > 0 else motion_features
         print(f"EPS {eps:g}")
         for folder in FOLDERS:
             for mode in ("file", "webcam"):
-                rows = []
-                for row in labels(folder):
-                    clip = np.load(CACHE / mode / folder / f"{row['file']}.npz")
-                    rows.append((int(row["count"]), count(clip, live=mode == "webcam")))
-                print(f"  {folder:9s} {mode:6s} whole  {half_figures(rows)}")
+                print(f"  {folder:9s} {mode:6s} whole  {half_figures(whole_rows(CACHE, folder, mode, count))}")
             short = []
             for row in labels(folder):
                 if (frame := cut_frame(row)) is not None:
@@ -117,17 +123,24 @@ def ends_by(row: dict[str, str], frame: int) -> int:
     return sum(start + (i + 1) * (end - start) / count <= frame for i in range(count))
 
 
+def counted_over(cache: Path, folder: str, seconds: float, counted: Callable[..., int]) -> list[str]:
+    """The files whose first `seconds`, counted as files (`counted(clip, live=False, until=frame)`),
+    count more than one over the reps labelled to end by then: 'CLIP counted of true'."""
+    over = []
+    for row in labels(folder):
+        clip = np.load(cache / "file" / folder / f"{row['file']}.npz")
+        frame = int(np.searchsorted(clip["t"], seconds))
+        if frame >= len(clip["t"]):
+            continue
+        found, true = counted(clip, live=False, until=frame), ends_by(row, frame)
+        if found > true + 1:
+            over.append(f"{row['file']} {found} of {true}")
+    return over
+
+
 def prefix(seconds: float) -> None:
     for folder in FOLDERS:
-        over = []
-        for row in labels(folder):
-            clip = np.load(CACHE / "file" / folder / f"{row['file']}.npz")
-            frame = int(np.searchsorted(clip["t"], seconds))
-            if frame >= len(clip["t"]):
-                continue
-            counted, true = count(clip, live=False, until=frame), ends_by(row, frame)
-            if counted > true + 1:
-                over.append(f"{row['file']} {counted} of {true}")
+        over = counted_over(CACHE, folder, seconds, count)
         print(f"{folder}: first {seconds:g} s, counted more than one over: {len(over)}  {'; '.join(over)}")
 
 
