@@ -28,7 +28,9 @@ and end, at which the integral of s is farthest from where the rep began (the bo
 
 from __future__ import annotations
 
+import bisect
 import math
+from array import array
 from collections import deque
 from dataclasses import dataclass, field, replace
 
@@ -183,15 +185,13 @@ class RepCounter:
         if total <= 0:
             return []
         scale = phase_value / total
-        ends, next_end = [], scale
-        for _ in range(total):
-            ends.append(self._final_track.passing(next_end))
-            next_end += scale
         began = self._final_phase.began_s
-        start = began if began is not None else now
-        for end in (now if end is None else end for end in ends):
+        start, next_end = (began if began is not None else now), scale
+        for _ in range(total):
+            passed = self._final_track.passing(next_end)
+            end = now if passed is None else passed
             self._rep(start, end, end)
-            start = end
+            start, next_end = end, next_end + scale
         return self.reps
 
     def _rep(self, start_s: float, end_s: float, counted_s: float) -> Rep:
@@ -216,22 +216,18 @@ class _Track:
     every sample: an hour of webcam, 7 MB)."""
 
     def __init__(self) -> None:
-        self._rows = np.empty((256, 4))
-        self._size = 0
+        self._rows = array("d")  # t0, t1, before, after; row after row
 
     def add(self, t0: float, t1: float, before: float, after: float) -> None:
-        if self._size == len(self._rows):
-            self._rows = np.concatenate([self._rows, np.empty_like(self._rows)])
-        self._rows[self._size] = (t0, t1, before, after)
-        self._size += 1
+        self._rows.extend((t0, t1, before, after))
 
     def passing(self, value: float) -> float | None:
         """When the phase passed `value` (None: it has not)."""
-        rows = self._rows[: self._size]
-        i = int(np.searchsorted(rows[:, 3], value - 1e-9))
-        if i == self._size:
+        afters = self._rows[3::4]
+        i = bisect.bisect_left(afters, value - 1e-9)
+        if i == len(afters):
             return None
-        t0, t1, before, after = rows[i].tolist()
+        t0, t1, before, after = self._rows[4 * i : 4 * i + 4]
         return _crossing(t0, t1, before, after, value)
 
 
