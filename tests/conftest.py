@@ -8,6 +8,7 @@ app_support.py, imported by test_app.py.
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterable
 from pathlib import Path
 
 import cv2
@@ -26,11 +27,14 @@ SHARED_DATA = ROOT.parent / "shared" / "data"
 from apprunner import CHROMIUM  # noqa: E402  (scripts/, on the path just above)
 
 
-def _write(path: Path, frames: list[np.ndarray], fps: float) -> Path:
-    height, width = frames[0].shape[:2]
-    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"mp4v"), fps, (width, height))
+def _write(path: Path, frames: Iterable[np.ndarray], fps: float) -> Path:
+    writer = None
     for frame in frames:
+        if writer is None:
+            height, width = frame.shape[:2]
+            writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"mp4v"), fps, (width, height))
         writer.write(frame)
+    assert writer is not None
     writer.release()
     return path
 
@@ -68,7 +72,10 @@ def clips(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     truncated = folder / "truncated.mp4"
     truncated.write_bytes(good.read_bytes()[: good.stat().st_size // 2])
     one_frame = _write(folder / "one_frame.mp4", bobbing_square()[:1], 25.0)
-    uhd = _write(folder / "uhd.mp4", [np.zeros((2160, 3840, 3), np.uint8)] * 2, 25.0)
+    too_large = _write(folder / "too_large.mp4", [np.zeros((2592, 4608, 3), np.uint8)] * 2, 25.0)  # over 4K
+    # The good clip filmed at 2048×1536 (over full HD, as a phone's camera may film): shrunk as it is read.
+    large = (cv2.resize(f, (2048, 1536), interpolation=cv2.INTER_NEAREST) for f in bobbing_square())
+    large_good = _write(folder / "large_good.mp4", large, 25.0)
     return {
         "good": good,
         "missing": folder / "missing.mp4",
@@ -76,7 +83,8 @@ def clips(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
         "empty": empty,
         "truncated": truncated,
         "one_frame": one_frame,
-        "uhd": uhd,
+        "too_large": too_large,
+        "large_good": large_good,
     }
 
 

@@ -41,12 +41,12 @@ BAD = {
     "empty": "empty",
     "truncated": "not a readable video",
     "one_frame": "1 readable frame; at least 2",
-    "uhd": "3840×2160, larger than the 1920×1080 limit",
+    "too_large": "4608×2592, larger than the 4096×2160 limit",
 }
 
 
 def test_bad_inputs_get_one_line_each_and_the_good_clip_is_still_counted(clips: dict[str, Path]) -> None:
-    names = ["missing", "text", "good", "empty", "truncated", "one_frame", "uhd"]
+    names = ["missing", "text", "good", "empty", "truncated", "one_frame", "too_large"]
     run = flowrep("count", *(str(clips[n]) for n in names))
     assert run.returncode == 2
     assert "Traceback" not in run.stderr
@@ -56,6 +56,12 @@ def test_bad_inputs_get_one_line_each_and_the_good_clip_is_still_counted(clips: 
         line = next(line for line in errors if str(clips[name]) in line)
         assert problem in line, line
     assert run.stdout.strip() == f"{clips['good']}\t4"
+
+
+def test_a_clip_filmed_larger_than_full_hd_counts_as_the_same_clip_does(clips: dict[str, Path]) -> None:
+    run = flowrep("count", str(clips["large_good"]))  # 2048×1536, shrunk to 1440×1080 as it is read
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.strip() == f"{clips['large_good']}\t4"
 
 
 def test_json_mode_reports_errors_per_clip(clips: dict[str, Path]) -> None:
