@@ -29,25 +29,7 @@ def _noise_clip(path: Path, width: int, height: int, frames: int = 6, fps: float
 
 
 def _ffmpeg_clip(path: Path, *codec: str) -> Path:
-    subprocess.run(
-        [
-            imageio_ffmpeg.get_ffmpeg_exe(),
-            "-y",
-            "-loglevel",
-            "error",
-            "-f",
-            "lavfi",
-            "-i",
-            "testsrc=size=160x120:rate=10",
-            "-t",
-            "1",
-            *codec,
-            str(path),
-        ],
-        check=True,
-        timeout=60,
-    )
-    return path
+    return _ffmpeg(path, "-f", "lavfi", "-i", "testsrc=size=160x120:rate=10", "-t", "1", *codec)
 
 
 def _count(capsys: pytest.CaptureFixture[str], *paths: Path) -> tuple[int, list[str], str]:
@@ -91,38 +73,32 @@ def test_a_live_frame_of_an_unsafe_shape_is_refused_not_a_crash() -> None:
         session.process(np.zeros((1, 1000, 3), np.uint8), 0.0)
 
 
+def _test_pattern(path: Path, width: int, height: int, frames: int) -> Path:
+    """FFmpeg's test pattern as an H.264 clip, as a phone would film it at that size."""
+    source = f"testsrc=size={width}x{height}:rate=10"
+    codec = ["-c:v", "libx264", "-preset", "ultrafast"]
+    return _ffmpeg(path, "-f", "lavfi", "-i", source, "-frames:v", str(frames), *codec)
+
+
+def _ffmpeg(path: Path, *args: str) -> Path:
+    subprocess.run(
+        [imageio_ffmpeg.get_ffmpeg_exe(), "-y", "-loglevel", "error", *args, str(path)], check=True, timeout=60
+    )
+    return path
+
+
 def test_a_phone_s_4k_clip_is_read_upright_at_full_hd(tmp_path: Path) -> None:
     """Phones film 4K, and film portrait as a landscape picture with a rotation in its header: the
     frames come out upright, shrunk to full HD (what the engine counts at), the picture kept."""
-    ffmpeg = imageio_ffmpeg.get_ffmpeg_exe()
-    landscape = tmp_path / "landscape.mp4"
-    subprocess.run(
-        [ffmpeg, "-y", "-loglevel", "error", "-f", "lavfi", "-i", "testsrc=size=3840x2160:rate=10", "-frames:v", "3"]
-        + ["-c:v", "libx264", "-preset", "ultrafast", str(landscape)],
-        check=True,
-        timeout=60,
-    )
-    portrait = tmp_path / "portrait.mp4"
-    subprocess.run(
-        [ffmpeg, "-y", "-loglevel", "error", "-display_rotation", "90", "-i", str(landscape), "-c", "copy"]
-        + [str(portrait)],
-        check=True,
-        timeout=60,
-    )
+    landscape = _test_pattern(tmp_path / "landscape.mp4", 3840, 2160, 3)
+    portrait = _ffmpeg(tmp_path / "portrait.mp4", "-display_rotation", "90", "-i", str(landscape), "-c", "copy")
     full = cv2.VideoCapture(str(landscape)).read()[1]
     for clip, shape in ((landscape, (1080, 1920, 3)), (portrait, (1920, 1080, 3))):
         frames = [frame.image for frame in ClipReader(clip, max_seconds=600.0)]
         assert [frame.shape for frame in frames] == [shape] * 3
         assert abs(float(frames[0].mean()) - float(full.mean())) < 1.0  # the same picture, smaller
-    too_large = tmp_path / "too_large.mp4"
-    subprocess.run(
-        [ffmpeg, "-y", "-loglevel", "error", "-f", "lavfi", "-i", "testsrc=size=4608x2592:rate=10", "-frames:v", "2"]
-        + ["-c:v", "libx264", "-preset", "ultrafast", str(too_large)],
-        check=True,
-        timeout=60,
-    )
     with pytest.raises(VideoError, match="4608×2592, larger than the 4096×2160 limit"):
-        probe(too_large)
+        probe(_test_pattern(tmp_path / "too_large.mp4", 4608, 2592, 2))
 
 
 @pytest.mark.parametrize("width,height", [(1920, 480), (480, 1920), (1000, 251), (64, 64), (300, 71), (71, 283)])
