@@ -186,12 +186,11 @@ class RepCounter:
             return []
         scale = phase_value / total
         began = self._final_phase.began_s
-        start, next_end = (began if began is not None else now), scale
-        for _ in range(total):
-            passed = self._final_track.passing(next_end)
+        start = began if began is not None else now
+        for passed in self._final_track.passings(total, scale):
             end = now if passed is None else passed
             self._rep(start, end, end)
-            start, next_end = end, next_end + scale
+            start = end
         return self.reps
 
     def _rep(self, start_s: float, end_s: float, counted_s: float) -> Rep:
@@ -221,14 +220,20 @@ class _Track:
     def add(self, t0: float, t1: float, before: float, after: float) -> None:
         self._rows.extend((t0, t1, before, after))
 
-    def passing(self, value: float) -> float | None:
-        """When the phase passed `value` (None: it has not)."""
+    def passings(self, count: int, step: float) -> list[float | None]:
+        """When the phase passed step, 2·step, … count·step (None: it has not)."""
         afters = self._rows[3::4]
-        i = bisect.bisect_left(afters, value - 1e-9)
-        if i == len(afters):
-            return None
-        t0, t1, before, after = self._rows[4 * i : 4 * i + 4]
-        return _crossing(t0, t1, before, after, value)
+        times: list[float | None] = []
+        value = step
+        for _ in range(count):
+            i = bisect.bisect_left(afters, value - 1e-9)
+            if i == len(afters):
+                times.append(None)
+            else:
+                t0, t1, before, after = self._rows[4 * i : 4 * i + 4]
+                times.append(_crossing(t0, t1, before, after, value))
+            value += step
+        return times
 
 
 def _advance(phase: _Phase, evidence: list[Evidence], frame_s: float, track: _Track | None = None) -> list[float]:
