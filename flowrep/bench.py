@@ -8,7 +8,9 @@ long after a rep's motion ends its count is shown. Where labels.csv gives each r
 (`cycle_end_frames`), the counted reps are also matched to the true ones in time, so that reps
 missed in one stretch and counted twice in another show, even when the totals agree. With
 `farther`, every clip is counted as if filmed from that many times as far away (see
-`farther_camera`), to measure how counts hold up when the person is small in the picture.
+`farther_camera`), to measure how counts hold up when the person is small in the picture; with
+`still_s`, with that long of the still scene before and after (see `still_edges`), as a set filmed
+from before the person starts until after they stop.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from typing import Any, Literal, NamedTuple
 
 import numpy as np
 
-from .conditions import WebcamConditions, farther_camera
+from .conditions import WebcamConditions, farther_camera, still_edges
 from .flow import EncodedFlow, FlowMethod
 from .pipeline import Session, count_clip
 from .signals import ProbabilitySource
@@ -129,15 +131,19 @@ BenchMode = Literal["file", "webcam"]
 class BenchOptions:
     """How a folder is counted: `file` mode counts each clip as a file is counted (the whole clip's
     evidence), `webcam` mode as a browser webcam would deliver it, through the live counter; `farther`
-    films every clip as from that many times as far."""
+    films every clip as from that many times as far; `still_s` adds that long of the still scene
+    before and after each clip."""
 
     mode: BenchMode = "file"
     flow_method: FlowMethod = "dis"
     farther: float = 1.0
     seed: int = 0  # webcam mode: which draw of the timestamps' jitter
+    still_s: float = 0.0
 
     def transform(self) -> FrameTransform | None:
-        steps = [farther_camera(self.farther)] if self.farther > 1.0 else []
+        steps = [still_edges(self.still_s)] if self.still_s > 0.0 else []
+        if self.farther > 1.0:
+            steps.append(farther_camera(self.farther))
         if self.mode == "webcam":
             steps.append(WebcamConditions(seed=self.seed))
         if not steps:
@@ -226,6 +232,7 @@ class BenchReport:
             **({"live_count": self.live_count} if self.live_count else {}),
             **({"timing": timing} if timing else {}),
             **({"farther": self.farther} if self.farther > 1.0 else {}),
+            **({"still_s": self.options.still_s} if self.options.still_s > 0.0 else {}),
             **({"seed": self.options.seed} if self.options.mode == "webcam" else {}),
         }
 
@@ -283,7 +290,9 @@ def score_clip(folder: Path, label: Label, session: Session, options: BenchOptio
     match = (
         None
         if label.end_frames is None
-        else match_reps([frame / result.fps for frame in label.end_frames], [rep.end_s for rep in result.reps])
+        else match_reps(
+            [options.still_s + frame / result.fps for frame in label.end_frames], [rep.end_s for rep in result.reps]
+        )
     )
     live = options.mode == "webcam"
     delays = [rep.counted_s - rep.end_s for rep in result.reps] if live else []

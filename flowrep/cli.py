@@ -120,6 +120,15 @@ def _parser() -> argparse.ArgumentParser:
         "into a plain grey frame); default 1, the clips as they are",
     )
     bench.add_argument(
+        "--still",
+        type=_seconds,
+        default=0.0,
+        metavar="S",
+        help="count each clip with S seconds of the still scene before and after it (its first "
+        "and last pictures held, with a camera's noise), as a set filmed from before the person "
+        "starts to after they stop; default 0, the clips as cut",
+    )
+    bench.add_argument(
         "--webcam",
         action="store_true",
         help="count each clip as a browser webcam delivers it (about 10 frames/s, long side at "

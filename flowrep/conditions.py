@@ -1,9 +1,9 @@
 """Camera conditions a clip can be counted under, as frame transforms (`video.FrameTransform`): a
 browser webcam's delivery (its frame rate, size, JPEG and timestamp jitter), the camera's frame rate
-alone, and a camera farther away.
+alone, a camera farther away, and a camera that films the still scene before and after the set.
 
-Owns the simulations behind `flowrep bench --webcam` and `--farther`, so that a folder of clips
-recorded one way measures how counts hold up when the same motion arrives another way.
+Owns the simulations behind `flowrep bench --webcam`, `--farther` and `--still`, so that a folder of
+clips recorded one way measures how counts hold up when the same motion arrives another way.
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
+from itertools import chain
 
 import cv2
 import numpy as np
@@ -19,6 +20,10 @@ from .video import Frame, FrameTransform
 
 #: Grey of the plain frame around a picture shrunk by `farther_camera`.
 _SURROUND_GREY = 90
+
+#: Grey levels of a still camera's noise (its standard deviation): a still scene is never filmed as
+#: the same picture twice, so held frames are not taken for repeats of one frame.
+_CAMERA_NOISE = 2.0
 
 #: Frames a second the page's camera sends (Gradio's `stream_every` is its inverse). The live counter
 #: was chosen and is measured at this rate (`flowrep bench --webcam`); at a clip's 25–30 frames/s it
@@ -73,6 +78,38 @@ def farther_camera(factor: float) -> FrameTransform:
 
     def transform(frames: Iterable[Frame]) -> Iterator[Frame]:
         return (replace(frame, image=shrink(frame.image)) for frame in frames)
+
+    return transform
+
+
+def still_edges(seconds: float, seed: int = 0) -> FrameTransform:
+    """A frame transform: the clip's first picture held for `seconds` before it and its last picture
+    held as long after it, at the clip's frame interval and with a camera's noise, as if filming
+    began before the person started and ended after they stopped (most clips are cut to the set)."""
+    if seconds < 0.0:
+        raise ValueError(f"a still spell cannot last {seconds} s")
+
+    def transform(frames: Iterable[Frame]) -> Iterator[Frame]:
+        cv2.setRNGSeed(seed)  # the same clip always gets the same noise
+        stream = iter(frames)
+        opening = [frame for frame in (next(stream, None), next(stream, None)) if frame is not None]
+        if not opening:
+            return
+        step = opening[1].time_s - opening[0].time_s if len(opening) == 2 else 1.0 / 30.0
+        held = round(seconds / step)
+
+        def hold(image: np.ndarray, first_index: int, first_time_s: float) -> Iterator[Frame]:
+            noise = np.empty(image.shape, np.int16)
+            for k in range(held):
+                cv2.randn(noise, np.zeros(3), np.full(3, _CAMERA_NOISE))
+                yield Frame(first_index + k, first_time_s + k * step, cv2.add(image, noise, dtype=cv2.CV_8U))
+
+        yield from hold(opening[0].image, 0, 0.0)
+        last = opening[0]
+        for frame in chain(opening, stream):
+            last = replace(frame, index=frame.index + held, time_s=frame.time_s - opening[0].time_s + held * step)
+            yield last
+        yield from hold(last.image, last.index + 1, last.time_s + step)
 
     return transform
 
