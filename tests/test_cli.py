@@ -8,10 +8,11 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import pytest
 from cli_support import run_cli
 
 from flowrep.bench import match_reps
-from flowrep.conditions import farther_camera
+from flowrep.conditions import farther_camera, still_edges
 
 
 def flowrep(*args: str) -> subprocess.CompletedProcess[str]:
@@ -134,6 +135,35 @@ def test_bench_can_film_every_clip_from_farther_away(clips: dict[str, Path], tmp
     assert "2 times as far" in run.stdout
     refused = flowrep("bench", str(folder), "--farther", "0.5")
     assert refused.returncode == 2 and "under 1" in refused.stderr and "Traceback" not in refused.stderr
+
+
+def test_bench_can_film_the_still_scene_before_and_after_every_clip(clips: dict[str, Path], tmp_path: Path) -> None:
+    folder = clips["good"].parent
+    (folder / "labels.csv").write_text("file,count\ngood.mp4,4\n")
+    out = tmp_path / "still.json"
+    run = flowrep("bench", str(folder), "--still", "2", "--json", str(out))
+    assert run.returncode == 0, run.stderr
+    figures = json.loads(out.read_text())
+    assert figures["still_s"] == 2 and figures["clips"][0]["frames"] == 152 + 2 * 50  # 2 s at 25 frames/s, twice
+    assert figures["clips"][0]["pred"] == 4 and "2 s of its first and last pictures held" in run.stdout
+    refused = flowrep("bench", str(folder), "--still", "-1")
+    assert refused.returncode == 2 and "negative" in refused.stderr and "Traceback" not in refused.stderr
+
+
+def test_the_still_scene_is_the_clips_first_and_last_pictures_with_a_cameras_noise() -> None:
+    from flowrep.video import Frame
+
+    pictures = [np.full((36, 64, 3), 60 + 40 * i, np.uint8) for i in range(3)]
+    frames = list(still_edges(0.2)([Frame(i, 10.0 + i / 25, picture) for i, picture in enumerate(pictures)]))
+    assert len(frames) == 5 + 3 + 5
+    assert [f.index for f in frames] == list(range(13))
+    assert [f.time_s for f in frames] == pytest.approx([i / 25 for i in range(13)])  # from 0, one frame apart
+    before, clip, after = frames[:5], frames[5:8], frames[8:]
+    assert [f.image is p for f, p in zip(clip, pictures)] == [True] * 3  # the clip itself unchanged
+    for held, picture in [(before, pictures[0]), (after, pictures[-1])]:
+        differences = [np.abs(f.image.astype(int) - picture).mean() for f in held]
+        assert all(0.5 < d < 3.0 for d in differences)  # the same picture, with noise
+        assert not np.array_equal(held[0].image, held[1].image)  # never one frame repeated
 
 
 def test_bench_as_a_webcam_says_so_and_which_jitter_it_drew(clips: dict[str, Path], tmp_path: Path) -> None:
