@@ -16,6 +16,12 @@ position, walking in, picking up a weight) turns nothing.
   that evidence does not bear out are taken back (a count read from windows ending "now" can find a
   period that windows centred on each moment do not), the ones it adds are counted, and the rep
   times are the file's; each rep keeps the time the live count first showed its number.
+- **A rest ends a set**: once the picture has been still for `rest_s`, the motion before it is judged
+  as a clip of its own (its windows kept inside it, as a clip's are at its ends) and its phase is
+  rounded; the evidence starts afresh when the picture moves again. Without that, the windows of a
+  slow set's long period reach across the rest into the stillness or the next set, and short
+  periods (a re-timed clip's judder, the next exercise's) win at the set's edges. A live count goes
+  on from what it showed.
 
 The first rep of a set cannot be known to repeat until the motion has gone on for about two
 periods (a lag is judged on at least one period of pairs): when the repetition is found, the phase
@@ -58,6 +64,7 @@ class CounterSettings:
     refresh_s: float = 0.2  # a live count re-reads the evidence this often
     lead: float = 0.15  # a live rep counts when the phase is this close (in periods) to its end
     still_s: float = 0.5  # a live stream whose picture is this long still has ended its set for now
+    rest_s: float = 3.0  # a picture this long still ends a set (longer than a slow squat's hold at the bottom)
     first_strength: float = 0.5  # a live set's first reps count once the repetition is this clear (median)
     reading_memory_s: float = 60.0  # the classifier's reading kept for the reps' turns
 
@@ -90,17 +97,14 @@ class RepCounter:
         self.live = live
         self.count = 0
         self.reps: list[Rep] = []
-        self._evidence = ClipEvidence(self.settings.evidence)
-        self._final_phase = _Phase()  # over the evidence judged for good
-        self._final_track = _Track()  # its rise, for the reps' ends when the stream ends
-        self._final_strengths: list[float] = []  # of the evidence judged for good that repeats (first reps)
-        self._crossings: list[float] = []  # times the final phase passed each whole number
+        self._finished_sets: list[Rep] = []  # the reps of the sets that a rest ended, on their whole evidence
+        self._begin_set()
+        self._resting = False  # a rest ended the last set, and the picture has not moved since
         self._reading: deque[tuple[float, float]] = deque()  # (t, integral of s)
         self._x = 0.0
         self._last_t: float | None = None
         self._refreshed_s = -math.inf
         self._still_since: float | None = None
-        self._clear_before = False  # the last reading found the set's repetition clear
 
     def update(
         self, t: float, probabilities: np.ndarray, features: np.ndarray | None = None, repeated: bool = False
@@ -114,11 +118,19 @@ class RepCounter:
         self._reading.append((t, self._x))
         while self._reading and t - self._reading[0][0] > self.settings.reading_memory_s:
             self._reading.popleft()
-        if features is not None and not repeated:
-            self._evidence.update(t, motion_features(features), float(probabilities[1]))
-        else:
-            self._evidence.tick(t)
-        self._still_since = (t if self._still_since is None else self._still_since) if probabilities[1] > 0.5 else None
+        still_frame = bool(probabilities[1] > 0.5)
+        self._still_since = (t if self._still_since is None else self._still_since) if still_frame else None
+        fresh = None if repeated else features  # a frame with features of its own
+        if fresh is not None and not still_frame:
+            self._resting = False  # the picture moves: after a rest, the next set's evidence starts here
+        if not self._resting:
+            if fresh is not None:
+                self._evidence.update(t, motion_features(fresh), float(probabilities[1]))
+                self._set_fed = True
+            else:
+                self._evidence.tick(t)
+            if self._still_since is not None and t - self._still_since >= self.settings.rest_s:
+                self._end_set(t)
         if not self.live or t - self._refreshed_s < self.settings.refresh_s:
             return []
         self._refreshed_s = t
@@ -126,25 +138,44 @@ class RepCounter:
         return self._count_to(*self._phase_now(), rounded=still, now=t)
 
     def finish(self) -> list[Rep]:
-        """The stream has ended: its reps are its whole evidence's (a file's count, and a live set's
-        final count). Returns the reps not counted before (all of a file's)."""
-        self._evidence.finish()
-        phase = self._follow_final()
+        """The stream has ended: its reps are its sets' whole evidence's (a file's count, and a live
+        set's final count). Returns the reps not counted before (all of a file's)."""
         now = self._last_t if self._last_t is not None else 0.0
+        if not self._resting:
+            self._end_set(now)
         shown = [rep.counted_s for rep in self.reps]
-        total = round(phase.value)
-        self.reps = self._spread(total, phase.value, now)
+        self.reps, self.count = list(self._finished_sets), len(self._finished_sets)
         if not self.live:
             return list(self.reps)
         # A live set's rep was counted when the live count first showed its number, or now.
         self.reps = [replace(rep, counted_s=shown[i] if i < len(shown) else now) for i, rep in enumerate(self.reps)]
         return self.reps[len(shown) :]
 
+    def _begin_set(self) -> None:
+        """Fresh evidence for the next set; a live count goes on from what it shows."""
+        self._evidence = ClipEvidence(self.settings.evidence)
+        self._set_fed = False  # whether the set's evidence has had a frame with features
+        self._set_base = self.count  # the live count when the set began
+        self._final_phase = _Phase()  # over the set's evidence judged for good
+        self._final_track = _Track()  # its rise, for the reps' ends when the set ends
+        self._final_strengths: list[float] = []  # of the evidence judged for good that repeats (first reps)
+        self._crossings: list[float] = []  # times the final phase passed each whole number
+        self._clear_before = False  # the last reading found the set's repetition clear
+
+    def _end_set(self, now: float) -> None:
+        """The set ends (a rest, or the stream's end): its reps are those of its whole evidence."""
+        if self._set_fed:
+            self._evidence.finish()
+            phase = self._follow_final()
+            self._finished_sets += self._spread(round(phase.value), phase.value, now)
+        self._begin_set()
+        self._resting = True
+
     def _follow_final(self) -> _Phase:
         """Brings the phase over the evidence judged for good up to date."""
         fresh = self._evidence.take()
         self._crossings += _advance(self._final_phase, fresh, self._evidence.frame_s or 0.0, self._final_track)
-        if self.count == 0:  # only a set's first reps wait on them
+        if self.count == self._set_base:  # only a set's first reps wait on them
             self._final_strengths += [e.strength for e in fresh if e.repeating]
         return self._final_phase
 
@@ -154,12 +185,14 @@ class RepCounter:
         0 unless the repetition is clear (`first_strength`) at this reading and at the one before: a
         few frames of weak evidence at the start of a stream, or one reading's spike of it, must not
         count two reps that no later evidence would confirm."""
+        if not self._set_fed:  # resting, or the set has no motion yet
+            return _Phase(), []
         final = self._follow_final()
         phase = _Phase()
         phase.value, phase.began_s = final.value, final.began_s
         provisional = self._evidence.provisional()
         crossings = _advance(phase, provisional, self._evidence.frame_s or 0.0)
-        if self.count == 0:
+        if self.count == self._set_base:
             strengths = self._final_strengths + [e.strength for e in provisional if e.repeating]
             clear = bool(strengths) and float(np.median(strengths)) >= self.settings.first_strength
             confirmed, self._clear_before = clear and self._clear_before, clear
@@ -170,34 +203,32 @@ class RepCounter:
     def _count_to(self, phase: _Phase, crossings: list[float], rounded: bool, now: float) -> list[Rep]:
         """Live: counts the reps the phase has passed (or, rounded, is nearest to); each ends where the
         phase passed its number, or now."""
-        target = round(phase.value) if rounded else math.floor(phase.value + self.settings.lead)
+        in_set = round(phase.value) if rounded else math.floor(phase.value + self.settings.lead)
         new = []
-        while self.count < target:
-            start = self.reps[-1].end_s if self.reps else (phase.began_s if phase.began_s is not None else now)
-            end = crossings[self.count] if self.count < len(crossings) else now
-            new.append(self._rep(start, min(now, max(start, end)), now))
+        while self.count < self._set_base + in_set:
+            began = phase.began_s if phase.began_s is not None else now
+            start = self.reps[-1].end_s if self.count > self._set_base else began
+            index = self.count - self._set_base
+            end = min(now, max(start, crossings[index] if index < len(crossings) else now))
+            self.count += 1
+            self.reps.append(Rep(self.count, start, self._turn(start, end), end, now))
+            new.append(self.reps[-1])
         return new
 
     def _spread(self, total: int, phase_value: float, now: float) -> list[Rep]:
-        """The whole evidence's reps: the phase split into `total` equal parts, each ending where the
-        phase passes it (and counted then)."""
-        self.count, self.reps = 0, []
+        """The set's reps on its whole evidence: the phase split into `total` equal parts, each ending
+        where the phase passes it (and counted then), numbered after the sets before it."""
         if total <= 0:
             return []
         scale = phase_value / total
         began = self._final_phase.began_s
         start = began if began is not None else now
-        for passed in self._final_track.passings(total, scale):
+        reps = []
+        for number, passed in enumerate(self._final_track.passings(total, scale), len(self._finished_sets) + 1):
             end = now if passed is None else passed
-            self._rep(start, end, end)
+            reps.append(Rep(number, start, self._turn(start, end), end, end))
             start = end
-        return self.reps
-
-    def _rep(self, start_s: float, end_s: float, counted_s: float) -> Rep:
-        self.count += 1
-        rep = Rep(self.count, start_s, self._turn(start_s, end_s), end_s, counted_s)
-        self.reps.append(rep)
-        return rep
+        return reps
 
     def _turn(self, start_s: float, end_s: float) -> float:
         """The time in the rep at which the integrated reading is farthest from where the rep began."""

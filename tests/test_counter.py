@@ -99,6 +99,22 @@ def test_reps_tile_the_set_and_end_where_the_true_reps_end(live: bool) -> None:
         assert rep.end_s == pytest.approx(true_end, abs=0.5)
 
 
+@pytest.mark.parametrize("live", [False, True])
+def test_sets_parted_by_rests_are_each_counted_whole(live: bool) -> None:
+    """Three sets of five with a 5 s rest between them: each set's reps are whole (its phase is
+    rounded at the rest, not the stream's at its end), and each rep lies within its own set."""
+    sets = [exercise(5, 1.5, lead_s=1.0 if k == 0 else 2.5, tail_s=2.5, seed=5 + k) for k in range(3)]
+    stream = then(then(sets[0], sets[1]), sets[2])
+    counter, _ = run(stream, live)
+    assert counter.count == 15
+    assert [rep.number for rep in counter.reps] == list(range(1, 16))
+    for rep, true_end in zip(counter.reps, stream.rep_ends):
+        assert rep.end_s == pytest.approx(true_end, abs=0.5)
+    rests = [(stream.rep_ends[k], stream.rep_ends[k + 1]) for k in (4, 9)]
+    for rest_start, rest_end in rests:  # no rep starts in a rest (the next set's first starts near its end)
+        assert not any(rest_start + 0.5 < rep.start_s < rest_end - 1.5 for rep in counter.reps)
+
+
 def test_the_turn_of_a_rep_is_where_the_reading_reverses() -> None:
     counter, _ = run(exercise(4, 2.0, lead_s=2.0), live=False)
     for rep in counter.reps:
