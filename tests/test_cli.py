@@ -6,6 +6,7 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -124,29 +125,31 @@ def test_rep_matching_finds_reps_missed_in_one_stretch_and_doubled_in_another() 
     assert match_reps(true_ends, []) == (10, 0) and match_reps([], [1.0]) == (0, 1)
 
 
-def test_bench_can_film_every_clip_from_farther_away(clips: dict[str, Path], tmp_path: Path) -> None:
+def _bench_the_good_clip(
+    clips: dict[str, Path], tmp_path: Path, *options: str
+) -> tuple[subprocess.CompletedProcess[str], dict[str, Any]]:
+    """`flowrep bench` with `options` on a folder holding the 4-rep clip: the run and its JSON figures."""
     folder = clips["good"].parent
     (folder / "labels.csv").write_text("file,count\ngood.mp4,4\n")
-    out = tmp_path / "far.json"
-    run = flowrep("bench", str(folder), "--farther", "2", "--json", str(out))
+    out = tmp_path / "bench.json"
+    run = flowrep("bench", str(folder), *options, "--json", str(out))
     assert run.returncode == 0, run.stderr
-    figures = json.loads(out.read_text())
+    return run, json.loads(out.read_text())
+
+
+def test_bench_can_film_every_clip_from_farther_away(clips: dict[str, Path], tmp_path: Path) -> None:
+    run, figures = _bench_the_good_clip(clips, tmp_path, "--farther", "2")
     assert figures["farther"] == 2 and figures["clips"][0]["frames"] == 152
     assert "2 times as far" in run.stdout
-    refused = flowrep("bench", str(folder), "--farther", "0.5")
+    refused = flowrep("bench", str(clips["good"].parent), "--farther", "0.5")
     assert refused.returncode == 2 and "under 1" in refused.stderr and "Traceback" not in refused.stderr
 
 
 def test_bench_can_film_the_still_scene_before_and_after_every_clip(clips: dict[str, Path], tmp_path: Path) -> None:
-    folder = clips["good"].parent
-    (folder / "labels.csv").write_text("file,count\ngood.mp4,4\n")
-    out = tmp_path / "still.json"
-    run = flowrep("bench", str(folder), "--still", "2", "--json", str(out))
-    assert run.returncode == 0, run.stderr
-    figures = json.loads(out.read_text())
+    run, figures = _bench_the_good_clip(clips, tmp_path, "--still", "2")
     assert figures["still_s"] == 2 and figures["clips"][0]["frames"] == 152 + 2 * 50  # 2 s at 25 frames/s, twice
     assert figures["clips"][0]["pred"] == 4 and "2 s of its first and last pictures held" in run.stdout
-    refused = flowrep("bench", str(folder), "--still", "-1")
+    refused = flowrep("bench", str(clips["good"].parent), "--still", "-1")
     assert refused.returncode == 2 and "negative" in refused.stderr and "Traceback" not in refused.stderr
 
 
@@ -167,19 +170,14 @@ def test_the_still_scene_is_the_clips_first_and_last_pictures_with_a_cameras_noi
 
 
 def test_bench_as_a_webcam_says_so_and_which_jitter_it_drew(clips: dict[str, Path], tmp_path: Path) -> None:
-    folder = clips["good"].parent
-    (folder / "labels.csv").write_text("file,count\ngood.mp4,4\n")
-    out = tmp_path / "webcam.json"
-    run = flowrep("bench", str(folder), "--webcam", "--seed", "3", "--json", str(out))
-    assert run.returncode == 0, run.stderr
-    figures = json.loads(out.read_text())
+    run, figures = _bench_the_good_clip(clips, tmp_path, "--webcam", "--seed", "3")
     assert figures["mode"] == "webcam" and figures["seed"] == 3
     assert figures["clips"][0]["frames"] <= 62  # 10 frames/s of the 6 s, 25 frames/s clip
     assert "seed 3" in run.stdout
     # Beside each clip's final count, what its live count showed as it ended (a visitor's view).
     assert isinstance(figures["clips"][0]["live_count"], int) and set(figures["live_count"]) == {"mae", "obo"}
     assert "the live count as each clip ended" in run.stdout
-    refused = flowrep("bench", str(folder), "--seed", "3")
+    refused = flowrep("bench", str(clips["good"].parent), "--seed", "3")
     assert refused.returncode == 2 and "with --webcam" in refused.stderr and "Traceback" not in refused.stderr
 
 
