@@ -166,8 +166,7 @@ class RepCounter:
         """The set ends (a rest, or the stream's end): its reps are those of its whole evidence."""
         if self._set_fed:
             self._evidence.finish()
-            phase = self._follow_final()
-            self._finished_sets += self._spread(round(phase.value), phase.value, now)
+            self._finished_sets += self._set_reps(now)
         self._begin_set()
         self._resting = True
 
@@ -215,14 +214,15 @@ class RepCounter:
             new.append(self.reps[-1])
         return new
 
-    def _spread(self, total: int, phase_value: float, now: float) -> list[Rep]:
-        """The set's reps on its whole evidence: the phase split into `total` equal parts, each ending
-        where the phase passes it (and counted then), numbered after the sets before it."""
+    def _set_reps(self, now: float) -> list[Rep]:
+        """The set's reps on its whole evidence: its phase, rounded, split into that many equal parts,
+        each ending where the phase passes it (and counted then), numbered after the sets before it."""
+        phase = self._follow_final()
+        total = round(phase.value)
         if total <= 0:
             return []
-        scale = phase_value / total
-        began = self._final_phase.began_s
-        start = began if began is not None else now
+        scale = phase.value / total
+        start = phase.began_s if phase.began_s is not None else now
         reps = []
         for number, passed in enumerate(self._final_track.passings(total, scale), len(self._finished_sets) + 1):
             end = now if passed is None else passed
