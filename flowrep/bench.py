@@ -10,7 +10,8 @@ missed in one stretch and counted twice in another show, even when the totals ag
 `farther`, every clip is counted as if filmed from that many times as far away (see
 `farther_camera`), to measure how counts hold up when the person is small in the picture; with
 `still_s`, with that long of the still scene before and after (see `still_edges`), as a set filmed
-from before the person starts until after they stop.
+from before the person starts until after they stop; with `pause_s`, with the picture held that long
+after every rep but the last (see `pauses_after`), as a person who pauses between reps.
 """
 
 from __future__ import annotations
@@ -19,18 +20,18 @@ import csv
 import math
 import resource
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, NamedTuple
 
 import numpy as np
 
-from .conditions import WebcamConditions, farther_camera, still_edges
+from .conditions import WebcamConditions, farther_camera, pauses_after, still_edges
 from .flow import EncodedFlow, FlowMethod
 from .pipeline import Session, count_clip
 from .signals import ProbabilitySource
-from .video import Frame, FrameTransform, VideoError
+from .video import Frame, FrameTransform, VideoError, probe
 
 #: How far (a share of the spacing of the true reps) a counted rep's end may be from its true one.
 _MATCH_SHARE = 0.75
@@ -132,16 +133,21 @@ class BenchOptions:
     """How a folder is counted: `file` mode counts each clip as a file is counted (the whole clip's
     evidence), `webcam` mode as a browser webcam would deliver it, through the live counter; `farther`
     films every clip as from that many times as far; `still_s` adds that long of the still scene
-    before and after each clip."""
+    before and after each clip; `pause_s` holds the picture that long after each rep but the last."""
 
     mode: BenchMode = "file"
     flow_method: FlowMethod = "dis"
     farther: float = 1.0
     seed: int = 0  # webcam mode: which draw of the timestamps' jitter
     still_s: float = 0.0
+    pause_s: float = 0.0
 
-    def transform(self) -> FrameTransform | None:
-        steps = [still_edges(self.still_s)] if self.still_s > 0.0 else []
+    def transform(self, pauses_after_frames: Sequence[int] = ()) -> FrameTransform | None:
+        """The clip's frames as these options deliver them; with `pause_s`, the picture is held after
+        each of `pauses_after_frames`."""
+        steps = [pauses_after(self.pause_s, pauses_after_frames)] if self.pause_s > 0.0 else []
+        if self.still_s > 0.0:
+            steps.append(still_edges(self.still_s))
         if self.farther > 1.0:
             steps.append(farther_camera(self.farther))
         if self.mode == "webcam":
@@ -233,6 +239,7 @@ class BenchReport:
             **({"timing": timing} if timing else {}),
             **({"farther": self.farther} if self.farther > 1.0 else {}),
             **({"still_s": self.options.still_s} if self.options.still_s > 0.0 else {}),
+            **({"pause_s": self.options.pause_s} if self.options.pause_s > 0.0 else {}),
             **({"seed": self.options.seed} if self.options.mode == "webcam" else {}),
         }
 
@@ -279,19 +286,32 @@ def _end_frames(text: str | None, labels: Path, line: int) -> list[int] | None:
         raise LabelsError(f"{labels}, line {line}: cycle_end_frames must be frame numbers, not {text!r}") from None
 
 
+def pause_frames(path: Path, label: Label) -> list[int]:
+    """The frames a person pausing between reps pauses after: each labelled rep's end but the last,
+    or, where labels.csv does not say when reps end, the clip's frames split into `count` equal
+    parts (by its header's frame count)."""
+    if label.end_frames:
+        return label.end_frames[:-1]
+    frames = probe(path).frame_count
+    return [round(k * frames / label.count) for k in range(1, label.count)]
+
+
 def score_clip(folder: Path, label: Label, session: Session, options: BenchOptions) -> ClipScore:
     """Counts one labelled clip as `options` say and scores it; a clip that cannot be read scores 0,
     with its error."""
     started = time.perf_counter()
+    path = folder / label.file
     try:
-        result = count_clip(folder / label.file, session, transform=options.transform(), live=options.mode == "webcam")
+        pauses = pause_frames(path, label) if options.pause_s > 0.0 else []
+        result = count_clip(path, session, transform=options.transform(pauses), live=options.mode == "webcam")
     except VideoError as error:
         return ClipScore(label.file, label.count, 0, time.perf_counter() - started, 0, str(error))
     match = (
         None
         if label.end_frames is None
         else match_reps(
-            [options.still_s + frame / result.fps for frame in label.end_frames], [rep.end_s for rep in result.reps]
+            [options.still_s + frame / result.fps + k * options.pause_s for k, frame in enumerate(label.end_frames)],
+            [rep.end_s for rep in result.reps],
         )
     )
     live = options.mode == "webcam"

@@ -129,6 +129,15 @@ def _parser() -> argparse.ArgumentParser:
         "starts to after they stop; default 0, the clips as cut",
     )
     bench.add_argument(
+        "--pause",
+        type=_seconds,
+        default=0.0,
+        metavar="S",
+        help="count each clip with its picture held S seconds after every rep but the last (at "
+        "the labelled rep ends, or at equal parts of the clip where labels.csv has none), with a "
+        "camera's noise, as a person who pauses between reps; default 0, the clips as cut",
+    )
+    bench.add_argument(
         "--webcam",
         action="store_true",
         help="count each clip as a browser webcam delivers it (about 10 frames/s, long side at "

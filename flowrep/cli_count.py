@@ -185,7 +185,9 @@ def bench_command(args: argparse.Namespace) -> int:
         return EXIT_BAD_INPUT
     print(_bench_row([name for name, _ in _BENCH_COLUMNS]))
     try:
-        options = BenchOptions("webcam" if args.webcam else "file", args.flow, args.farther, args.seed, args.still)
+        options = BenchOptions(
+            "webcam" if args.webcam else "file", args.flow, args.farther, args.seed, args.still, args.pause
+        )
         if args.ray is not None:
             from .cluster import bench_folder
 
@@ -213,6 +215,8 @@ def bench_command(args: argparse.Namespace) -> int:
     if options.still_s > 0.0:
         held = f"{options.still_s:g} s of its first and last pictures held"
         print(f"\n(every clip with {held} before and after it: the still scene around a set)", end="")
+    if options.pause_s > 0.0:
+        print(f"\n(every clip with its picture held {options.pause_s:g} s after each rep but the last)", end="")
     if options.mode == "webcam":
         print(
             "\n(every clip as a browser webcam delivers it, counted live: 10 frames/s, long side at most "

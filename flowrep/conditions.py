@@ -1,8 +1,9 @@
 """Camera conditions a clip can be counted under, as frame transforms (`video.FrameTransform`): a
 browser webcam's delivery (its frame rate, size, JPEG and timestamp jitter), the camera's frame rate
-alone, a camera farther away, and a camera that films the still scene before and after the set.
+alone, a camera farther away, a camera that films the still scene before and after the set, and a
+person who pauses between reps.
 
-Owns the simulations behind `flowrep bench --webcam`, `--farther` and `--still`, so that a folder of
+Owns the simulations behind `flowrep bench --webcam`, `--farther`, `--still` and `--pause`, so that a folder of
 clips recorded one way measures how counts hold up when the same motion arrives another way.
 """
 
@@ -82,6 +83,21 @@ def farther_camera(factor: float) -> FrameTransform:
     return transform
 
 
+def _held(image: np.ndarray, first_index: int, first_time_s: float, step_s: float, count: int) -> Iterator[Frame]:
+    """`count` frames of one picture held still, `step_s` apart, each with a camera's noise."""
+    noise = np.empty(image.shape, np.int16)
+    for k in range(count):
+        cv2.randn(noise, np.zeros(3), np.full(3, _CAMERA_NOISE))
+        yield Frame(first_index + k, first_time_s + k * step_s, cv2.add(image, noise, dtype=cv2.CV_8U))
+
+
+def _opening(stream: Iterator[Frame]) -> tuple[list[Frame], float]:
+    """A stream's first two frames (fewer in a shorter one) and its frame interval from them."""
+    opening = [frame for frame in (next(stream, None), next(stream, None)) if frame is not None]
+    step = opening[1].time_s - opening[0].time_s if len(opening) == 2 else 1.0 / 30.0
+    return opening, step
+
+
 def still_edges(seconds: float, seed: int = 0) -> FrameTransform:
     """A frame transform: the clip's first picture held for `seconds` before it and its last picture
     held as long after it, at the clip's frame interval and with a camera's noise, as if filming
@@ -92,24 +108,39 @@ def still_edges(seconds: float, seed: int = 0) -> FrameTransform:
     def transform(frames: Iterable[Frame]) -> Iterator[Frame]:
         cv2.setRNGSeed(seed)  # the same clip always gets the same noise
         stream = iter(frames)
-        opening = [frame for frame in (next(stream, None), next(stream, None)) if frame is not None]
+        opening, step = _opening(stream)
         if not opening:
             return
-        step = opening[1].time_s - opening[0].time_s if len(opening) == 2 else 1.0 / 30.0
         held = round(seconds / step)
-
-        def hold(image: np.ndarray, first_index: int, first_time_s: float) -> Iterator[Frame]:
-            noise = np.empty(image.shape, np.int16)
-            for k in range(held):
-                cv2.randn(noise, np.zeros(3), np.full(3, _CAMERA_NOISE))
-                yield Frame(first_index + k, first_time_s + k * step, cv2.add(image, noise, dtype=cv2.CV_8U))
-
-        yield from hold(opening[0].image, 0, 0.0)
+        yield from _held(opening[0].image, 0, 0.0, step, held)
         last = opening[0]
         for frame in chain(opening, stream):
             last = replace(frame, index=frame.index + held, time_s=frame.time_s - opening[0].time_s + held * step)
             yield last
-        yield from hold(last.image, last.index + 1, last.time_s + step)
+        yield from _held(last.image, last.index + 1, last.time_s + step, step, held)
+
+    return transform
+
+
+def pauses_after(seconds: float, frame_indices: Iterable[int], seed: int = 0) -> FrameTransform:
+    """A frame transform: the picture held for `seconds` after each of the given frames (the ends of
+    a set's reps but its last), at the clip's frame interval and with a camera's noise, as if the
+    person paused between reps; every frame after a pause comes that much later."""
+    if seconds < 0.0:
+        raise ValueError(f"a pause cannot last {seconds} s")
+    after = frozenset(frame_indices)
+
+    def transform(frames: Iterable[Frame]) -> Iterator[Frame]:
+        cv2.setRNGSeed(seed)
+        stream = iter(frames)
+        opening, step = _opening(stream)
+        held, added = round(seconds / step), 0
+        for frame in chain(opening, stream):
+            moved = replace(frame, index=frame.index + added * held, time_s=frame.time_s + added * held * step)
+            yield moved
+            if frame.index in after:
+                yield from _held(moved.image, moved.index + 1, moved.time_s + step, step, held)
+                added += 1
 
     return transform
 

@@ -13,7 +13,7 @@ import pytest
 from cli_support import run_cli
 
 from flowrep.bench import match_reps
-from flowrep.conditions import farther_camera, still_edges
+from flowrep.conditions import farther_camera, pauses_after, still_edges
 
 
 def flowrep(*args: str) -> subprocess.CompletedProcess[str]:
@@ -167,6 +167,28 @@ def test_the_still_scene_is_the_clips_first_and_last_pictures_with_a_cameras_noi
         differences = [np.abs(f.image.astype(int) - picture).mean() for f in held]
         assert all(0.5 < d < 3.0 for d in differences)  # the same picture, with noise
         assert not np.array_equal(held[0].image, held[1].image)  # never one frame repeated
+
+
+def test_bench_can_have_the_person_pause_between_reps(clips: dict[str, Path], tmp_path: Path) -> None:
+    run, figures = _bench_the_good_clip(clips, tmp_path, "--pause", "1")
+    assert figures["pause_s"] == 1 and figures["clips"][0]["frames"] == 152 + 3 * 25  # after 3 of the 4 reps
+    assert figures["clips"][0]["pred"] == 4 and "held 1 s after each rep but the last" in run.stdout
+    refused = flowrep("bench", str(clips["good"].parent), "--pause", "-1")
+    assert refused.returncode == 2 and "negative" in refused.stderr and "Traceback" not in refused.stderr
+
+
+def test_a_pause_holds_the_picture_after_the_given_frames_and_delays_the_rest() -> None:
+    from flowrep.video import Frame
+
+    pictures = [np.full((36, 64, 3), 60 + 40 * i, np.uint8) for i in range(4)]
+    frames = list(pauses_after(0.2, [0, 2])([Frame(i, 10.0 + i / 25, p) for i, p in enumerate(pictures)]))
+    assert len(frames) == 4 + 2 * 5
+    assert [f.index for f in frames] == list(range(14))
+    assert [f.time_s for f in frames] == pytest.approx([10.0 + i / 25 for i in range(14)])  # one frame apart
+    assert [f.image is p for f, p in zip([frames[0], frames[6], frames[7], frames[13]], pictures)] == [True] * 4
+    for held, picture in [(frames[1:6], pictures[0]), (frames[8:13], pictures[2])]:
+        differences = [np.abs(f.image.astype(int) - picture).mean() for f in held]
+        assert all(0.5 < d < 3.0 for d in differences)  # the rep's last picture, with a camera's noise
 
 
 def test_bench_as_a_webcam_says_so_and_which_jitter_it_drew(clips: dict[str, Path], tmp_path: Path) -> None:
