@@ -46,6 +46,7 @@ class Label:
     file: str
     count: int
     end_frames: list[int] | None = None  # the frame each true rep ends on, where labels.csv says
+    set_frames: tuple[int, int] | None = None  # the set's first and last frame, where labels.csv says
 
 
 class RepMatch(NamedTuple):
@@ -273,7 +274,8 @@ def read_labels(folder: Path) -> list[Label]:
                 raise LabelsError(f"{labels}, line {line}: count {row['count']!r} is not a whole number") from None
             if count <= 0:
                 raise LabelsError(f"{labels}, line {line}: count must be positive to score relative error")
-            rows.append(Label(row["file"], count, _end_frames(row.get("cycle_end_frames"), labels, line)))
+            ends = _end_frames(row.get("cycle_end_frames"), labels, line)
+            rows.append(Label(row["file"], count, ends, _set_frames(row, labels, line)))
     return rows
 
 
@@ -288,12 +290,25 @@ def _end_frames(text: str | None, labels: Path, line: int) -> list[int] | None:
 
 def pause_frames(path: Path, label: Label) -> list[int]:
     """The frames a person pausing between reps pauses after: each labelled rep's end but the last,
-    or, where labels.csv does not say when reps end, the clip's frames split into `count` equal
-    parts (by its header's frame count)."""
+    or, where labels.csv does not say when reps end, the set (its `start_frame` to `end_frame`, else
+    the whole clip by its header's frame count) split into `count` equal reps."""
     if label.end_frames:
         return label.end_frames[:-1]
-    frames = probe(path).frame_count
-    return [round(k * frames / label.count) for k in range(1, label.count)]
+    first, last = label.set_frames or (0, probe(path).frame_count)
+    return [first + round(k * (last - first) / label.count) for k in range(1, label.count)]
+
+
+def _set_frames(row: dict[str, str], labels: Path, line: int) -> tuple[int, int] | None:
+    first, last = (row.get(column) or "" for column in ("start_frame", "end_frame"))
+    if not first.strip() or not last.strip():
+        return None
+    try:
+        span = int(first), int(last)
+    except ValueError:
+        raise LabelsError(f"{labels}, line {line}: start_frame and end_frame must be frame numbers") from None
+    if span[1] <= span[0]:
+        raise LabelsError(f"{labels}, line {line}: end_frame must come after start_frame")
+    return span
 
 
 def score_clip(folder: Path, label: Label, session: Session, options: BenchOptions) -> ClipScore:

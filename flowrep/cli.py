@@ -134,7 +134,7 @@ def _parser() -> argparse.ArgumentParser:
         default=0.0,
         metavar="S",
         help="count each clip with its picture held S seconds after every rep but the last (at "
-        "the labelled rep ends, or at equal parts of the clip where labels.csv has none), with a "
+        "the labelled rep ends, or at equal parts of the labelled set where labels.csv has none), with a "
         "camera's noise, as a person who pauses between reps; default 0, the clips as cut",
     )
     bench.add_argument(

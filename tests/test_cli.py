@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 from cli_support import run_cli
 
-from flowrep.bench import match_reps
+from flowrep.bench import Label, LabelsError, match_reps, pause_frames, read_labels
 from flowrep.conditions import farther_camera, pauses_after, still_edges
 
 
@@ -175,6 +175,16 @@ def test_bench_can_have_the_person_pause_between_reps(clips: dict[str, Path], tm
     assert figures["clips"][0]["pred"] == 4 and "held 1 s after each rep but the last" in run.stdout
     refused = flowrep("bench", str(clips["good"].parent), "--pause", "-1")
     assert refused.returncode == 2 and "negative" in refused.stderr and "Traceback" not in refused.stderr
+
+
+def test_a_person_pauses_after_each_labelled_rep_but_the_last_or_at_equal_parts_of_the_set(tmp_path: Path) -> None:
+    assert pause_frames(tmp_path / "x.mp4", Label("x.mp4", 3, [40, 75, 130])) == [40, 75]
+    assert pause_frames(tmp_path / "x.mp4", Label("x.mp4", 4, None, (10, 50))) == [20, 30, 40]
+    (tmp_path / "labels.csv").write_text("file,count,start_frame,end_frame\na.mp4,4,10,50\nb.mp4,2,,\n")
+    assert [label.set_frames for label in read_labels(tmp_path)] == [(10, 50), None]
+    (tmp_path / "labels.csv").write_text("file,count,start_frame,end_frame\na.mp4,4,50,10\n")
+    with pytest.raises(LabelsError, match="line 2: end_frame must come after start_frame"):
+        read_labels(tmp_path)
 
 
 def test_a_pause_holds_the_picture_after_the_given_frames_and_delays_the_rest() -> None:
