@@ -7,7 +7,8 @@ position, walking in, picking up a weight) turns nothing.
 
 - **A file** is counted on its whole evidence, each sample judged on windows centred on it: the
   count is the phase at the end, rounded, and the reps are spread over the phase so that their
-  number is the count.
+  number is the count. It is rounded up where the rest of the last cycle was a pause in the cycles
+  before (`pause_share`): a person who pauses after each rep does not after the last one.
 - **A live stream** is counted on the same evidence as if the stream ended now, re-read every
   `refresh_s`: a rep is counted as the phase passes its end (a little before, by `lead`), and when
   the picture goes still the phase is rounded, as a file's is. While the set goes on, the count
@@ -65,6 +66,7 @@ class CounterSettings:
     lead: float = 0.15  # a live rep counts when the phase is this close (in periods) to its end
     still_s: float = 0.5  # a live stream whose picture is this long still has ended its set for now
     rest_s: float = 3.0  # a picture this long still ends a set (longer than a slow squat's hold at the bottom)
+    pause_share: float = 0.8  # a set's last cycle ends at a pause where the cycles before were this still there
     first_strength: float = 0.5  # a live set's first reps count once the repetition is this clear (median)
     reading_memory_s: float = 60.0  # the classifier's reading kept for the reps' turns
 
@@ -202,7 +204,10 @@ class RepCounter:
     def _count_to(self, phase: _Phase, crossings: list[float], rounded: bool, now: float) -> list[Rep]:
         """Live: counts the reps the phase has passed (or, rounded, is nearest to); each ends where the
         phase passed its number, or now."""
-        in_set = round(phase.value) if rounded else math.floor(phase.value + self.settings.lead)
+        if rounded:
+            in_set = self._final_track.whole_cycles(phase.value, self.settings.pause_share)
+        else:
+            in_set = math.floor(phase.value + self.settings.lead)
         new = []
         while self.count < self._set_base + in_set:
             began = phase.began_s if phase.began_s is not None else now
@@ -215,10 +220,11 @@ class RepCounter:
         return new
 
     def _set_reps(self, now: float) -> list[Rep]:
-        """The set's reps on its whole evidence: its phase, rounded, split into that many equal parts,
-        each ending where the phase passes it (and counted then), numbered after the sets before it."""
+        """The set's reps on its whole evidence: its phase in whole reps (`_Track.whole_cycles`), split
+        into that many equal parts, each ending where the phase passes it (and counted then), numbered
+        after the sets before it."""
         phase = self._follow_final()
-        total = round(phase.value)
+        total = self._final_track.whole_cycles(phase.value, self.settings.pause_share)
         if total <= 0:
             return []
         scale = phase.value / total
@@ -241,15 +247,33 @@ class RepCounter:
 
 class _Track:
     """A phase's rise, kept small: one row (start time, end time, phase before, phase after) for each
-    sample that moved it. A sample that does not repeat adds nothing, so a stream costs memory only
-    while it repeats (32 bytes a sample, where keeping each sample's `Evidence` cost about 200 for
-    every sample: an hour of webcam, 7 MB)."""
+    sample that moved it, and whether the picture was still there. A sample that does not repeat adds
+    nothing, so a stream costs memory only while it repeats (33 bytes a sample, where keeping each
+    sample's `Evidence` cost about 200 for every sample: an hour of webcam, 7 MB)."""
 
     def __init__(self) -> None:
         self._rows = array("d")  # t0, t1, before, after; row after row
+        self._still = array("b")  # one flag a row
 
-    def add(self, t0: float, t1: float, before: float, after: float) -> None:
+    def add(self, t0: float, t1: float, before: float, after: float, still: bool) -> None:
         self._rows.extend((t0, t1, before, after))
+        self._still.append(still)
+
+    def whole_cycles(self, value: float, pause_share: float) -> int:
+        """The phase `value` at a set's end, rounded to the reps it holds: to the nearest whole number,
+        or up where the rest of its last cycle was a pause in the cycles before (the picture still
+        over more than `pause_share` of that part of them, weighted by phase). A person who pauses
+        after each rep does not after the last one, whose cycle then ends short by the pause."""
+        whole = math.floor(value)
+        rest = value - whole
+        if rest >= 0.5 or whole < 1:
+            return round(value)
+        rows = np.frombuffer(self._rows, dtype=np.float64).reshape(-1, 4)
+        before, after = rows[:, 2], rows[:, 3]
+        in_rest = (after <= whole) & (before - np.floor(before) >= rest)
+        turned = after - before
+        paused = float(turned[in_rest & np.frombuffer(self._still, dtype=np.int8).astype(bool)].sum())
+        return whole + 1 if paused > pause_share * float(turned[in_rest].sum()) > 0.0 else whole
 
     def passings(self, count: int, step: float) -> list[float | None]:
         """When the phase passed step, 2·step, … count·step (None: it has not)."""
@@ -274,7 +298,7 @@ def _advance(phase: _Phase, evidence: list[Evidence], frame_s: float, track: _Tr
     for sample in evidence:
         before, after = phase.advance(sample, frame_s)
         if track is not None and after > before:
-            track.add(sample.time_s - frame_s, sample.time_s, before, after)
+            track.add(sample.time_s - frame_s, sample.time_s, before, after, not sample.moving)
         for whole in range(math.floor(before) + 1, math.floor(after) + 1):
             crossings.append(_crossing(sample.time_s - frame_s, sample.time_s, before, after, whole))
     return crossings

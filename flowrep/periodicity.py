@@ -13,9 +13,10 @@ The period is the shortest clear peak of that profile (after a dip below zero) w
 within `near` of the best peak's, chosen on the profiles pooled over the last few seconds (so that a
 period and its multiples are told apart on more than one window) and then refined on the frame's own
 window; the strength is the correlation at the period. A sample repeats when the strength reaches
-`min_strength` and the classifier finds the picture moving somewhere in the half period before it
-and in the half period after it: a pause inside a set is part of its reps, while the stillness
-after a set's last rep (which still correlates with the set for a window's length) is not.
+`min_strength` and the classifier finds the picture moving somewhere in the period before it and in
+the period after it (`motion_reach`): a pause inside a set, even one longer than the rep's motion,
+is part of its reps, while the stillness after a set's last rep (which still correlates with the set
+for a window's length) is not.
 
 One implementation, two forms, both streaming with bounded memory:
 - `LiveEvidence`: windows that end now, for a webcam (it looks back, never ahead).
@@ -44,6 +45,7 @@ class EvidenceSettings:
     context_s: float = 5.0  # profiles pooled over this long to choose between a period and its multiples
     near: float = 0.2  # a shorter period wins while its correlation is within this of the best one
     min_strength: float = 0.2  # correlation at the period from which the motion repeats
+    motion_reach: float = 1.0  # a repeating sample has motion within this many periods before and after it
     shortest_period_s: float = 0.1
     longest_period_s: float = 8.0
 
@@ -74,6 +76,7 @@ class Evidence:
     period_s: float | None  # None: no clear period
     strength: float  # correlation at the period (0 when none)
     repeating: bool
+    moving: bool = True  # the classifier found the picture moving at this sample
 
 
 class _Sampler:
@@ -198,17 +201,18 @@ class _Evidence:
         around it (in the half period after it only where `centred`: a live sample has no after yet)."""
         assert self.frame_s is not None
         found = choose_period(peaks, local, self._shortest_lag(), self.settings.near, self._previous_lag)
+        moving_here = self._moved_within(sample, sample)
         if found is None:
             self._previous_lag = None
-            return Evidence(time_s, None, 0.0, False)
+            return Evidence(time_s, None, 0.0, False, moving_here)
         lag, strength = found
-        half = max(1, round(0.5 * lag))
+        half = max(1, round(self.settings.motion_reach * lag))
         moving = self._moved_within(sample - half, sample) and (
             not centred or self._moved_within(sample, sample + half)
         )
         repeating = strength >= self.settings.min_strength and moving
         self._previous_lag = lag if repeating else None
-        return Evidence(time_s, lag * self.frame_s, strength, repeating)
+        return Evidence(time_s, lag * self.frame_s, strength, repeating, moving_here)
 
     def _judge_on(self, pool: Pool, sample: int, time_s: float, local: np.ndarray, centred: bool) -> Evidence:
         """The evidence of one sample whose context is the pool as it is now."""

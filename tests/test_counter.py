@@ -37,6 +37,16 @@ def test_pauses_between_reps_and_a_slowing_tempo_add_nothing(live: bool) -> None
 
 
 @pytest.mark.parametrize("live", [False, True])
+@pytest.mark.parametrize("reps, period_s, pause_s", [(8, 1.0, 0.9), (10, 1.0, 2.0), (6, 2.0, 2.5)])
+def test_a_pause_after_every_rep_as_long_as_the_rep_loses_none(
+    live: bool, reps: int, period_s: float, pause_s: float
+) -> None:
+    # The pause is part of each rep's cycle, and the last rep, with no pause after it, still counts.
+    counter, _ = run(exercise(reps, period_s, pause_s=pause_s), live)
+    assert counter.count == reps
+
+
+@pytest.mark.parametrize("live", [False, True])
 def test_a_movement_that_does_not_repeat_counts_nothing(live: bool) -> None:
     counter, _ = run(one_movement(), live)
     assert counter.count == 0
