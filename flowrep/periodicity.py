@@ -198,7 +198,7 @@ class _Evidence:
         self, sample: int, time_s: float, peaks: tuple[list[int], list[float]], local: np.ndarray, centred: bool
     ) -> Evidence:
         """The evidence of one sample, from its pooled profile's peaks, its own profile and the motion
-        around it (in the half period after it only where `centred`: a live sample has no after yet)."""
+        around it (after it only where `centred`: a live sample has no after yet)."""
         assert self.frame_s is not None
         found = choose_period(peaks, local, self._shortest_lag(), self.settings.near, self._previous_lag)
         moving_here = self._moved_within(sample, sample)
@@ -206,11 +206,11 @@ class _Evidence:
             self._previous_lag = None
             return Evidence(time_s, None, 0.0, False, moving_here)
         lag, strength = found
-        half = max(1, round(self.settings.motion_reach * lag))
-        moving = self._moved_within(sample - half, sample) and (
-            not centred or self._moved_within(sample, sample + half)
+        reach = max(1, round(self.settings.motion_reach * lag))
+        moved_around = self._moved_within(sample - reach, sample) and (
+            not centred or self._moved_within(sample, sample + reach)
         )
-        repeating = strength >= self.settings.min_strength and moving
+        repeating = strength >= self.settings.min_strength and moved_around
         self._previous_lag = lag if repeating else None
         return Evidence(time_s, lag * self.frame_s, strength, repeating, moving_here)
 
