@@ -22,8 +22,9 @@ def test_the_exercise_clips_are_counted_live_as_a_webcam_delivers_them(shared_da
     # 2 (slow squats filmed by someone walking round them: the steps repeat, and a live count cannot
     # know the squat's 7 s period until 14 s in); when the set ends it counts 2 (0.080 before).
     assert report.mae <= 0.05 and report.obo >= 0.93, [(c.file, c.true, c.pred) for c in report.clips]
-    # What the live count showed as each set ended (its last rep not yet shown, squat_sumukh_1's 4):
-    # 0.098 / 0.93. A live count in bursts (0.64 when it took every frame) fails here.
+    # What the live count showed as each set ended (its last rep not yet shown, squat_sumukh_1's 5):
+    # 0.131 / 0.93 (0.098 with its 4, before session 30). A live count in bursts (0.64 when it took
+    # every frame) fails here.
     shown = report.live_count
     assert shown is not None and shown["mae"] <= 0.15 and shown["obo"] >= 0.93, [
         (c.file, c.true, c.live_count) for c in report.clips
