@@ -28,6 +28,7 @@ from flowrep.counter import CounterSettings
 from flowrep.periodicity import EvidenceSettings
 from flowrep.pipeline import Session, count_clip
 from scripts import tune_evidence
+from scripts.experiments.rests import half_of
 
 DATA = Path(__file__).resolve().parents[3] / "shared" / "data"
 CACHE = Path("/tmp/flowrep-pauses")
@@ -63,10 +64,6 @@ def _conditions() -> list[tuple[Path, str, str]]:
     return conditions
 
 
-def _half_of(path: Path, index: int) -> str:
-    return path.stem[0] if path.stem[:2] in ("A_", "B_") else "AB"[index % 2]
-
-
 def replay() -> None:
     objective: dict[tuple[float, float], dict[str, list[float]]] = {v: {"A": [], "B": []} for v in GRID}
     for cache, name, folder in _conditions():
@@ -81,7 +78,7 @@ def replay() -> None:
                 for index, path in enumerate(paths):
                     clip = np.load(path)
                     counted = tune_evidence.replay(clip, settings, live=mode == "webcam")
-                    errors[_half_of(path, index)].append(abs(counted - int(clip["true"])) / int(clip["true"]))
+                    errors[half_of(path, index)].append(abs(counted - int(clip["true"])) / int(clip["true"]))
                 for half in "AB":
                     objective[(reach, share)][half].append(float(np.mean(errors[half])))
                 cells.append(f"{reach:g},{share:g}: {np.mean(errors['A']):.3f}/{np.mean(errors['B']):.3f}")

@@ -99,7 +99,8 @@ def record() -> None:
     tune_evidence.record(OUT, CACHE, folders=FOLDERS)
 
 
-def _half_of(path: Path, index: int) -> str:
+def half_of(path: Path, index: int) -> str:
+    """A recorded clip's half: a joined clip's is in its name, the others alternate by name."""
     return path.stem[0] if path.stem[:2] in ("A_", "B_") else "AB"[index % 2]
 
 
@@ -116,7 +117,7 @@ def replay(rests: list[float]) -> None:
             for index, path in enumerate(paths):
                 clip = np.load(path)
                 counted = tune_evidence.replay(clip, CounterSettings(rest_s=rest), live=mode == "webcam")
-                errors[_half_of(path, index)].append(abs(counted - int(clip["true"])) / int(clip["true"]))
+                errors[half_of(path, index)].append(abs(counted - int(clip["true"])) / int(clip["true"]))
             every = errors["A"] + errors["B"]
             cells.append(
                 f"{rest:g}: A {np.mean(errors['A']):.3f} B {np.mean(errors['B']):.3f} all {np.mean(every):.3f}"
