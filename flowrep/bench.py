@@ -55,6 +55,7 @@ class RepMatch(NamedTuple):
 
     missed: int  # true reps no counted rep ended near
     extra: int  # counted reps that ended near no true rep
+    end_errors_s: tuple[float, ...] = ()  # each paired rep's |counted end − true end|
 
 
 def match_reps(true_ends_s: list[float], counted_ends_s: list[float]) -> RepMatch:
@@ -65,15 +66,17 @@ def match_reps(true_ends_s: list[float], counted_ends_s: list[float]) -> RepMatc
     gaps = np.diff(true)
     tolerances = _MATCH_SHARE * np.minimum(np.r_[math.inf, gaps], np.r_[gaps, math.inf])
     missed = extra = 0
+    errors: list[float] = []
     i = j = 0
     while i < len(true) and j < len(counted):
         if abs(counted[j] - true[i]) <= tolerances[i]:
+            errors.append(abs(counted[j] - true[i]))
             i, j = i + 1, j + 1
         elif counted[j] < true[i]:
             extra, j = extra + 1, j + 1
         else:
             missed, i = missed + 1, i + 1
-    return RepMatch(missed + len(true) - i, extra + len(counted) - j)
+    return RepMatch(missed + len(true) - i, extra + len(counted) - j, tuple(errors))
 
 
 @dataclass
@@ -208,17 +211,19 @@ class BenchReport:
         return {**_spread(delays), **({"under_way": _spread(under_way)} if under_way else {})}
 
     @property
-    def timing(self) -> dict[str, int] | None:
+    def timing(self) -> dict[str, Any] | None:
         """Reps missed and counted where there was none, over the clips whose labels say when each
-        rep ends."""
+        rep ends, and how far (seconds) the paired reps' ends are from the true ones."""
         timed = [(c.true, c.match) for c in self.clips if c.match is not None]
         if not timed:
             return None
+        errors = [error for _, match in timed for error in match.end_errors_s]
         return {
             "clips": len(timed),
             "true": sum(true for true, _ in timed),
             "missed": sum(match.missed for _, match in timed),
             "extra": sum(match.extra for _, match in timed),
+            **({"end_error_s": _spread(errors)} if errors else {}),
         }
 
     @property

@@ -252,6 +252,12 @@ def bench_command(args: argparse.Namespace) -> int:
             f"reps matched in time on {timing['clips']} clips with labelled rep ends: {timing['missed']} of "
             f"{timing['true']} missed, {timing['extra']} counted where there was none"
         )
+        if "end_error_s" in timing:
+            off = timing["end_error_s"]
+            print(
+                f"  the matched reps' ends are {off['median']:.2f} s from the labelled ones (median; "
+                f"p90 {off['p90']:.2f} s; {off['reps']} reps)"
+            )
     if (run := getattr(report, "run", None)) is not None:  # counted on Ray
         print(f"{run.line()}; frames/s is the cluster's aggregate", file=sys.stderr)
     if args.json:

@@ -8,7 +8,9 @@ position, walking in, picking up a weight) turns nothing.
 - **A file** is counted on its whole evidence, each sample judged on windows centred on it: the
   count is the phase at the end, rounded, and the reps are spread over the phase so that their
   number is the count. It is rounded up where the rest of the last cycle was a pause in the cycles
-  before (`pause_share`): a person who pauses after each rep does not after the last one.
+  before (`pause_share`): a person who pauses after each rep does not after the last one. Where the
+  picture is still (for `still_s`) at or near the edge between two reps, the rep before ends as it
+  went still and the next begins as it moves again: a rep is its motion, the pause is no part of it.
 - **A live stream** is counted on the same evidence as if the stream ended now, re-read every
   `refresh_s`: a rep is counted as the phase passes its end (a little before, by `lead`), and when
   the picture goes still the phase is rounded, as a file's is. While the set goes on, the count
@@ -64,7 +66,7 @@ class CounterSettings:
     evidence: EvidenceSettings = field(default_factory=EvidenceSettings)
     refresh_s: float = 0.2  # a live count re-reads the evidence this often
     lead: float = 0.15  # a live rep counts when the phase is this close (in periods) to its end
-    still_s: float = 0.5  # a live stream whose picture is this long still has ended its set for now
+    still_s: float = 0.5  # this long still: a live set has ended for now; reps either side of it are apart
     rest_s: float = 3.0  # a picture this long still ends a set (longer than a slow squat's hold at the bottom)
     pause_share: float = 0.8  # a set's last cycle ends at a pause where the cycles before were this still there
     first_strength: float = 0.5  # a live set's first reps count once the repetition is this clear (median)
@@ -221,20 +223,20 @@ class RepCounter:
 
     def _set_reps(self, now: float) -> list[Rep]:
         """The set's reps on its whole evidence: its phase in whole reps (`_Track.whole_cycles`), split
-        into that many equal parts, each ending where the phase passes it (and counted then), numbered
-        after the sets before it."""
+        into that many equal parts, each ending where the phase passes it or where the picture went
+        still around that (`_motion_spans`) and counted then, numbered after the sets before it."""
         phase = self._follow_final()
         total = self._final_track.whole_cycles(phase.value, self.settings.pause_share)
         if total <= 0:
             return []
         scale = phase.value / total
-        start = phase.began_s if phase.began_s is not None else now
-        reps = []
-        for number, passed in enumerate(self._final_track.passings(total, scale), len(self._finished_sets) + 1):
-            end = now if passed is None else passed
-            reps.append(Rep(number, start, self._turn(start, end), end, end))
-            start = end
-        return reps
+        began = phase.began_s if phase.began_s is not None else now
+        edges = [began] + [now if passed is None else passed for passed in self._final_track.passings(total, scale)]
+        spans = _motion_spans(edges, self._final_track.still_spans(self.settings.still_s))
+        first = len(self._finished_sets) + 1
+        return [
+            Rep(number, start, self._turn(start, end), end, end) for number, (start, end) in enumerate(spans, first)
+        ]
 
     def _turn(self, start_s: float, end_s: float) -> float:
         """The time in the rep at which the integrated reading is farthest from where the rep began."""
@@ -275,6 +277,22 @@ class _Track:
         paused = float(turned[in_rest & np.frombuffer(self._still, dtype=np.int8).astype(bool)].sum())
         return whole + 1 if paused > pause_share * float(turned[in_rest].sum()) > 0.0 else whole
 
+    def still_spans(self, min_s: float) -> list[tuple[float, float]]:
+        """The stretches, at least `min_s` long, over which the picture was still on every sample."""
+        spans: list[tuple[float, float]] = []
+        begun = end = 0.0
+        running = False
+        for (t0, t1, _, _), still in zip(np.frombuffer(self._rows, dtype=np.float64).reshape(-1, 4), self._still):
+            if running and still and t0 - end <= 0.5 * (t1 - t0):  # the next sample, still too
+                end = t1
+                continue
+            if running:
+                spans.append((begun, end))
+            running, begun, end = bool(still), float(t0), float(t1)
+        if running:
+            spans.append((begun, end))
+        return [(a, b) for a, b in spans if b - a >= min_s]
+
     def passings(self, count: int, step: float) -> list[float | None]:
         """When the phase passed step, 2·step, … count·step (None: it has not)."""
         afters = self._rows[3::4]
@@ -302,6 +320,36 @@ def _advance(phase: _Phase, evidence: list[Evidence], frame_s: float, track: _Tr
         for whole in range(math.floor(before) + 1, math.floor(after) + 1):
             crossings.append(_crossing(sample.time_s - frame_s, sample.time_s, before, after, whole))
     return crossings
+
+
+def _motion_spans(edges: list[float], stills: list[tuple[float, float]]) -> list[tuple[float, float]]:
+    """Each cycle between successive `edges` as a rep's start and end. Where the picture was still at
+    an edge or within a quarter of a cycle of it (a pause between reps, the stillness before or after
+    the set), the rep before the edge ends as the stillness begins and the one after it begins as it
+    ends; elsewhere reps meet at the edge."""
+    halves = [0.5 * (b - a) for a, b in zip(edges, edges[1:])]
+    near: dict[int, tuple[float, float]] = {}  # edge → the longest still stretch nearest to it
+    for still in stills:
+        k = min(range(len(edges)), key=lambda i: _distance(edges[i], still))
+        reach = 0.5 * min(halves[max(0, k - 1)], halves[min(k, len(halves) - 1)])
+        if _distance(edges[k], still) <= reach and _length(still) > _length(near.get(k, (0.0, 0.0))):
+            near[k] = still
+    starts, ends = edges[:-1], edges[1:]
+    for k, (still_from, still_to) in near.items():
+        if k > 0:
+            ends[k - 1] = still_from
+        if k < len(halves):
+            starts[k] = still_to
+    spans = list(zip(starts, ends))
+    return [(start, end) if start < end else (edges[i], edges[i + 1]) for i, (start, end) in enumerate(spans)]
+
+
+def _distance(t: float, span: tuple[float, float]) -> float:
+    return max(0.0, span[0] - t, t - span[1])
+
+
+def _length(span: tuple[float, float]) -> float:
+    return span[1] - span[0]
 
 
 def _crossing(t0: float, t1: float, before: float, after: float, value: float) -> float:

@@ -109,8 +109,15 @@ def test_bench_matches_counted_reps_to_labelled_rep_ends(clips: dict[str, Path],
     assert right["pred"] == shifted["pred"] == 4
     assert (right["missed"], right["extra"]) == (0, 0)
     assert shifted["missed"] >= 3 and shifted["extra"] >= 3
-    assert figures["timing"] == {"clips": 2, "true": 8, "missed": shifted["missed"], "extra": shifted["extra"]}
-    assert "reps matched in time on 2 clips" in run.stdout
+    timing = figures["timing"]
+    assert {key: timing[key] for key in ("clips", "true", "missed", "extra")} == {
+        "clips": 2,
+        "true": 8,
+        "missed": shifted["missed"],
+        "extra": shifted["extra"],
+    }
+    assert timing["end_error_s"]["reps"] == 8 - shifted["missed"] and timing["end_error_s"]["median"] < 0.5
+    assert "reps matched in time on 2 clips" in run.stdout and "the matched reps' ends are" in run.stdout
     (folder / "labels.csv").write_text("file,count,cycle_end_frames\ngood.mp4,4,55 85 x 145\n")
     broken = flowrep("bench", str(folder))
     assert broken.returncode == 2 and "line 2: cycle_end_frames must be frame numbers" in broken.stderr
@@ -118,11 +125,12 @@ def test_bench_matches_counted_reps_to_labelled_rep_ends(clips: dict[str, Path],
 
 def test_rep_matching_finds_reps_missed_in_one_stretch_and_doubled_in_another() -> None:
     true_ends = [float(s) for s in range(1, 11)]  # a rep a second
-    assert match_reps(true_ends, [s + 0.6 for s in true_ends]) == (0, 0)  # counted late, each within a rep
+    late = match_reps(true_ends, [s + 0.6 for s in true_ends])  # counted late, each within a rep
+    assert late[:2] == (0, 0) and late.end_errors_s == pytest.approx([0.6] * 10)
     # none in the first three seconds, three too many at the end: the same total of 10
     late_start = [4.0, 5.0, 6.0, 7.0, 8.0, 9.0, 10.0, 10.3, 10.6, 10.9]
-    assert match_reps(true_ends, late_start) == (3, 3)
-    assert match_reps(true_ends, []) == (10, 0) and match_reps([], [1.0]) == (0, 1)
+    assert match_reps(true_ends, late_start)[:2] == (3, 3)
+    assert match_reps(true_ends, [])[:2] == (10, 0) and match_reps([], [1.0])[:2] == (0, 1)
 
 
 def _bench_the_good_clip(

@@ -110,6 +110,21 @@ def test_reps_tile_the_set_and_end_where_the_true_reps_end(live: bool) -> None:
 
 
 @pytest.mark.parametrize("live", [False, True])
+@pytest.mark.parametrize("period_s, pause_s", [(1.0, 1.5), (2.0, 1.0)])
+def test_a_rep_lasts_as_long_as_its_motion_and_the_pause_after_it_is_no_part_of_it(
+    live: bool, period_s: float, pause_s: float
+) -> None:
+    stream = exercise(6, period_s, pause_s=pause_s)
+    counter, _ = run(stream, live)
+    starts = [1.0] + [end + pause_s for end in stream.rep_ends[:-1]]  # after 1 s still, then after each pause
+    assert counter.count == 6
+    for rep, true_start, true_end in zip(counter.reps, starts, stream.rep_ends):
+        assert rep.start_s == pytest.approx(true_start, abs=0.2)
+        assert rep.end_s == pytest.approx(true_end, abs=0.2)
+        assert rep.start_s < rep.turn_s < rep.end_s
+
+
+@pytest.mark.parametrize("live", [False, True])
 def test_sets_parted_by_rests_are_each_counted_whole(live: bool) -> None:
     """Three sets of five with a 5 s rest between them: each set's reps are whole (its phase is
     rounded at the rest, not the stream's at its end), and each rep lies within its own set."""
