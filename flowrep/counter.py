@@ -182,32 +182,37 @@ class RepCounter:
             self._final_strengths += [e.strength for e in fresh if e.repeating]
         return self._final_phase
 
-    def _phase_now(self) -> tuple[_Phase, list[float]]:
-        """The phase as if the stream ended now (the evidence judged for good, then the rest), and the
-        times it passed each whole number. Until the set's first rep is counted, the phase stays at
-        0 unless the repetition is clear (`first_strength`) at this reading and at the one before: a
-        few frames of weak evidence at the start of a stream, or one reading's spike of it, must not
-        count two reps that no later evidence would confirm."""
+    def _phase_now(self) -> tuple[_Phase, list[float], _Track]:
+        """The phase as if the stream ended now (the evidence judged for good, then the rest), the
+        times it passed each whole number, and the rise of the rest (the provisional evidence).
+        Until the set's first rep is counted, the phase stays at 0 unless the repetition is clear
+        (`first_strength`) at this reading and at the one before: a few frames of weak evidence at
+        the start of a stream, or one reading's spike of it, must not count two reps that no later
+        evidence would confirm."""
         if not self._set_fed:  # resting, or the set has no motion yet
-            return _Phase(), []
+            return _Phase(), [], _Track()
         final = self._follow_final()
         phase = _Phase()
         phase.value, phase.began_s = final.value, final.began_s
         provisional = self._evidence.provisional()
-        crossings = _advance(phase, provisional, self._evidence.frame_s or 0.0)
+        track = _Track()
+        crossings = _advance(phase, provisional, self._evidence.frame_s or 0.0, track)
         if self.count == self._set_base:
             strengths = self._final_strengths + [e.strength for e in provisional if e.repeating]
             clear = bool(strengths) and float(np.median(strengths)) >= self.settings.first_strength
             confirmed, self._clear_before = clear and self._clear_before, clear
             if not confirmed:
-                return _Phase(), []
-        return phase, self._crossings + crossings
+                return _Phase(), [], track
+        return phase, self._crossings + crossings, track
 
-    def _count_to(self, phase: _Phase, crossings: list[float], rounded: bool, now: float) -> list[Rep]:
-        """Live: counts the reps the phase has passed (or, rounded, is nearest to); each ends where the
-        phase passed its number, or now."""
+    def _count_to(
+        self, phase: _Phase, crossings: list[float], provisional: _Track, rounded: bool, now: float
+    ) -> list[Rep]:
+        """Live: counts the reps the phase has passed (or, rounded, is nearest to, on the rise of the
+        evidence judged for good and of the `provisional` rest); each ends where the phase passed its
+        number, or now."""
         if rounded:
-            in_set = self._final_track.whole_cycles(phase.value, self.settings.pause_share)
+            in_set = self._final_track.whole_cycles(phase.value, self.settings.pause_share, provisional)
         else:
             in_set = math.floor(phase.value + self.settings.lead)
         new = []
@@ -261,20 +266,24 @@ class _Track:
         self._rows.extend((t0, t1, before, after))
         self._still.append(still)
 
-    def whole_cycles(self, value: float, pause_share: float) -> int:
+    def whole_cycles(self, value: float, pause_share: float, then: _Track | None = None) -> int:
         """The phase `value` at a set's end, rounded to the reps it holds: to the nearest whole number,
         or up where the rest of its last cycle was a pause in the cycles before (the picture still
-        over more than `pause_share` of that part of them, weighted by phase). A person who pauses
-        after each rep does not after the last one, whose cycle then ends short by the pause."""
+        over more than `pause_share` of that part of them, weighted by phase; with `then`, the rise
+        that followed this track's). A person who pauses after each rep does not after the last one,
+        whose cycle then ends short by the pause."""
         whole = math.floor(value)
         rest = value - whole
         if rest >= 0.5 or whole < 1:
             return round(value)
-        rows = np.frombuffer(self._rows, dtype=np.float64).reshape(-1, 4)
-        before, after = rows[:, 2], rows[:, 3]
+        rows, still = self._rows, self._still
+        if then is not None:
+            rows, still = rows + then._rows, still + then._still
+        table = np.frombuffer(rows, dtype=np.float64).reshape(-1, 4)
+        before, after = table[:, 2], table[:, 3]
         in_rest = (after <= whole) & (before - np.floor(before) >= rest)
         turned = after - before
-        paused = float(turned[in_rest & np.frombuffer(self._still, dtype=np.int8).astype(bool)].sum())
+        paused = float(turned[in_rest & np.frombuffer(still, dtype=np.int8).astype(bool)].sum())
         return whole + 1 if paused > pause_share * float(turned[in_rest].sum()) > 0.0 else whole
 
     def still_spans(self, min_s: float) -> list[tuple[float, float]]:

@@ -124,6 +124,21 @@ def test_a_rep_lasts_as_long_as_its_motion_and_the_pause_after_it_is_no_part_of_
         assert rep.start_s < rep.turn_s < rep.end_s
 
 
+@pytest.mark.parametrize("period_s, pause_s", [(1.0, 1.5), (2.0, 1.0), (1.0, 0.8)])
+def test_live_a_rep_followed_by_a_pause_counts_as_the_pause_begins_not_as_the_next_rep_does(
+    period_s: float, pause_s: float
+) -> None:
+    stream = exercise(6, period_s, pause_s=pause_s)
+    _, counted = run(stream, live=True)
+    shown = [t for t, reps in counted for _ in reps]
+    assert len(shown) == 6
+    # From the third rep on (the first two wait for the motion to be seen to repeat, on evidence that
+    # cannot yet see a period as long as the rep and its pause): each shows once the picture has been
+    # still for `still_s` (0.5 s) and the count is read again, never as the next rep is under way.
+    for t, true_end in zip(shown[2:], stream.rep_ends[2:]):
+        assert 0.0 <= t - true_end <= 0.8
+
+
 @pytest.mark.parametrize("live", [False, True])
 def test_sets_parted_by_rests_are_each_counted_whole(live: bool) -> None:
     """Three sets of five with a 5 s rest between them: each set's reps are whole (its phase is
