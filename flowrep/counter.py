@@ -186,9 +186,10 @@ class RepCounter:
         """The phase as if the stream ended now (the evidence judged for good, then the rest), the
         times it passed each whole number, and the rise of the rest (the provisional evidence).
         Until the set's first rep is counted, the phase stays at 0 unless the repetition is clear
-        (`first_strength`) at this reading and at the one before: a few frames of weak evidence at
-        the start of a stream, or one reading's spike of it, must not count two reps that no later
-        evidence would confirm."""
+        (`first_strength`) at this reading and at the one before, or the evidence judged for good
+        (what the set's final count is) has found it: a few frames of weak evidence at the start
+        of a stream, or one reading's spike of it, must not count two reps that no later evidence
+        would confirm."""
         if not self._set_fed:  # resting, or the set has no motion yet
             return _Phase(), [], _Track()
         final = self._follow_final()
@@ -200,7 +201,8 @@ class RepCounter:
         if self.count == self._set_base:
             strengths = self._final_strengths + [e.strength for e in provisional if e.repeating]
             clear = bool(strengths) and float(np.median(strengths)) >= self.settings.first_strength
-            confirmed, self._clear_before = clear and self._clear_before, clear
+            confirmed = (clear and self._clear_before) or final.began_s is not None
+            self._clear_before = clear
             if not confirmed:
                 return _Phase(), [], track
         return phase, self._crossings + crossings, track
