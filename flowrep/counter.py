@@ -339,11 +339,12 @@ def _motion_spans(edges: list[float], stills: list[tuple[float, float]]) -> list
     the set), the rep before the edge ends as the stillness begins and the one after it begins as it
     ends; elsewhere reps meet at the edge."""
     halves = [0.5 * (b - a) for a, b in zip(edges, edges[1:])]
-    near: dict[int, tuple[float, float]] = {}  # edge → the longest still stretch nearest to it
+    near: dict[int, tuple[float, float]] = {}  # edge → the still stretch nearest to it
     for still in stills:
         k = min(range(len(edges)), key=lambda i: _distance(edges[i], still))
+        distance = _distance(edges[k], still)
         reach = 0.5 * min(halves[max(0, k - 1)], halves[min(k, len(halves) - 1)])
-        if _distance(edges[k], still) <= reach and _length(still) > _length(near.get(k, (0.0, 0.0))):
+        if distance <= reach and distance < _distance(edges[k], near.get(k, (math.inf, math.inf))):
             near[k] = still
     starts, ends = edges[:-1], edges[1:]
     for k, (still_from, still_to) in near.items():
@@ -357,10 +358,6 @@ def _motion_spans(edges: list[float], stills: list[tuple[float, float]]) -> list
 
 def _distance(t: float, span: tuple[float, float]) -> float:
     return max(0.0, span[0] - t, t - span[1])
-
-
-def _length(span: tuple[float, float]) -> float:
-    return span[1] - span[0]
 
 
 def _crossing(t0: float, t1: float, before: float, after: float, value: float) -> float:
