@@ -278,15 +278,21 @@ class _Track:
         rest = value - whole
         if rest >= 0.5 or whole < 1:
             return round(value)
-        rows, still = self._rows, self._still
+        paused, turned = self._in_rest(whole, rest)
         if then is not None:
-            rows, still = rows + then._rows, still + then._still
-        table = np.frombuffer(rows, dtype=np.float64).reshape(-1, 4)
-        before, after = table[:, 2], table[:, 3]
+            paused_then, turned_then = then._in_rest(whole, rest)
+            paused, turned = paused + paused_then, turned + turned_then
+        return whole + 1 if paused > pause_share * turned > 0.0 else whole
+
+    def _in_rest(self, whole: int, rest: float) -> tuple[float, float]:
+        """How far the phase turned while the picture was still, and in all, over the part of each
+        cycle before `whole` past `rest` of it."""
+        rows = np.frombuffer(self._rows, dtype=np.float64).reshape(-1, 4)
+        before, after = rows[:, 2], rows[:, 3]
         in_rest = (after <= whole) & (before - np.floor(before) >= rest)
         turned = after - before
-        paused = float(turned[in_rest & np.frombuffer(still, dtype=np.int8).astype(bool)].sum())
-        return whole + 1 if paused > pause_share * float(turned[in_rest].sum()) > 0.0 else whole
+        still = np.frombuffer(self._still, dtype=np.int8).astype(bool)
+        return float(turned[in_rest & still].sum()), float(turned[in_rest].sum())
 
     def still_spans(self, min_s: float) -> list[tuple[float, float]]:
         """The stretches, at least `min_s` long, over which the picture was still on every sample."""
@@ -341,7 +347,8 @@ def _motion_spans(edges: list[float], stills: list[tuple[float, float]]) -> list
     halves = [0.5 * (b - a) for a, b in zip(edges, edges[1:])]
     near: dict[int, tuple[float, float]] = {}  # edge → the still stretch nearest to it
     for still in stills:
-        k = min(range(len(edges)), key=lambda i: _distance(edges[i], still))
+        after = bisect.bisect_left(edges, still[0])  # the first edge at or after the stretch begins
+        k = min((i for i in (after - 1, after) if 0 <= i < len(edges)), key=lambda i: _distance(edges[i], still))
         distance = _distance(edges[k], still)
         reach = 0.5 * min(halves[max(0, k - 1)], halves[min(k, len(halves) - 1)])
         if distance <= reach and distance < _distance(edges[k], near.get(k, (math.inf, math.inf))):
