@@ -353,11 +353,17 @@ def _motion_spans(edges: list[float], stills: list[tuple[float, float]]) -> list
         reach = 0.5 * min(halves[max(0, k - 1)], halves[min(k, len(halves) - 1)])
         if distance <= reach and distance < _distance(edges[k], near.get(k, (math.inf, math.inf))):
             near[k] = still
+    return _moved_edges(edges, near)
+
+
+def _moved_edges(edges: list[float], stills_at: dict[int, tuple[float, float]]) -> list[tuple[float, float]]:
+    """The reps between successive `edges`, each edge k with a still stretch in `stills_at` moved to
+    it: the rep before ends as it begins, the one after begins as it ends."""
     starts, ends = edges[:-1], edges[1:]
-    for k, (still_from, still_to) in near.items():
+    for k, (still_from, still_to) in stills_at.items():
         if k > 0:
             ends[k - 1] = still_from
-        if k < len(halves):
+        if k < len(starts):
             starts[k] = still_to
     spans = list(zip(starts, ends))
     return [(start, end) if start < end else (edges[i], edges[i + 1]) for i, (start, end) in enumerate(spans)]

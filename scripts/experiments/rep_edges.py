@@ -47,13 +47,7 @@ def longest(edges: list[float], stills: Spans) -> Spans:
         kept = near.get(k, (math.inf, -math.inf))
         if counter._distance(edges[k], still) <= reach and still[1] - still[0] > kept[1] - kept[0]:
             near[k] = still
-    starts, ends = edges[:-1], edges[1:]
-    for k, (still_from, still_to) in near.items():
-        if k > 0:
-            ends[k - 1] = still_from
-        if k < len(halves):
-            starts[k] = still_to
-    return [(s, e) if s < e else (edges[i], edges[i + 1]) for i, (s, e) in enumerate(zip(starts, ends))]
+    return counter._moved_edges(edges, near)
 
 
 VARIANTS = {"meeting": meeting, "longest": longest, "nearest": counter._motion_spans}
