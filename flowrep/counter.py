@@ -139,7 +139,7 @@ class RepCounter:
             return []
         self._refreshed_s = t
         still = self._still_since is not None and t - self._still_since >= self.settings.still_s
-        return self._count_to(*self._phase_now(), rounded=still, now=t)
+        return self._count_to(*self._phase_now(keep_rise=still), rounded=still, now=t)
 
     def finish(self) -> list[Rep]:
         """The stream has ended: its reps are its sets' whole evidence's (a file's count, and a live
@@ -182,21 +182,22 @@ class RepCounter:
             self._final_strengths += [e.strength for e in fresh if e.repeating]
         return self._final_phase
 
-    def _phase_now(self) -> tuple[_Phase, list[float], _Track]:
+    def _phase_now(self, keep_rise: bool) -> tuple[_Phase, list[float], _Track | None]:
         """The phase as if the stream ended now (the evidence judged for good, then the rest), the
-        times it passed each whole number, and the rise of the rest (the provisional evidence).
+        times it passed each whole number, and, with `keep_rise`, the rise of the rest (the
+        provisional evidence).
         Until the set's first rep is counted, the phase stays at 0 unless the repetition is clear
         (`first_strength`) at this reading and at the one before, or the evidence judged for good
         (what the set's final count is) has found it: a few frames of weak evidence at the start
         of a stream, or one reading's spike of it, must not count two reps that no later evidence
         would confirm."""
         if not self._set_fed:  # resting, or the set has no motion yet
-            return _Phase(), [], _Track()
+            return _Phase(), [], None
         final = self._follow_final()
         phase = _Phase()
         phase.value, phase.began_s = final.value, final.began_s
         provisional = self._evidence.provisional()
-        track = _Track()
+        track = _Track() if keep_rise else None
         crossings = _advance(phase, provisional, self._evidence.frame_s or 0.0, track)
         if self.count == self._set_base:
             strengths = self._final_strengths + [e.strength for e in provisional if e.repeating]
@@ -208,7 +209,7 @@ class RepCounter:
         return phase, self._crossings + crossings, track
 
     def _count_to(
-        self, phase: _Phase, crossings: list[float], provisional: _Track, rounded: bool, now: float
+        self, phase: _Phase, crossings: list[float], provisional: _Track | None, rounded: bool, now: float
     ) -> list[Rep]:
         """Live: counts the reps the phase has passed (or, rounded, is nearest to, on the rise of the
         evidence judged for good and of the `provisional` rest); each ends where the phase passed its
